@@ -1,0 +1,479 @@
+"""Every model parameter, declared once: name, type, default, bounds, unit, description, provenance.
+
+The declarations drive scenario validation, the SALib problem's default bounds,
+the dashboard's controls, the ODD parameter table and ``partnersim params``.
+The same name is the TOML key, the column, the CLI option and the slider.
+
+Provenance tags: ``E`` empirical (a measured value from partnership data),
+``L`` literature (a range or ordering anchored in published work), ``A``
+assumption (explored by global sensitivity analysis).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from partnersim.errors import InputError, did_you_mean
+
+SECTORS: tuple[str, ...] = ("nhs_acute", "nhs_primary", "social_work", "voluntary", "community")
+"""Agency sectors, one agency each in the default CHP-like partnership."""
+
+LEVELS: tuple[str, ...] = ("senior", "operational")
+"""Staff levels."""
+
+CAPACITY_LEVELS: tuple[str, ...] = (
+    "strategic",
+    "governance",
+    "operational",
+    "practice",
+    "community",
+    "voluntary",
+)
+"""The six levels of collaborative capacity in the HAZ evaluation (seed, Box 1)."""
+
+DECISION_RULES: dict[str, float] = {"majority": 0.5, "supermajority": 2 / 3, "consensus": 0.9}
+"""Decision rule -> power-weighted share of support an agenda item needs to pass."""
+
+
+def _p(
+    default: Any,
+    lo: float | None,
+    hi: float | None,
+    unit: str,
+    description: str,
+    provenance: Literal["E", "L", "A"],
+    ref: str,
+    group: str,
+) -> Any:
+    """Declare one parameter as a pydantic field carrying its metadata."""
+    extra = {"unit": unit, "provenance": provenance, "ref": ref, "group": group}
+    kwargs: dict[str, Any] = {"description": description, "json_schema_extra": extra}
+    if lo is not None:
+        kwargs["ge"] = lo
+    if hi is not None:
+        kwargs["le"] = hi
+    return Field(default, **kwargs)
+
+
+class Params(BaseModel):
+    """All parameters of the partnership model, with their declared defaults and bounds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, strict=True)
+
+    # --- structure -----------------------------------------------------------------
+    n_staff: int = _p(200, 10, 20000, "persons",
+        "Staff taking part in the partnership, across all agencies.",
+        "A", "CHP scale (seed); typical locality partnership", "structure")
+    senior_share: float = _p(0.2, 0.05, 0.5, "share",
+        "Share of staff at senior (strategic) level; the rest are operational.",
+        "A", "seed: champions at senior and operational level", "structure")
+    horizon_months: int = _p(120, 12, 360, "months",
+        "Length of a run; long enough for population outcomes to show.",
+        "L", "Smith et al. 2009; seed: outcomes take years", "structure")
+
+    # --- leadership ----------------------------------------------------------------
+    leadership: float = _p(0.6, 0.0, 1.0, "index 0-1",
+        "Strength of the partnership's leadership (facilitative skill of the chair).",
+        "L", "Weiss et al. 2002; Ansell & Gash 2008", "leadership")
+    joint_chair: bool = _p(False, None, None, "flag",
+        "Two chairs (NHS and council); losing one leaves the other in post.",
+        "L", "seed: HAZ joint chair; Hearld et al. 2012", "leadership")
+    p_chair_leaves: float = _p(0.01, 0.0, 0.1, "per month",
+        "Monthly hazard that a chair leaves the partnership.",
+        "A", "seed: stability of leadership", "leadership")
+    leader_recovery_months: float = _p(12.0, 1.0, 48.0, "months",
+        "Time constant for a new chair to rebuild leadership after a departure.",
+        "A", "Provan & Milward 1995 (stability)", "leadership")
+    leadership_time_nudge: float = _p(0.1, 0.0, 0.5, "share per unit leadership",
+        "How far strong leadership raises staff's relationship-time share.",
+        "A", "seed: ownership at senior level sends messages through organisations",
+        "leadership")
+
+    # --- champions -----------------------------------------------------------------
+    n_champions_senior: int = _p(0, 0, 20, "persons",
+        "Champions appointed among senior staff.",
+        "L", "seed: HAZ champions; Zellner et al. 2014", "champions")
+    n_champions_operational: int = _p(0, 0, 40, "persons",
+        "Champions appointed among operational staff.",
+        "L", "seed: HAZ champions at operational level", "champions")
+    champion_contacts: float = _p(2.5, 1.0, 5.0, "multiplier",
+        "How many more meeting contacts a champion or chair makes than other staff.",
+        "A", "Zellner et al. 2014 (key liaisons)", "champions")
+    champion_bridging: float = _p(0.8, 0.0, 1.0, "probability",
+        "Probability that a champion's or chair's contact is with another agency.",
+        "A", "seed: champions make connections across the HAZ", "champions")
+
+    # --- resources -----------------------------------------------------------------
+    capacity_budget: float = _p(0.0, 0.0, 100.0, "GBP k per month",
+        "Capacity-building budget spent each month.",
+        "A", "seed: adequate resources for collaborative capacity", "resources")
+    budget_earmark: Literal["none", "voluntary", "community"] = _p(
+        "none", None, None, "choice",
+        "Sector the capacity budget is earmarked for ('none' spreads it over all levels).",
+        "A", "seed: infrastructure support for voluntary agencies", "resources")
+    budget_half_saturation: float = _p(20.0, 1.0, 100.0, "GBP k per month",
+        "Budget at which capacity building reaches half its maximum rate.",
+        "A", "assumption: diminishing returns to spending", "resources")
+    capacity_build_rate: float = _p(0.06, 0.0, 0.2, "per month",
+        "Maximum share of the capacity gap closed in a month by the budget.",
+        "A", "Foster-Fishman et al. 2001", "resources")
+    resources: float = _p(1.0, 0.25, 2.0, "index (1 = typical)",
+        "Agencies' operating resources relative to a typical partnership.",
+        "A", "Weiss et al. 2002 (non-financial resources)", "resources")
+
+    # --- ground rules --------------------------------------------------------------
+    ground_rules: float = _p(0.0, 0.0, 1.0, "strength 0-1",
+        "Strength of an agreed code of conduct for collaboration.",
+        "L", "seed: HAZ ground rules; Ansell & Gash 2008; McKnight et al. 1998",
+        "ground_rules")
+    ground_rules_noise_cut: float = _p(0.7, 0.0, 1.0, "share",
+        "Share of misreading noise that full-strength ground rules remove.",
+        "A", "seed: ground rules prevent misunderstandings", "ground_rules")
+
+    # --- communication -------------------------------------------------------------
+    communication_mode: Literal["broadcast", "two_way"] = _p(
+        "broadcast", None, None, "choice",
+        "One-way broadcast from the centre, or two-way dialogue.",
+        "L", "seed: SCAN one-way communication; Leavitt 1951", "communication")
+    message_volume: float = _p(6.0, 0.0, 30.0, "messages per month",
+        "Messages about the partnership's decisions sent to each member.",
+        "A", "seed: care not to overload staff", "communication")
+    overload_volume: float = _p(8.0, 1.0, 30.0, "messages per month",
+        "Volume at which uptake peaks; more than this overloads (inverted U).",
+        "L", "Eppler & Mengis 2004; Hahn et al. 1992", "communication")
+    widen_communication: bool = _p(False, None, None, "flag",
+        "Send communications to members who are not active in the partnership.",
+        "L", "seed: SCAN recommendation to widen communication", "communication")
+    relevance_filter: float = _p(0.0, 0.0, 1.0, "share",
+        "Share of irrelevant messages filtered out before they reach staff.",
+        "A", "seed: information of less relevance to day-to-day jobs", "communication")
+    p_reach_periphery: float = _p(0.15, 0.0, 0.5, "probability per month",
+        "Chance that a broadcast reaches a member who did not attend.",
+        "A", "seed: less active members felt under-informed", "communication")
+    p_reach_widened: float = _p(0.7, 0.0, 1.0, "probability per month",
+        "Chance that a widened communication reaches a member who did not attend.",
+        "A", "seed: widening communication", "communication")
+    two_way_uptake_gain: float = _p(0.5, 0.0, 1.0, "share",
+        "Extra uptake of information under two-way communication.",
+        "A", "Leavitt & Mueller 1951", "communication")
+    two_way_time_cost: float = _p(0.03, 0.0, 0.1, "share of working time",
+        "Working time that two-way communication takes from service delivery.",
+        "A", "seed: two-way communication; Leavitt & Mueller 1951", "communication")
+    information_decay: float = _p(0.3, 0.05, 0.9, "per month",
+        "Share of what a member knows about current decisions that goes stale each month.",
+        "A", "assumption: decisions turn over", "communication")
+
+    # --- vision and deliberation ---------------------------------------------------
+    vision_clarity: float = _p(0.2, 0.0, 1.0, "index 0-1",
+        "Clarity of the partnership's stated vision and shared definitions.",
+        "L", "seed: clear vision, shared definitions; Ansell & Gash 2008", "vision")
+    vision_pull: float = _p(0.04, 0.0, 0.2, "per month",
+        "Pull of an informed member's problem definition toward a fully clear vision.",
+        "A", "Emerson et al. 2012 (shared theory of action)", "vision")
+    confidence_bound: float = _p(0.2, 0.02, 0.6, "position units",
+        "Largest difference in problem definitions across which dialogue still converges.",
+        "L", "Deffuant et al. 2000", "vision")
+    convergence_rate: float = _p(0.3, 0.0, 0.5, "share per meeting",
+        "Share of the difference in problem definitions closed in a trusting meeting.",
+        "L", "Deffuant et al. 2000", "vision")
+    culture_pull: float = _p(0.03, 0.0, 0.2, "per month",
+        "Pull of each member's problem definition toward their own sector's culture.",
+        "A", "seed: differing cultures and ways of working", "vision")
+
+    # --- relationship time ---------------------------------------------------------
+    relationship_time: float = _p(0.15, 0.0, 0.6, "share of working time",
+        "The partnership's policy share of time on relationship-building (phi).",
+        "A", "seed: the balancing act; Repenning & Sterman 2002", "relationship_time")
+    pressure_time_response: float = _p(0.3, 0.0, 1.0, "share per unit shortfall",
+        "How far staff cut relationship time when service demand outruns delivery.",
+        "L", "Repenning & Sterman 2002 (capability trap)", "relationship_time")
+
+    # --- decision rule -------------------------------------------------------------
+    decision_rule: Literal["majority", "supermajority", "consensus"] = _p(
+        "majority", None, None, "choice",
+        "How agenda items pass: power-weighted majority, supermajority or consensus.",
+        "L", "Choi & Robertson 2014", "decision_rule")
+    n_agenda_items: int = _p(2, 0, 10, "items per month",
+        "Agenda items the partnership board considers each month.",
+        "A", "assumption: monthly board", "decision_rule")
+    acceptance_width: float = _p(0.2, 0.02, 0.6, "position units",
+        "A member supports a proposal within this distance of their problem definition.",
+        "A", "Choi & Robertson 2014", "decision_rule")
+    overrule_signal: float = _p(0.3, 0.0, 1.0, "signal 0-1",
+        "Strength of the trust-lowering signal when a member is overruled by more powerful ones.",
+        "A", "seed: decisions still made by medics; Ansell & Gash 2008", "decision_rule")
+
+    # --- starting conditions -------------------------------------------------------
+    prior_familiarity: float = _p(0.3, 0.0, 1.0, "index 0-1",
+        "How well the partner agencies know each other from earlier work.",
+        "L", "seed: unfamiliar partnerships; Gulati 1995", "starting_conditions")
+    power_gap: float = _p(0.5, 0.0, 0.9, "share",
+        "How much less decision power voluntary and community members hold than statutory ones.",
+        "L", "seed: voluntary sector not equal partners; Jones & Barry 2016",
+        "starting_conditions")
+    service_pressure: float = _p(1.0, 0.5, 2.0, "demand / capacity",
+        "Service demand relative to what the agencies can deliver alone.",
+        "A", "Repenning & Sterman 2002", "starting_conditions")
+
+    # --- trust ---------------------------------------------------------------------
+    trust_gain_rate: float = _p(0.06, 0.005, 0.3, "per signal",
+        "Rate at which a positive signal moves trust toward its ceiling.",
+        "A", "Pant & Yu 2025; Vangen & Huxham 2003", "trust")
+    trust_loss_ratio: float = _p(3.0, 1.0, 6.0, "ratio",
+        "How much faster trust falls on a negative signal than it rises on a positive one.",
+        "L", "Slovic 1993 (asymmetry; range 2-4)", "trust")
+    signal_sensitivity: float = _p(5.0, 1.0, 10.0, "1 / performance units",
+        "Steepness of the signal from the gap between observed and expected performance.",
+        "A", "Pant & Yu 2025", "trust")
+    misreading_noise: float = _p(0.2, 0.0, 0.6, "performance units (s.d.)",
+        "Noise with which partners misread each other's performance.",
+        "A", "seed: ground rules prevent misunderstandings", "trust")
+    power_gain_damping: float = _p(0.5, 0.0, 1.0, "share",
+        "How much a full power gap slows the low-power side's trust gains.",
+        "L", "Jones & Barry 2016; Ansell & Gash 2008", "trust")
+    p_hidden_agenda: float = _p(0.1, 0.0, 0.5, "probability per joint task",
+        "Chance that a partner with a fully hidden motive is found out in a joint task.",
+        "A", "seed: honesty about reasons for involvement; Schweitzer et al. 2006", "trust")
+    reputation_damage: float = _p(0.4, 0.05, 0.9, "share",
+        "Share of the remaining trust ceiling an integrity breach removes.",
+        "L", "Schweitzer et al. 2006", "trust")
+    reputation_recovery: float = _p(0.0, 0.0, 0.05, "per month",
+        "Rate at which reputation damage fades (0: a breach never fully heals).",
+        "L", "Schweitzer et al. 2006", "trust")
+    trust_weight_propensity: float = _p(0.35, 0.0, 1.0, "weight",
+        "Weight of a member's trust propensity in first-meeting trust.",
+        "L", "Mayer et al. 1995", "trust")
+    trust_weight_familiarity: float = _p(0.4, 0.0, 1.0, "weight",
+        "Weight of agency familiarity in first-meeting trust.",
+        "L", "Gulati 1995", "trust")
+    trust_weight_institution: float = _p(0.25, 0.0, 1.0, "weight",
+        "Weight of ground rules (institution-based trust) in first-meeting trust.",
+        "L", "McKnight et al. 1998", "trust")
+    trust_threshold: float = _p(0.5, 0.2, 0.9, "trust 0-1",
+        "Cross-agency trust level whose first crossing is reported as time to trust.",
+        "A", "assumption for the measure", "trust")
+
+    # --- meetings ------------------------------------------------------------------
+    contacts_per_month: float = _p(3.0, 0.5, 12.0, "contacts per member",
+        "Meeting contacts per attending member per month at a 20% relationship-time share.",
+        "A", "Ansell & Gash 2008 (face-to-face dialogue)", "meeting")
+    p_repeat_contact: float = _p(0.5, 0.0, 1.0, "probability",
+        "Chance that a contact is with someone the member already knows.",
+        "L", "Carley 1991 (relative similarity)", "meeting")
+    familiarity_gain: float = _p(0.15, 0.01, 0.5, "share per meeting",
+        "Share of remaining unfamiliarity removed by one meeting.",
+        "A", "Gulati 1995", "meeting")
+
+    # --- joint work ----------------------------------------------------------------
+    p_joint_task: float = _p(0.1, 0.0, 0.5, "probability per cross-agency contact",
+        "Chance that a cross-agency meeting pair takes on a joint task.",
+        "A", "Ansell & Gash 2008 (intermediate outcomes)", "joint_work")
+    perceived_risk: float = _p(0.6, 0.1, 1.0, "trust units",
+        "Trust at which partners commit to a full-size joint task; below it tasks are small.",
+        "L", "Mayer et al. 1995; Vangen & Huxham 2003", "joint_work")
+    success_base: float = _p(-2.0, -5.0, 1.0, "log-odds",
+        "Log-odds of success of a joint task with every driver at zero.",
+        "A", "calibration", "joint_work")
+    success_leadership: float = _p(2.0, 0.0, 5.0, "log-odds per unit",
+        "Weight of leadership in the log-odds of joint-task success.",
+        "L", "Weiss et al. 2002 (leadership ranks first)", "joint_work")
+    success_efficiency: float = _p(1.8, 0.0, 5.0, "log-odds per unit",
+        "Weight of partnership efficiency in the log-odds of joint-task success.",
+        "L", "Weiss et al. 2002 (efficiency ranks second)", "joint_work")
+    success_trust: float = _p(1.8, 0.0, 5.0, "log-odds per unit",
+        "Weight of the pair's mutual trust in the log-odds of joint-task success.",
+        "L", "Vangen & Huxham 2003", "joint_work")
+    success_understanding: float = _p(0.8, 0.0, 5.0, "log-odds per unit",
+        "Weight of shared understanding in the log-odds of joint-task success.",
+        "L", "Ansell & Gash 2008", "joint_work")
+    success_resources: float = _p(0.4, 0.0, 5.0, "log-odds per unit",
+        "Weight of non-financial resources in the log-odds of joint-task success.",
+        "L", "Weiss et al. 2002 (resources rank below leadership)", "joint_work")
+    success_capacity: float = _p(0.8, 0.0, 5.0, "log-odds per unit",
+        "Weight of collaborative capacity in the log-odds of joint-task success.",
+        "L", "Foster-Fishman et al. 2001", "joint_work")
+    timescale_penalty: float = _p(0.5, 0.0, 2.0, "log-odds",
+        "Log-odds lost by a pair whose agencies plan to very different timescales.",
+        "A", "seed: sectors work to different timescales", "joint_work")
+
+    # --- commitment ----------------------------------------------------------------
+    commitment_trust_rate: float = _p(0.1, 0.0, 0.5, "per month",
+        "Rate at which commitment follows a member's trust in partners.",
+        "L", "Ansell & Gash 2008; Emerson et al. 2012", "commitment")
+    commitment_win_boost: float = _p(0.08, 0.0, 0.3, "per visible win",
+        "Commitment gained from a small win the member hears about.",
+        "L", "Ansell & Gash 2008 (small wins)", "commitment")
+    commitment_cost: float = _p(0.06, 0.0, 0.3, "per month per unit time-pressure",
+        "Commitment lost to the cost of relationship time under service pressure.",
+        "A", "Emerson et al. 2012", "commitment")
+    no_win_months: int = _p(9, 1, 36, "months",
+        "Months without a small win after which commitment starts to erode.",
+        "A", "Huxham & Vangen 2005 (inertia)", "commitment")
+    commitment_erosion: float = _p(0.02, 0.0, 0.1, "per month",
+        "Commitment lost each month after a long stretch without a win.",
+        "A", "Huxham & Vangen 2005", "commitment")
+    disengage_threshold: float = _p(0.2, 0.0, 0.5, "commitment 0-1",
+        "Commitment below which a member disengages from partnership work.",
+        "A", "Ansell & Gash 2008 (buy-in)", "commitment")
+
+    # --- turnover ------------------------------------------------------------------
+    p_turnover: float = _p(0.01, 0.0, 0.06, "per month",
+        "Monthly hazard that a member leaves (scaled by sector, see ODD).",
+        "E", "NHS Scotland workforce statistics (~8-15% a year)", "turnover")
+    newcomer_capacity: float = _p(0.1, 0.0, 0.5, "capacity 0-1",
+        "Personal collaborative capacity of a newcomer before structures help them.",
+        "A", "Carley 1992", "turnover")
+    structure_transfer: float = _p(0.5, 0.0, 1.0, "share",
+        "Share of the structural capacity stocks a newcomer inherits on arrival.",
+        "A", "seed: reduce dependence on a small number of people", "turnover")
+
+    # --- capacity ------------------------------------------------------------------
+    capacity_decay: float = _p(0.01, 0.0, 0.1, "per month",
+        "Share of each capacity stock lost each month without upkeep.",
+        "A", "Foster-Fishman et al. 2001", "capacity")
+    learning_rate: float = _p(0.02, 0.0, 0.1, "per meeting month",
+        "Share of the personal capacity gap closed by a month of partnership work.",
+        "A", "Foster-Fishman et al. 2001", "capacity")
+    participation_threshold: float = _p(0.4, 0.0, 1.0, "capacity 0-1",
+        "Personal capacity at which community and voluntary members become active partners.",
+        "L", "seed: communities need skills and confidence first", "capacity")
+    participation_steepness: float = _p(12.0, 1.0, 50.0, "1 / capacity units",
+        "Steepness of the participation curve around the threshold.",
+        "A", "assumption", "capacity")
+
+    # --- delivery and outcomes -----------------------------------------------------
+    synergy_max: float = _p(0.6, 0.0, 1.5, "share of output",
+        "Largest output gain from synergy when trust, understanding and capacity are full.",
+        "L", "Lasker et al. 2001 (partnership synergy)", "delivery")
+    coordination_cost: float = _p(0.25, 0.0, 0.6, "share of output",
+        "Output lost to coordination when partners do not trust each other.",
+        "L", "Huxham & Vangen 2005 (collaborative inertia)", "delivery")
+    health_effect: float = _p(0.5, 0.0, 2.0, "indicator units per unit gain",
+        "Population-health response to a sustained relative gain in integrated output.",
+        "A", "Alderwick et al. 2021", "health")
+    health_lag_months: float = _p(48.0, 12.0, 120.0, "months",
+        "Mean lag of the population-health response to integrated output.",
+        "L", "Oesterle et al. 2015; Smith et al. 2009", "health")
+    health_trend: float = _p(0.01, -0.05, 0.05, "indicator units per month",
+        "Secular trend of the population-health indicator.",
+        "L", "seed: impact masked by secular trends", "health")
+    health_noise: float = _p(0.3, 0.0, 2.0, "indicator units (s.d.)",
+        "Month-to-month noise of the measured population-health indicator.",
+        "A", "Smith et al. 2009", "health")
+
+    # --- costs ---------------------------------------------------------------------
+    staff_month_cost: float = _p(4.5, 1.0, 10.0, "GBP k per staff-month",
+        "Cost of one staff-month, used to price time spent on relationships.",
+        "E", "NHS Agenda for Change band 6-7 on-costs", "costs")
+    champion_cost: float = _p(0.5, 0.0, 5.0, "GBP k per champion-month",
+        "Allowance for each champion's role.",
+        "A", "assumption", "costs")
+    ground_rules_cost: float = _p(15.0, 0.0, 100.0, "GBP k",
+        "One-off cost of facilitated work to agree ground rules at full strength.",
+        "A", "assumption", "costs")
+    vision_work_cost: float = _p(20.0, 0.0, 100.0, "GBP k",
+        "One-off cost of shared-definitions work raising vision clarity by 1.",
+        "A", "assumption", "costs")
+    joint_chair_cost: float = _p(1.0, 0.0, 10.0, "GBP k per month",
+        "Running cost of a second chair.",
+        "A", "assumption", "costs")
+
+
+# ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """A parameter's declaration, flattened for tables, SALib problems and controls."""
+
+    name: str
+    type: str
+    default: Any
+    lower: float | None
+    upper: float | None
+    unit: str
+    description: str
+    provenance: str
+    ref: str
+    group: str
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in ("int", "float")
+
+
+def _spec(name: str, field: Any) -> ParamSpec:
+    extra = field.json_schema_extra or {}
+    lower = upper = None
+    for meta in field.metadata:
+        lower = getattr(meta, "ge", lower)
+        upper = getattr(meta, "le", upper)
+    ann = field.annotation
+    choices = getattr(ann, "__args__", None)
+    if ann is bool:
+        type_name = "bool"
+    elif ann is int:
+        type_name = "int"
+    elif ann is float:
+        type_name = "float"
+    else:
+        type_name = "choice"
+    return ParamSpec(
+        name=name,
+        type=type_name,
+        default=field.default,
+        lower=lower,
+        upper=upper,
+        unit=extra["unit"],
+        description=field.description or "",
+        provenance=extra["provenance"],
+        ref=extra["ref"],
+        group=extra["group"],
+        choices=tuple(choices) if type_name == "choice" else None,
+    )
+
+
+PARAMETERS: dict[str, ParamSpec] = {
+    name: _spec(name, field) for name, field in Params.model_fields.items()
+}
+"""Every declared parameter by name, in declaration order."""
+
+DEFAULTS: dict[str, Any] = {name: spec.default for name, spec in PARAMETERS.items()}
+
+
+def make_params(overrides: dict[str, Any] | None = None, *, source: str | None = None) -> Params:
+    """Validate overrides of the declared defaults and return a frozen ``Params``.
+
+    Raises:
+        InputError: naming the source, the key and what was expected.
+    """
+    overrides = dict(overrides or {})
+    for key in overrides:
+        if key not in PARAMETERS:
+            raise InputError(
+                f"unknown parameter{did_you_mean(key, PARAMETERS)}", source=source, key=key
+            )
+    try:
+        return Params(**overrides)
+    except ValidationError as exc:
+        raise InputError(*_describe(exc), source=source) from None
+
+
+def _describe(exc: ValidationError) -> tuple[str]:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"])
+    spec = PARAMETERS.get(key)
+    value = err.get("input")
+    if spec is not None and spec.is_numeric and err["type"] in (
+        "greater_than_equal", "less_than_equal"
+    ):
+        return (f"{key}: {value!r} is outside the bounds [{spec.lower}, {spec.upper}] ({spec.unit})",)
+    if spec is not None and spec.choices:
+        return (f"{key}: {value!r} is not one of {', '.join(spec.choices)}",)
+    if spec is not None:
+        return (f"{key}: expected {spec.type}, got {value!r}",)
+    return (f"{key}: {err['msg']}",)
