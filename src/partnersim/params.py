@@ -187,8 +187,8 @@ class Params(BaseModel):
     relationship_time: float = _p(0.15, 0.0, 0.6, "share of working time",
         "The partnership's policy share of time on relationship-building (phi).",
         "A", "seed: the balancing act; Repenning & Sterman 2002", "relationship_time")
-    pressure_time_response: float = _p(0.3, 0.0, 1.0, "share per unit shortfall",
-        "How far staff cut relationship time when service demand outruns delivery.",
+    pressure_time_response: float = _p(1.0, 0.0, 2.0, "share per unit shortfall",
+        "Relative cut in relationship time per unit of unmet service demand (endogenous time).",
         "L", "Repenning & Sterman 2002 (capability trap)", "relationship_time")
 
     # --- decision rule -------------------------------------------------------------
@@ -219,7 +219,7 @@ class Params(BaseModel):
         "A", "Repenning & Sterman 2002", "starting_conditions")
 
     # --- trust ---------------------------------------------------------------------
-    trust_gain_rate: float = _p(0.06, 0.005, 0.3, "per signal",
+    trust_gain_rate: float = _p(0.15, 0.005, 0.3, "per signal",
         "Rate at which a positive signal moves trust toward its ceiling.",
         "A", "Pant & Yu 2025; Vangen & Huxham 2003", "trust")
     trust_loss_ratio: float = _p(3.0, 1.0, 6.0, "ratio",
@@ -228,7 +228,10 @@ class Params(BaseModel):
     signal_sensitivity: float = _p(5.0, 1.0, 10.0, "1 / performance units",
         "Steepness of the signal from the gap between observed and expected performance.",
         "A", "Pant & Yu 2025", "trust")
-    misreading_noise: float = _p(0.2, 0.0, 0.6, "performance units (s.d.)",
+    performance_standard: float = _p(0.4, 0.2, 0.8, "performance 0-1",
+        "Performance partners expect of each other; the signal is the gap to it.",
+        "A", "Mayer et al. 1995 (ability); Vangen & Huxham 2003 (expectations)", "trust")
+    misreading_noise: float = _p(0.15, 0.0, 0.6, "performance units (s.d.)",
         "Noise with which partners misread each other's performance.",
         "A", "seed: ground rules prevent misunderstandings", "trust")
     power_gain_damping: float = _p(0.5, 0.0, 1.0, "share",
@@ -257,10 +260,10 @@ class Params(BaseModel):
         "A", "assumption for the measure", "trust")
 
     # --- meetings ------------------------------------------------------------------
-    contacts_per_month: float = _p(3.0, 0.5, 12.0, "contacts per member",
+    contacts_per_month: float = _p(5.0, 0.5, 12.0, "contacts per member",
         "Meeting contacts per attending member per month at a 20% relationship-time share.",
         "A", "Ansell & Gash 2008 (face-to-face dialogue)", "meeting")
-    p_repeat_contact: float = _p(0.5, 0.0, 1.0, "probability",
+    p_repeat_contact: float = _p(0.85, 0.0, 1.0, "probability",
         "Chance that a contact is with someone the member already knows.",
         "L", "Carley 1991 (relative similarity)", "meeting")
     familiarity_gain: float = _p(0.15, 0.01, 0.5, "share per meeting",
@@ -345,10 +348,10 @@ class Params(BaseModel):
         "A", "assumption", "capacity")
 
     # --- delivery and outcomes -----------------------------------------------------
-    synergy_max: float = _p(0.6, 0.0, 1.5, "share of output",
+    synergy_max: float = _p(1.5, 0.0, 2.0, "share of output",
         "Largest output gain from synergy when trust, understanding and capacity are full.",
         "L", "Lasker et al. 2001 (partnership synergy)", "delivery")
-    coordination_cost: float = _p(0.25, 0.0, 0.6, "share of output",
+    coordination_cost: float = _p(0.2, 0.0, 0.6, "share of output",
         "Output lost to coordination when partners do not trust each other.",
         "L", "Huxham & Vangen 2005 (collaborative inertia)", "delivery")
     health_effect: float = _p(0.5, 0.0, 2.0, "indicator units per unit gain",

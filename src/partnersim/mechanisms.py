@@ -1,0 +1,530 @@
+"""The eleven monthly stages, each a vectorised function of the model's state.
+
+Stages hold no state between calls: they read the model's arrays and levers,
+draw from their own named random stream, and write back. ``ev`` carries what
+happened this month from one stage to the next (meeting pairs, trust signals,
+wins, output). Equations and their sources are in docs/ODD.md, section 7.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from partnersim.params import DECISION_RULES
+
+if TYPE_CHECKING:
+    from partnersim.model import MonthEvents, PartnershipModel
+
+REFERENCE_PHI = 0.2
+"""Relationship-time share at which a member attends every meeting and makes the base
+number of contacts; attendance and contacts scale with phi / REFERENCE_PHI."""
+PHI_MAX = 0.8
+"""Upper limit on any member's relationship-time share."""
+REENGAGE_MARGIN = 0.1
+"""A disengaged member re-engages once commitment exceeds the threshold by this much."""
+ATTENDANCE_MEMORY = 0.2
+"""Weight of this month in the moving average of attendance (core vs periphery)."""
+COMPROMISE_STEP = 0.3
+"""Share of the gap to the members' mean position a failed proposal moves each month."""
+MAX_AGENDA_AGE = 6
+"""Months after which an item that cannot pass is dropped."""
+
+
+def sigmoid(x: np.ndarray | float) -> np.ndarray | float:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def effective_leadership(model: PartnershipModel) -> float:
+    """Leadership strength times the chair's presence; strategic capacity buffers a vacancy."""
+    presence = model.leader_presence
+    buffer = 0.5 * model.capacity_stocks[0]
+    return float(model.levers["leadership"] * (presence + (1.0 - presence) * buffer))
+
+
+def participation(model: PartnershipModel) -> np.ndarray:
+    """Probability a member can act as an active partner: community and voluntary members
+    need personal capacity above a threshold first (seed; Foster-Fishman et al. 2001)."""
+    s, p = model.staff, model.p
+    sector = model.agencies.sector[s.agency]
+    gated = sector >= 3
+    part = np.ones(model.n)
+    part[gated] = sigmoid(p.participation_steepness * (s.capacity[gated] - p.participation_threshold))
+    return part
+
+
+# 1 ----------------------------------------------------------------------------------------
+def allocate_time(model: PartnershipModel, ev: MonthEvents) -> None:
+    """Each member's share of time on relationships (phi): the policy share, raised by
+    leadership and cut in proportion to their agency's unmet demand (capability trap).
+
+    References: Repenning & Sterman 2002.
+    """
+    s, p, lv = model.staff, model.p, model.levers
+    gap = model.unmet_demand[s.agency]
+    factor = 1.0 + p.leadership_time_nudge * effective_leadership(model) \
+        - p.pressure_time_response * gap
+    s.phi[:] = np.clip(lv["relationship_time"] * factor, 0.0, PHI_MAX)
+    s.phi[~s.engaged] = 0.0
+
+
+# 2 ----------------------------------------------------------------------------------------
+def meet(model: PartnershipModel, ev: MonthEvents) -> None:
+    """Attendance and pairwise meetings; partner choice favours existing ties and familiar
+    agencies; champions and chairs make more contacts and bridge agencies.
+
+    References: Ansell & Gash 2008 (face-to-face dialogue); Carley 1991; Zellner et al. 2014.
+    """
+    s, p, rng = model.staff, model.p, model.streams["meet"]
+    rel = s.phi / REFERENCE_PHI
+    p_attend = participation(model) * np.minimum(1.0, rel) * (0.5 + 0.5 * s.commitment)
+    s.attended[:] = s.engaged & (rng.random(model.n) < p_attend)
+    s.attendance += ATTENDANCE_MEMORY * (s.attended - s.attendance)
+    att = np.flatnonzero(s.attended)
+    if len(att) < 2:
+        return
+    bridger = s.champion[att] | model.chair_flags()[att]
+    rate = p.contacts_per_month * np.minimum(rel[att], 2.0) * np.where(
+        bridger, p.champion_contacts, 1.0)
+    k = np.floor(rate + rng.random(len(att))).astype(np.int64)
+    who = np.repeat(np.arange(len(att)), k)  # index into att
+    if len(who) == 0:
+        return
+    i = att[who]
+    # a contact with someone already known (if they came), else a new or random one
+    start, end = model.ties.out_range(i)
+    deg = end - start
+    repeat = (rng.random(len(i)) < p.p_repeat_contact) & (deg > 0)
+    pick = start + np.floor(rng.random(len(i)) * np.maximum(deg, 1)).astype(np.int64)
+    j = att[rng.integers(0, len(att), len(i))]
+    if repeat.any():
+        j_known = model.ties.dst[np.minimum(pick, max(len(model.ties) - 1, 0))]
+        j = np.where(repeat & s.attended[j_known], j_known, j)
+    # cross-agency contacts happen in proportion to agency familiarity; bridgers seek them
+    ag = s.agency
+    fam = model.agencies.familiarity[ag[i], ag[j]]
+    cross = ag[i] != ag[j]
+    accept = ~cross | (rng.random(len(i)) < 0.3 + 0.7 * fam)
+    is_bridger = bridger[who]
+    for _ in range(3):
+        redraw = is_bridger & ~cross & (rng.random(len(i)) < p.champion_bridging)
+        if not redraw.any():
+            break
+        j[redraw] = att[rng.integers(0, len(att), int(redraw.sum()))]
+        cross = ag[i] != ag[j]
+    keep = (accept | (is_bridger & cross)) & (i != j)
+    ev.pairs_i, ev.pairs_j = i[keep], j[keep]
+    _ensure_ties(model, ev.pairs_i, ev.pairs_j)
+
+
+def initial_trust(model: PartnershipModel, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Trust at first meeting: propensity, agency familiarity and institution-based trust
+    from ground rules (McKnight et al. 1998; Mayer et al. 1995; Gulati 1995)."""
+    s, p = model.staff, model.p
+    fam = model.agencies.familiarity[s.agency[src], s.agency[dst]]
+    t0 = (p.trust_weight_propensity * s.propensity[src] + p.trust_weight_familiarity * fam
+          + p.trust_weight_institution * model.levers["ground_rules"])
+    return np.clip(t0, 0.0, 1.0)
+
+
+def _ensure_ties(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> None:
+    """Create ties i->j and j->i for pairs meeting for the first time; familiarity grows."""
+    src = np.concatenate([i, j])
+    dst = np.concatenate([j, i])
+    rows = model.ties.find(src, dst)
+    new = rows < 0
+    if new.any():
+        keys = np.sort(src[new] * model.n + dst[new])
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+        ns, nd = keys // model.n, keys % model.n
+        fam = model.agencies.familiarity[model.staff.agency[ns], model.staff.agency[nd]]
+        model.ties.add(ns, nd, initial_trust(model, ns, nd), fam, model.month)
+        rows = model.ties.find(src, dst)
+    t = model.ties
+    t.familiarity[rows] += model.p.familiarity_gain * (1.0 - t.familiarity[rows])
+
+
+# 3 ----------------------------------------------------------------------------------------
+def uptake(volume: float, overload: float, relevance_filter: float) -> float:
+    """Share of information taken up at a message volume: an inverted U (overload).
+
+    Filtering out irrelevant messages lowers the load that counts toward overload.
+
+    References: Eppler & Mengis 2004; Hahn et al. 1992.
+    """
+    load = volume * (1.0 - 0.5 * relevance_filter) / overload
+    return float(min(1.0, load * np.exp(1.0 - load)))
+
+
+def communicate(model: PartnershipModel, ev: MonthEvents) -> None:
+    """Information about the partnership's decisions reaches attendees and, with low
+    probability (or widened), the periphery; two-way communication raises uptake.
+
+    References: seed (SCAN communication); Leavitt & Mueller 1951; Eppler & Mengis 2004.
+    """
+    s, p, lv = model.staff, model.p, model.levers
+    u = uptake(lv["message_volume"], p.overload_volume, lv["relevance_filter"])
+    if lv["communication_mode"] == "two_way":
+        u = min(1.0, u * (1.0 + p.two_way_uptake_gain))
+    reach = p.p_reach_widened if lv["widen_communication"] else p.p_reach_periphery
+    reached = s.attended | (model.streams["communicate"].random(model.n) < reach)
+    s.info += p.information_decay * (reached * u - s.info)
+
+
+# 4 ----------------------------------------------------------------------------------------
+def deliberate(model: PartnershipModel, ev: MonthEvents) -> None:
+    """Problem definitions converge between trusting members whose positions are close
+    (bounded confidence), are pulled toward the stated vision by informed members and
+    back toward their own sector's culture.
+
+    References: Deffuant et al. 2000; Ansell & Gash 2008; seed (shared definitions).
+    """
+    from partnersim.model import SECTOR_CULTURE, VISION_POSITION
+
+    s, p, lv = model.staff, model.p, model.levers
+    x = s.position
+    i, j = ev.pairs_i, ev.pairs_j
+    delta = np.zeros(model.n)
+    if len(i):
+        bound = p.confidence_bound * (1.0 + 0.5 * lv["ground_rules"])
+        close = np.abs(x[i] - x[j]) < bound
+        i, j = i[close], j[close]
+        t_ij = model.ties.trust[model.ties.find(i, j)]
+        np.add.at(delta, i, p.convergence_rate * t_ij * (x[j] - x[i]) * 0.5)
+    two_way = 1.0 + (p.two_way_uptake_gain if lv["communication_mode"] == "two_way" else 0.0)
+    delta += p.vision_pull * lv["vision_clarity"] * s.info * two_way * (VISION_POSITION - x)
+    delta += p.culture_pull * (SECTOR_CULTURE[model.agencies.sector[s.agency]] - x)
+    s.position[:] = np.clip(x + delta, 0.0, 1.0)
+
+
+def shared_understanding(model: PartnershipModel) -> float:
+    """1 - 2 * spread of problem definitions (1: everyone agrees; 0: spread of 0.5)."""
+    return float(max(0.0, 1.0 - 2.0 * model.staff.position.std()))
+
+
+# 5 ----------------------------------------------------------------------------------------
+def efficiency(model: PartnershipModel) -> float:
+    """How well the partnership uses partners' time: governance and operational capacity."""
+    return float(model.capacity_stocks[1:3].mean())
+
+
+def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
+    """Cross-agency meeting pairs take on joint tasks, sized by trust relative to risk;
+    success depends on leadership, efficiency, trust, understanding, resources and
+    capacity. Outcomes are trust signals; hidden motives may be found out.
+
+    References: Weiss et al. 2002; Ansell & Gash 2008; Vangen & Huxham 2003; Mayer et al. 1995.
+    """
+    s, p, rng, t = model.staff, model.p, model.streams["work"], model.ties
+    i, j = ev.pairs_i, ev.pairs_j
+    cross = s.agency[i] != s.agency[j]
+    i, j = i[cross], j[cross]
+    take = rng.random(len(i)) < p.p_joint_task
+    i, j = i[take], j[take]
+    ev.tasks = len(i)
+    if not len(i):
+        model.months_since_win += 1
+        return
+    r_ij, r_ji = t.find(i, j), t.find(j, i)
+    trust_pair = 0.5 * (t.trust[r_ij] + t.trust[r_ji])
+    horizon = model.agencies.horizon
+    mismatch = np.abs(np.log(horizon[s.agency[i]] / horizon[s.agency[j]])) / np.log(5.0)
+    logit = (p.success_base
+             + p.success_leadership * effective_leadership(model)
+             + p.success_efficiency * efficiency(model)
+             + p.success_trust * trust_pair
+             + p.success_understanding * shared_understanding(model)
+             + p.success_resources * 0.5 * model.agencies.resources[s.agency[i]]
+             + p.success_capacity * 0.5 * (s.capacity[i] + s.capacity[j])
+             - p.timescale_penalty * mismatch)
+    success = rng.random(len(i)) < sigmoid(logit)
+    if model.first_task_success is None:
+        if model.force_first_task is not None:
+            success[0] = model.force_first_task
+        model.first_task_success = bool(success[0])
+    size = np.clip(trust_pair / p.perceived_risk, 0.2, 1.0)
+    outcome = success.astype(float)
+    for b, rows in ((j, r_ij), (i, r_ji)):
+        signal = np.tanh(p.signal_sensitivity * (outcome - p.performance_standard))
+        ev.sig_rows.append(rows)
+        ev.sig_values.append(signal)
+        ev.sig_weights.append(size)
+        # a partner with a hidden motive may be found out: an integrity breach
+        breach = rng.random(len(rows)) < p.p_hidden_agenda * (1.0 - s.honesty[b])
+        if breach.any():
+            br = rows[breach]
+            t.damage[br] += p.reputation_damage * (1.0 - t.damage[br])
+            ev.sig_rows.append(br)
+            ev.sig_values.append(np.full(len(br), -1.0))
+            ev.sig_weights.append(np.ones(len(br)))
+            ev.breaches += len(br)
+    ev.wins = int(success.sum())
+    model.small_wins_total += ev.wins
+    model.months_since_win = 0 if ev.wins else model.months_since_win + 1
+
+
+# 6 ----------------------------------------------------------------------------------------
+def competence_signals(model: PartnershipModel, ev: MonthEvents) -> None:
+    """In meetings each side observes the other's competence, misread with noise that
+    ground rules and familiarity reduce; the gap to the expected standard is the signal."""
+    i, j = ev.pairs_i, ev.pairs_j
+    if not len(i):
+        return
+    s, p, t = model.staff, model.p, model.ties
+    src, dst = np.concatenate([i, j]), np.concatenate([j, i])
+    rows = t.find(src, dst)
+    noise_sd = p.misreading_noise * (1.0 - p.ground_rules_noise_cut * model.levers["ground_rules"])
+    noise_sd = noise_sd * (1.0 - 0.5 * t.familiarity[rows])
+    observed = s.ability[dst] + model.streams["trust"].normal(0.0, 1.0, len(rows)) * noise_sd
+    ev.sig_rows.append(rows)
+    ev.sig_values.append(np.tanh(p.signal_sensitivity * (observed - p.performance_standard)))
+    ev.sig_weights.append(np.ones(len(rows)))
+
+
+def apply_signals(model: PartnershipModel, rows: np.ndarray, signal: np.ndarray,
+                  weight: np.ndarray) -> None:
+    """Asymmetric trust update: gains move trust slowly toward its ceiling, losses fast
+    toward zero; a power gap slows the low-power side's gains.
+
+        gain: dT = lambda+ * w * s * (ceiling - T) * (1 - eta * gap)   (s > 0)
+        loss: dT = lambda- * w * s * T                                  (s < 0)
+
+    References: Slovic 1993; Pant & Yu 2025; Schweitzer et al. 2006; Jones & Barry 2016.
+    """
+    if not len(rows):
+        return
+    p, t = model.p, model.ties
+    power = model.agencies.power[model.staff.agency]
+    gap = np.maximum(0.0, power[t.dst[rows]] - power[t.src[rows]])
+    trust = t.trust[rows]
+    ceiling = 1.0 - t.damage[rows]
+    gain = p.trust_gain_rate * weight * signal * (ceiling - trust) * (1.0 - p.power_gain_damping * gap)
+    loss = p.trust_gain_rate * p.trust_loss_ratio * weight * signal * trust
+    delta = np.where(signal > 0, gain, loss)
+    change = np.bincount(rows, weights=delta, minlength=len(t))
+    touched = np.flatnonzero(change)
+    t.trust[touched] = np.clip(t.trust[touched] + change[touched], 0.0, 1.0 - t.damage[touched])
+
+
+def update_trust(model: PartnershipModel, ev: MonthEvents) -> None:
+    """Apply this month's competence, task and breach signals; reputation damage fades
+    at ``reputation_recovery`` (0 by default: a breach never fully heals)."""
+    competence_signals(model, ev)
+    if ev.sig_rows:
+        apply_signals(model, np.concatenate(ev.sig_rows), np.concatenate(ev.sig_values),
+                      np.concatenate(ev.sig_weights))
+    if model.p.reputation_recovery > 0:
+        model.ties.damage *= 1.0 - model.p.reputation_recovery
+
+
+# 7 ----------------------------------------------------------------------------------------
+def update_commitment(model: PartnershipModel, ev: MonthEvents) -> None:
+    """Commitment follows trust and shared understanding, rises with wins the member hears
+    of, and erodes with the cost of relationship time under pressure and with long
+    stretches without a win; below a threshold a member disengages.
+
+    References: Ansell & Gash 2008; Emerson et al. 2012; Huxham & Vangen 2005.
+    """
+    s, p = model.staff, model.p
+    mean_trust, deg = model.ties.mean_out_trust()
+    target = 0.5 * (np.where(deg > 0, mean_trust, s.commitment) + shared_understanding(model))
+    win_heard = (ev.wins > 0) * (0.3 + 0.7 * s.info) * (1.0 - s.commitment)
+    cost = s.phi / REFERENCE_PHI * model.unmet_demand[s.agency]
+    erosion = p.commitment_erosion if model.months_since_win >= p.no_win_months else 0.0
+    s.commitment[:] = np.clip(
+        s.commitment + p.commitment_trust_rate * (target - s.commitment)
+        + p.commitment_win_boost * win_heard - p.commitment_cost * cost - erosion, 0.0, 1.0)
+    s.engaged[:] = np.where(s.engaged, s.commitment >= p.disengage_threshold,
+                            s.commitment >= p.disengage_threshold + REENGAGE_MARGIN)
+
+
+# 8 ----------------------------------------------------------------------------------------
+def decide(model: PartnershipModel, ev: MonthEvents) -> None:
+    """Agenda items pass under the decision rule with power-weighted votes of attendees;
+    members overruled by more powerful members lose trust in them. Under stricter rules a
+    failing proposal compromises toward the members' mean position: fairer but slower.
+
+    References: Choi & Robertson 2014; Ansell & Gash 2008.
+    """
+    s, p, lv, t = model.staff, model.p, model.levers, model.ties
+    voters = np.flatnonzero(s.attended)
+    for _ in range(p.n_agenda_items):
+        model.agenda.append([0.0, 0.0, 1.0])  # position, age, new
+    if len(voters) < 2 or not model.agenda:
+        for item in model.agenda:
+            item[1] += 1
+        model.agenda = [it for it in model.agenda if it[1] < MAX_AGENDA_AGE]
+        return
+    power = model.agencies.power[s.agency[voters]]
+    total_power = float(power.sum())
+    x = s.position[voters]
+    proposal_mean = float(power @ x) / total_power
+    need = DECISION_RULES[lv["decision_rule"]]
+    low = power < power.max() - 1e-9
+    n_low = int(low.sum())
+    rng = model.streams["deliberate"]
+    delays, equities, accept = [], [], []
+    remaining = []
+    overruled_any = np.zeros(model.n, dtype=bool)
+    supporters_any = np.zeros(model.n, dtype=bool)
+    for item in model.agenda:
+        if item[2]:  # a new item is proposed near the power-weighted view
+            item[0] = proposal_mean + rng.normal(0.0, 0.05)
+            item[2] = 0.0
+        support = np.abs(x - item[0]) < p.acceptance_width
+        if float(power @ support) >= (need - 1e-12) * total_power:
+            n_support = int(support.sum())
+            delays.append(item[1])
+            accept.append(n_support / len(x))
+            if 0 < n_low < len(x):
+                low_support = int(support[low].sum())
+                rate_low = low_support / n_low
+                rate_high = (n_support - low_support) / (len(x) - n_low)
+                equities.append(min(1.0, rate_low / max(rate_high, 1e-9)))
+            overruled_any[voters[~support]] = True
+            supporters_any[voters[support]] = True
+        else:
+            item[0] += COMPROMISE_STEP * (float(x.sum()) / len(x) - item[0])
+            item[1] += 1
+            if item[1] < MAX_AGENDA_AGE:
+                remaining.append(item)
+    model.agenda = remaining
+    ev.decisions = len(delays)
+    if delays:
+        ev.decision_delay = sum(delays) / len(delays)
+        ev.acceptability = sum(accept) / len(accept)
+        model.last_acceptability = ev.acceptability
+    if equities:
+        ev.decision_equity = sum(equities) / len(equities)
+    if overruled_any.any() and len(t):
+        staff_power = model.agencies.power[s.agency]
+        rows = np.flatnonzero(overruled_any[t.src] & supporters_any[t.dst]
+                              & (staff_power[t.dst] > staff_power[t.src]))
+        apply_signals(model, rows, np.full(len(rows), -p.overrule_signal),
+                      np.full(len(rows), 0.5))
+
+
+# 9 ----------------------------------------------------------------------------------------
+def turnover(model: PartnershipModel, ev: MonthEvents) -> None:
+    """Members leave with a monthly hazard by sector (chairs with their own hazard) and are
+    replaced by newcomers with no ties and low personal capacity; leadership recovers
+    gradually after a chair's departure.
+
+    References: Carley 1992; Provan & Milward 1995; seed (dependence on a few individuals).
+    """
+    from partnersim.model import SECTOR_TURNOVER
+
+    s, p, rng = model.staff, model.p, model.streams["turnover"]
+    s.tenure += 1
+    hazard = p.p_turnover * SECTOR_TURNOVER[model.agencies.sector[s.agency]]
+    hazard[model.chairs] = model.levers["p_chair_leaves"]
+    leavers = np.flatnonzero(rng.random(model.n) < hazard)
+    if len(leavers):
+        model.replace_members(leavers)
+    model.leader_presence += (1.0 - model.leader_presence) / p.leader_recovery_months
+
+
+# 10 ---------------------------------------------------------------------------------------
+def budget_rate(model: PartnershipModel) -> float:
+    """Capacity-building rate bought by the monthly budget (saturating in money)."""
+    b = model.levers["capacity_budget"]
+    return model.p.capacity_build_rate * b / (b + model.p.budget_half_saturation)
+
+
+def build_capacity(model: PartnershipModel, ev: MonthEvents) -> None:
+    """The budget raises capacity stocks at six levels and members' personal capacity
+    (all, or an earmarked sector twice as fast); partnership work builds capacity too;
+    stocks decay without upkeep.
+
+    References: Foster-Fishman et al. 2001; Sullivan, Barnes & Matka 2002; seed (Box 1).
+    """
+    s, p, lv = model.staff, model.p, model.levers
+    rate = budget_rate(model)
+    sector = model.agencies.sector[s.agency]
+    earmark = lv["budget_earmark"]
+    if earmark == "none":
+        personal = np.full(model.n, rate)
+        stock_rate = np.full(6, rate)
+    else:
+        target = 3 if earmark == "voluntary" else 4
+        personal = np.where(sector == target, 2.0 * rate, 0.0)
+        stock_rate = np.zeros(6)
+        stock_rate[5 if earmark == "voluntary" else 4] = 2.0 * rate
+    s.capacity += (personal + p.learning_rate * s.attended) * (1.0 - s.capacity) \
+        - p.capacity_decay * 0.5 * s.capacity
+    np.clip(s.capacity, 0.0, 1.0, out=s.capacity)
+    k = model.capacity_stocks
+    statutory = sector <= 2
+    drivers = np.array([
+        effective_leadership(model) * lv["vision_clarity"],  # strategic
+        lv["ground_rules"],  # governance
+        min(1.0, ev.wins / 3.0),  # operational: joint work that succeeds
+        s.capacity[statutory].mean(),  # practice
+        s.capacity[sector == 4].mean() if (sector == 4).any() else 0.0,  # community
+        s.capacity[sector == 3].mean() if (sector == 3).any() else 0.0,  # voluntary
+    ])
+    k += (stock_rate + p.learning_rate * drivers) * (1.0 - k) - p.capacity_decay * k
+    np.clip(k, 0.0, 1.0, out=k)
+
+
+# 11 ---------------------------------------------------------------------------------------
+def synergy_index(model: PartnershipModel, trust_across: float) -> float:
+    """Partnership synergy in [0, 1], driven by the same functioning dimensions as joint-task
+    success with the same relative weights (Lasker et al. 2001; Weiss et al. 2002)."""
+    p = model.p
+    weights = np.array([p.success_leadership, p.success_efficiency, p.success_trust,
+                        p.success_understanding, p.success_resources, p.success_capacity])
+    values = np.array([effective_leadership(model), efficiency(model), trust_across,
+                       shared_understanding(model), min(1.0, 0.5 * p.resources),
+                       model.staff.capacity.mean()])
+    total = weights.sum()
+    return float(np.dot(weights, values) / total) if total > 0 else 0.0
+
+
+def deliver(model: PartnershipModel, ev: MonthEvents) -> None:
+    """Service output = delivery time x productivity x (1 + integration x (synergy -
+    coordination loss)); coordination costs rise when trust is low (collaborative
+    inertia). The gain over partners working alone feeds the population-health
+    indicator through a lag kernel; unmet demand feeds back to time allocation.
+
+    References: Lasker et al. 2001; Huxham & Vangen 2005; Repenning & Sterman 2002.
+    """
+    from partnersim.metrics import cross_agency_trust
+
+    s, p, lv, ag = model.staff, model.p, model.levers, model.agencies
+    two_way_cost = p.two_way_time_cost if lv["communication_mode"] == "two_way" else 0.0
+    time = np.clip(1.0 - s.phi - two_way_cost * s.engaged, 0.0, 1.0)
+    productivity = ag.resources[s.agency]
+    t_across = cross_agency_trust(model)
+    # integrated work: the operational arrangements in place, used by members in proportion
+    # to the time they give to the partnership (none at all: they deliver alone)
+    integration = model.capacity_stocks[2] * (1.0 - np.exp(-s.phi / REFERENCE_PHI))
+    ev.synergy_index = synergy_index(model, t_across)
+    ev.synergy = p.synergy_max * ev.synergy_index
+    ev.coordination_loss = p.coordination_cost * (1.0 - t_across)
+    factor = 1.0 + integration * (ev.synergy - ev.coordination_loss)
+    per_member = time * productivity * factor
+    by_agency = np.bincount(s.agency, weights=per_member, minlength=len(ag.sector))
+    alone_by_agency = np.bincount(s.agency, weights=productivity, minlength=len(ag.sector))
+    ev.output = float(by_agency.sum())
+    ev.output_alone = float(alone_by_agency.sum())
+    demand = alone_by_agency * ag.pressure * lv["service_pressure"]
+    model.unmet_demand = np.clip((demand - by_agency) / np.maximum(demand, 1e-9), 0.0, 1.0)
+    model.integration_gain.append(ev.output / ev.output_alone - 1.0)
+
+
+def health_kernel(mean_lag: float, horizon: int) -> np.ndarray:
+    """Gamma (shape 3) lag weights over months 0..horizon-1 with the given mean lag."""
+    shape = 3.0
+    scale = mean_lag / shape
+    k = np.arange(horizon, dtype=float) + 0.5
+    w = k ** (shape - 1) * np.exp(-k / scale)
+    return w / w.sum() if w.sum() > 0 else w
+
+
+def health_effect(model: PartnershipModel) -> float:
+    """Lagged effect on the population-health indicator of the integration gain so far."""
+    g = np.asarray(model.integration_gain)
+    w = model.health_kernel[: len(g)]
+    return float(model.p.health_effect * np.dot(w, g[::-1]))

@@ -1,0 +1,190 @@
+"""Measures: pure functions from model state to named monthly measures and run summaries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from partnersim import mechanisms as mech
+from partnersim.params import CAPACITY_LEVELS, SECTORS
+
+if TYPE_CHECKING:
+    from partnersim.model import MonthEvents, PartnershipModel
+
+MEASURES: tuple[str, ...] = (
+    "trust_within", "trust_across", "trust_low_to_high",
+    *(f"trust_{s}" for s in SECTORS),
+    "info_core", "info_periphery", "shared_understanding",
+    *(f"capacity_{level}" for level in CAPACITY_LEVELS),
+    "capacity_personal", "commitment", "engaged",
+    *(f"active_{s}" for s in SECTORS),
+    "relationship_time", "contacts", "joint_tasks", "small_wins", "small_wins_total",
+    "breaches", "output", "output_alone", "synergy", "coordination_loss",
+    "density", "centralisation", "n_ties",
+    "health", "health_counterfactual", "health_effect",
+    "leadership", "leader_presence", "decisions", "decision_delay", "decision_equity",
+    "cost_money", "cost_time",
+    "psat_synergy", "psat_leadership", "psat_efficiency", "psat_administration",
+    "psat_resources", "psat_decision_making",
+)
+"""Monthly model-level measures (DESIGN.md 2.4); each is a column of the timeseries table."""
+
+SUMMARIES: tuple[str, ...] = (
+    "cumulative_output", "output_vs_alone", "output_last_year",
+    "trust_within_final", "trust_across_final", "trust_low_to_high_final",
+    "shared_understanding_final", "commitment_final", "capacity_final",
+    "info_core_final", "info_periphery_final", "synergy_final", "health_effect_final",
+    "small_wins_total", "time_to_trust_months", "reached_trust",
+    "first_task_success", "trust_across_year5", "commitment_year5",
+    "health_detectable_3y", "health_detectable_5y",
+    "decision_equity_mean", "decision_delay_mean",
+    "cost_money_total", "cost_time_total",
+)
+"""End-of-run measures, one value per run."""
+
+HEADLINE: tuple[str, ...] = (
+    "cumulative_output", "output_vs_alone", "trust_across_final", "shared_understanding_final",
+    "capacity_final", "health_effect_final", "time_to_trust_months", "cost_money_total",
+    "cost_time_total",
+)
+"""Headline end-of-run measures that comparisons report."""
+
+EVALUATION_WINDOW_MONTHS = 12
+"""An evaluator compares the last 12 months of a window with a comparison area."""
+
+
+def prior_trust(model: PartnershipModel, *, cross: bool) -> float:
+    """Expected first-meeting trust between members of different agencies (or of the same
+    agency): what trust is, by definition, between partners who have not yet met."""
+    s, p = model.staff, model.p
+    share = np.bincount(s.agency, minlength=len(model.agencies.sector)) / model.n
+    same = np.eye(len(share), dtype=bool)
+    weights = np.outer(share, share) * (~same if cross else same)
+    mean_fam = float((weights * model.agencies.familiarity).sum() / weights.sum())
+    return float(np.clip(p.trust_weight_propensity * s.propensity.mean()
+                         + p.trust_weight_familiarity * mean_fam
+                         + p.trust_weight_institution * model.levers["ground_rules"], 0.0, 1.0))
+
+
+def cross_agency_trust(model: PartnershipModel) -> float:
+    """Mean trust on ties between members of different agencies (the prior before any meet)."""
+    t = model.ties
+    ag = model.staff.agency
+    cross = ag[t.src] != ag[t.dst]
+    return float(t.trust[cross].mean()) if cross.any() else prior_trust(model, cross=True)
+
+
+def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
+    """This month's measures, in the order of ``MEASURES``."""
+    s, t, p, lv = model.staff, model.ties, model.p, model.levers
+    n, n_sectors = model.n, len(SECTORS)
+    sector = model.agencies.sector[s.agency]
+    power = model.agencies.power[s.agency]
+    src_sector = sector[t.src]
+    cross = src_sector != sector[t.dst]
+    n_cross = int(cross.sum())
+    trust_cross_sum = float(t.trust[cross].sum())
+    trust_total = float(t.trust.sum())
+    trust_across = (trust_cross_sum / n_cross if n_cross
+                    else prior_trust(model, cross=True))
+    n_within = len(t) - n_cross
+    trust_within = ((trust_total - trust_cross_sum) / n_within if n_within
+                    else prior_trust(model, cross=False))
+    low_high = power[t.src] < power[t.dst]
+    trust_low_high = float(t.trust[low_high].mean()) if low_high.any() else trust_across
+    # trust held by members of each sector, over their ties
+    sector_sum = np.bincount(src_sector, weights=t.trust, minlength=n_sectors)
+    sector_deg = np.bincount(src_sector, minlength=n_sectors)
+    trust_sector = np.divide(sector_sum, sector_deg, out=np.full(n_sectors, trust_across),
+                             where=sector_deg > 0)
+    core = s.attendance >= 0.5
+    n_core = int(core.sum())
+    info_sum = float(s.info.sum())
+    info_core_sum = float(s.info[core].sum())
+    info_core = info_core_sum / n_core if n_core else float("nan")
+    info_periphery = (info_sum - info_core_sum) / (n - n_core) if n_core < n else float("nan")
+    counts = np.bincount(sector, minlength=n_sectors)
+    active = np.bincount(sector, weights=s.attended, minlength=n_sectors) / np.maximum(counts, 1)
+    degree = np.bincount(t.src, minlength=n)
+    centralisation = (float(degree.max() * n - len(t)) / ((n - 1) * (n - 2))
+                      if n > 2 and len(t) else 0.0)
+    leadership = mech.effective_leadership(model)
+    effect = mech.health_effect(model)
+    background = p.health_trend * model.month + model.health_noise[model.month]
+    cost_money = (lv["capacity_budget"] + p.champion_cost * int(s.champion.sum())
+                  + p.joint_chair_cost * (len(model.chairs) > 1) + model.one_off_cost)
+    two_way = p.two_way_time_cost if lv["communication_mode"] == "two_way" else 0.0
+    cost_time = p.staff_month_cost * float(s.phi.sum() + two_way * s.engaged.sum())
+    budget_share = lv["capacity_budget"] / (lv["capacity_budget"] + p.budget_half_saturation)
+    values = [
+        trust_within, trust_across, trust_low_high, *trust_sector.tolist(),
+        info_core, info_periphery, mech.shared_understanding(model),
+        *model.capacity_stocks.tolist(), float(s.capacity.sum()) / n,
+        float(s.commitment.sum()) / n, float(s.engaged.sum()) / n,
+        *active.tolist(),
+        float(s.phi.sum()) / n, float(len(ev.pairs_i)), float(ev.tasks), float(ev.wins),
+        float(model.small_wins_total), float(ev.breaches),
+        ev.output, ev.output_alone, ev.synergy, ev.coordination_loss,
+        len(t) / (n * (n - 1)), centralisation, float(len(t)),
+        background + effect, background, effect,
+        leadership, model.leader_presence, float(ev.decisions), ev.decision_delay,
+        ev.decision_equity,
+        cost_money, cost_time,
+        ev.synergy_index, leadership, mech.efficiency(model), info_sum / n,
+        0.5 * min(1.0, p.resources / 2.0) + 0.5 * budget_share, model.last_acceptability,
+    ]
+    return np.array(values, dtype=float)
+
+
+def _detectable(effect: np.ndarray, noise_sd: float, window: int) -> bool:
+    """Would an evaluator comparing the last 12 months of the window with a comparison
+    area (independent noise of the same size) find a difference at the 5% level?"""
+    if len(effect) < window:
+        return False
+    segment = effect[window - EVALUATION_WINDOW_MONTHS: window]
+    se = noise_sd * np.sqrt(2.0 / EVALUATION_WINDOW_MONTHS)
+    return bool(se == 0 and segment.mean() != 0 or se > 0 and abs(segment.mean()) > 1.96 * se)
+
+
+def summarise(model: PartnershipModel) -> dict[str, Any]:
+    """End-of-run measures from the monthly table (see ``SUMMARIES``)."""
+    col = {name: model._table[: model.month, k] for k, name in enumerate(MEASURES)}
+    months = model.month
+    last = slice(max(0, months - 12), months)
+    reached = np.flatnonzero(col["trust_across"] >= model.p.trust_threshold)
+    year5 = min(59, months - 1)
+
+    def final(name: str) -> float:
+        return float(col[name][-1])
+
+    equity = col["decision_equity"]
+    delay = col["decision_delay"]
+    return {
+        "cumulative_output": float(col["output"].sum()),
+        "output_vs_alone": float(col["output"].sum() / col["output_alone"].sum()),
+        "output_last_year": float(col["output"][last].mean()),
+        "trust_within_final": final("trust_within"),
+        "trust_across_final": final("trust_across"),
+        "trust_low_to_high_final": final("trust_low_to_high"),
+        "shared_understanding_final": final("shared_understanding"),
+        "commitment_final": final("commitment"),
+        "capacity_final": float(np.mean([col[f"capacity_{lv}"][-1] for lv in CAPACITY_LEVELS])),
+        "info_core_final": final("info_core"),
+        "info_periphery_final": final("info_periphery"),
+        "synergy_final": final("synergy"),
+        "health_effect_final": final("health_effect"),
+        "small_wins_total": int(model.small_wins_total),
+        # censored at the horizon when never reached, so the value is always finite
+        "time_to_trust_months": float(reached[0] + 1 if len(reached) else months),
+        "reached_trust": bool(len(reached)),
+        "first_task_success": bool(model.first_task_success),
+        "trust_across_year5": float(col["trust_across"][year5]),
+        "commitment_year5": float(col["commitment"][year5]),
+        "health_detectable_3y": _detectable(col["health_effect"], model.p.health_noise, 36),
+        "health_detectable_5y": _detectable(col["health_effect"], model.p.health_noise, 60),
+        "decision_equity_mean": float(np.nanmean(equity)) if np.isfinite(equity).any() else 1.0,
+        "decision_delay_mean": float(np.nanmean(delay)) if np.isfinite(delay).any() else 0.0,
+        "cost_money_total": float(col["cost_money"].sum()),
+        "cost_time_total": float(col["cost_time"].sum()),
+    }

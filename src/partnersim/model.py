@@ -1,0 +1,427 @@
+"""``PartnershipModel``: construction from parameters, the monthly stage order, data collection."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from partnersim import mechanisms as stages
+from partnersim import metrics
+from partnersim.agents import Agency, StaffMember
+from partnersim.errors import InputError
+from partnersim.interventions import parse_interventions
+from partnersim.network import Ties
+from partnersim.params import PARAMETERS, SECTORS, Params, make_params
+from partnersim.seeding import named_streams
+
+# Structural constants of the default CHP-like partnership (documented in docs/ODD.md).
+SECTOR_SHARE = np.array([0.30, 0.25, 0.25, 0.12, 0.08])
+"""Share of staff in each sector's agency (NHS acute, primary, social work, voluntary, community)."""
+SECTOR_POWER_STATUTORY = np.array([1.0, 0.9, 0.9])
+"""Decision power of the statutory agencies; voluntary and community hold 1 - power_gap."""
+SECTOR_HORIZON = np.array([12.0, 24.0, 36.0, 12.0, 60.0])
+"""Planning horizon (months) each sector works to (seed: different timescales)."""
+SECTOR_PRESSURE = np.array([1.15, 1.0, 1.1, 0.85, 0.8])
+"""Relative service-demand pressure on each sector."""
+SECTOR_TURNOVER = np.array([1.0, 0.8, 1.4, 1.6, 1.2])
+"""Relative turnover hazard of each sector."""
+SECTOR_CULTURE = np.array([0.15, 0.35, 0.6, 0.8, 0.9])
+"""Each sector's typical position on the shared problem definition (0-1)."""
+VISION_POSITION = 0.5
+"""The problem definition the stated vision points to."""
+NHS_SAME_BOARD_FAMILIARITY = 0.25
+"""Extra prior familiarity between the two NHS agencies (same health board)."""
+WITHIN_AGENCY_FAMILIARITY = 0.7
+"""Prior familiarity of colleagues in the same agency."""
+MOTIVE_SHARE = np.array([0.5, 0.3, 0.2])
+"""Share of members whose motive is service, career or position (seed: SCAN members)."""
+MOTIVE_HONESTY = np.array([0.95, 0.75, 0.55])
+"""Mean honesty about motives for each motive."""
+
+LEVERS: tuple[str, ...] = (
+    "leadership", "joint_chair", "p_chair_leaves", "capacity_budget", "budget_earmark",
+    "ground_rules", "communication_mode", "message_volume", "widen_communication",
+    "relevance_filter", "vision_clarity", "relationship_time", "decision_rule",
+    "service_pressure",
+)
+"""Parameters that interventions may change during a run; stages read them from ``model.levers``."""
+
+
+@dataclass
+class AgencyState:
+    sector: np.ndarray
+    power: np.ndarray
+    resources: np.ndarray
+    horizon: np.ndarray
+    pressure: np.ndarray
+    familiarity: np.ndarray  # agencies x agencies
+
+
+@dataclass
+class StaffState:
+    """Per-member arrays; row i is member i (a newcomer takes over a leaver's row)."""
+
+    agency: np.ndarray
+    level: np.ndarray
+    motive: np.ndarray
+    champion: np.ndarray
+    ability: np.ndarray
+    honesty: np.ndarray
+    propensity: np.ndarray
+    commitment: np.ndarray
+    info: np.ndarray
+    position: np.ndarray
+    capacity: np.ndarray
+    tenure: np.ndarray
+    phi: np.ndarray
+    engaged: np.ndarray
+    attended: np.ndarray
+    attendance: np.ndarray  # moving average of attendance: core vs periphery
+
+
+@dataclass
+class MonthEvents:
+    """What happened this month, passed between stages and to the metrics."""
+
+    pairs_i: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    pairs_j: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    tasks: int = 0
+    wins: int = 0
+    breaches: int = 0
+    decisions: int = 0
+    decision_delay: float = float("nan")
+    decision_equity: float = float("nan")
+    acceptability: float = float("nan")
+    output: float = 0.0
+    output_alone: float = 0.0
+    synergy: float = 0.0
+    synergy_index: float = 0.0
+    coordination_loss: float = 0.0
+    # trust signals gathered during the month: tie rows, signal in [-1, 1], weight
+    sig_rows: list = field(default_factory=list)
+    sig_values: list = field(default_factory=list)
+    sig_weights: list = field(default_factory=list)
+
+
+class PartnershipModel(mesa.Model):
+    """A partnership of agencies and their staff, stepped month by month.
+
+    Construct with keyword parameters named as in ``partnersim.params`` (any
+    not given take their declared defaults), ``interventions`` (parsed
+    intervention objects or dicts as in a scenario file) and ``rng`` (the run's
+    seed). ``step()`` runs the eleven monthly stages in their documented order.
+    """
+
+    def __init__(self, *, rng: int | None = None, interventions: Any = (),
+                 **params: Any) -> None:
+        seed = int(rng) if rng is not None else int(np.random.SeedSequence().entropy % 2**63)
+        super().__init__(rng=seed)
+        self.seed = seed
+        self.p: Params = make_params(params)
+        self.n = self.p.n_staff
+        self.horizon = self.p.horizon_months
+        self.streams = named_streams(seed)
+        self.month = 0
+        self.levers: dict[str, Any] = {k: getattr(self.p, k) for k in LEVERS}
+        self._lever_changes: dict[int, list[dict[str, Any]]] = {}
+        self.one_off_cost = 0.0
+        self.events: list[tuple[int, str]] = []
+
+        self._build_agencies()
+        self._build_staff()
+        self.ties = Ties(self.n)
+        self.capacity_stocks = np.array([0.2, 0.2, 0.0, 0.2, 0.2, 0.2])  # no integrated services yet
+        self.chairs: list[int] = []
+        self.leader_presence = 1.0
+        self._appoint_initial_roles()
+        self.small_wins_total = 0
+        self.months_since_win = 0
+        self.first_task_success: bool | None = None
+        self.force_first_task: bool | None = None  # validation hook (SF3): force the first outcome
+        self.agenda: list[list[float]] = []  # pending items: [position, age]
+        self.unmet_demand = np.zeros(len(SECTORS))
+        self.integration_gain: list[float] = []
+        self.health_noise = self.streams["health"].normal(0.0, self.p.health_noise, self.horizon)
+        self.health_kernel = stages.health_kernel(self.p.health_lag_months, self.horizon)
+        self.last_acceptability = 1.0
+
+        self.interventions = tuple(
+            parse_interventions([iv], horizon_months=self.horizon)[0] if isinstance(iv, dict)
+            else iv for iv in interventions)
+        self._scheduled: dict[int, list[Any]] = {}
+        for iv in self.interventions:
+            self._scheduled.setdefault(iv.month, []).append(iv)
+
+        self._table = np.full((self.horizon, len(metrics.MEASURES)), np.nan)
+        self.current: dict[str, float] = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(_current, name) for name in metrics.MEASURES})
+        self.running = True
+
+    # --- construction ---------------------------------------------------------------
+
+    def _build_agencies(self) -> None:
+        p = self.p
+        k = len(SECTORS)
+        power = np.concatenate([SECTOR_POWER_STATUTORY, np.full(2, 1.0 - p.power_gap)])
+        fam = np.full((k, k), p.prior_familiarity)
+        fam[0, 1] = fam[1, 0] = min(1.0, p.prior_familiarity + NHS_SAME_BOARD_FAMILIARITY)
+        np.fill_diagonal(fam, WITHIN_AGENCY_FAMILIARITY)
+        self.agencies = AgencyState(
+            sector=np.arange(k), power=power, resources=np.full(k, p.resources),
+            horizon=SECTOR_HORIZON.copy(), pressure=SECTOR_PRESSURE.copy(), familiarity=fam)
+        self.agency_agents = [Agency(self, a) for a in range(k)]
+
+    def _build_staff(self) -> None:
+        n = self.n
+        counts = np.floor(SECTOR_SHARE * n).astype(int)
+        counts[0] += n - counts.sum()
+        agency = np.repeat(np.arange(len(SECTORS)), counts)
+        rng = self.streams["population"]
+        self.staff = StaffState(
+            agency=agency,
+            level=np.ones(n, dtype=np.int64),
+            motive=np.zeros(n, dtype=np.int64),
+            champion=np.zeros(n, dtype=bool),
+            ability=np.zeros(n), honesty=np.zeros(n), propensity=np.zeros(n),
+            commitment=np.zeros(n), info=np.zeros(n), position=np.zeros(n),
+            capacity=np.zeros(n), tenure=np.zeros(n, dtype=np.int64), phi=np.zeros(n),
+            engaged=np.ones(n, dtype=bool), attended=np.zeros(n, dtype=bool),
+            attendance=np.zeros(n))
+        # senior staff: the first senior_share of each agency
+        for a in range(len(SECTORS)):
+            rows = np.flatnonzero(agency == a)
+            n_senior = max(1, int(round(self.p.senior_share * len(rows))))
+            self.staff.level[rows[:n_senior]] = 0
+        all_rows = np.arange(n)
+        self._draw_members(all_rows, rng, newcomer=False)
+        self.staff.tenure[:] = rng.integers(0, 120, n)
+        self.staff_agents: list[StaffMember] = [StaffMember(self, i) for i in range(n)]
+
+    def _draw_members(self, rows: np.ndarray, rng: np.random.Generator, *, newcomer: bool) -> None:
+        """Draw the personal attributes of (new) members in ``rows``."""
+        s, m = self.staff, len(rows)
+        sector = self.agencies.sector[s.agency[rows]]
+        s.motive[rows] = np.searchsorted(np.cumsum(MOTIVE_SHARE)[:-1], rng.random(m), side="right")
+        s.honesty[rows] = np.clip(MOTIVE_HONESTY[s.motive[rows]] + rng.normal(0, 0.05, m), 0, 1)
+        s.ability[rows] = rng.beta(6.0, 4.0, m)
+        s.propensity[rows] = rng.beta(5.0, 5.0, m)
+        s.commitment[rows] = rng.uniform(0.45, 0.75, m)
+        s.info[rows] = 0.0
+        s.position[rows] = np.clip(SECTOR_CULTURE[sector] + rng.normal(0, 0.06, m), 0, 1)
+        base_capacity = np.where(sector <= 2, 0.45, np.where(sector == 3, 0.3, 0.2))
+        if newcomer:
+            inherited = self.p.structure_transfer * self.capacity_stocks[[2, 3]].mean()
+            s.capacity[rows] = np.clip(self.p.newcomer_capacity + inherited * (1 - base_capacity)
+                                       * 0.5 + rng.normal(0, 0.03, m), 0, 1)
+        else:
+            s.capacity[rows] = np.clip(base_capacity + rng.normal(0, 0.1, m), 0, 1)
+        s.champion[rows] = False
+        s.tenure[rows] = 0
+        s.engaged[rows] = True
+        s.attendance[rows] = 0.0
+
+    def _appoint_initial_roles(self) -> None:
+        self._set_chairs(2 if self.p.joint_chair else 1)
+        self.appoint_champions(self.p.n_champions_senior, self.p.n_champions_operational,
+                               record=False)
+
+    # --- roles and shocks (called by interventions and stages) -------------------------
+
+    def chair_flags(self) -> np.ndarray:
+        """Boolean mask of the members who chair the partnership."""
+        flags = np.zeros(self.n, dtype=bool)
+        flags[self.chairs] = True
+        return flags
+
+    def _senior_candidate(self, agency: int) -> int:
+        s = self.staff
+        rows = np.flatnonzero((s.agency == agency) & (s.level == 0))
+        rows = rows[~self.chair_flags()[rows]]
+        if len(rows) == 0:
+            rows = np.flatnonzero(s.agency == agency)
+        return int(rows[np.argmax(s.tenure[rows])])
+
+    def _set_chairs(self, count: int) -> None:
+        """Keep ``count`` chairs in post: NHS acute first, then council social work."""
+        for agency in (0, 2)[:count]:
+            if not any(self.staff.agency[c] == agency for c in self.chairs):
+                self.chairs.append(self._senior_candidate(agency))
+        del self.chairs[count:]
+
+    def appoint_champions(self, senior: int, operational: int, *, record: bool = True) -> None:
+        """Make the longest-serving non-champion members champions, spread across agencies."""
+        s = self.staff
+        for level, count in ((0, senior), (1, operational)):
+            pool = np.flatnonzero((s.level == level) & ~s.champion)
+            pool = pool[~self.chair_flags()[pool]]
+            # round-robin across agencies, longest tenure first
+            order = np.lexsort((-s.tenure[pool], s.agency[pool]))
+            pool = pool[order]
+            rank = np.zeros(len(pool), dtype=np.int64)
+            for a in range(len(SECTORS)):
+                mask = s.agency[pool] == a
+                rank[mask] = np.arange(mask.sum())
+            pool = pool[np.lexsort((s.agency[pool], rank))]
+            s.champion[pool[:count]] = True
+        if record and senior + operational:
+            self.events.append((self.month, f"{senior + operational} champions appointed"))
+
+    def remove_chair(self) -> None:
+        """Shock: the longest-serving chair leaves."""
+        if self.chairs:
+            chair = max(self.chairs, key=lambda r: self.staff.tenure[r])
+            self.replace_members(np.array([chair]))
+
+    def remove_champions(self, count: int) -> None:
+        """Shock: ``count`` champions, chosen at random, leave."""
+        rows = np.flatnonzero(self.staff.champion)
+        if len(rows):
+            picked = self.streams["shocks"].choice(rows, size=min(count, len(rows)), replace=False)
+            self.replace_members(np.sort(picked))
+            self.events.append((self.month, "champion leaves"))
+
+    def remove_random_members(self, count: int) -> None:
+        """Shock: ``count`` ordinary members (not chairs or champions) leave."""
+        rows = np.flatnonzero(~self.staff.champion)
+        rows = rows[~self.chair_flags()[rows]]
+        picked = self.streams["shocks"].choice(rows, size=min(count, len(rows)), replace=False)
+        self.replace_members(np.sort(picked))
+        self.events.append((self.month, "member leaves"))
+
+    def replace_members(self, rows: np.ndarray) -> None:
+        """Members in ``rows`` leave; newcomers of the same agency and level take their rows."""
+        if len(rows) == 0:
+            return
+        lost_chairs = [r for r in self.chairs if r in set(rows.tolist())]
+        self.ties.remove_members(rows)
+        self._draw_members(rows, self.streams["turnover"], newcomer=True)
+        for r in rows:
+            self.staff_agents[r].remove()
+            self.staff_agents[r] = StaffMember(self, int(r))
+        if lost_chairs:
+            # one chair leaving a single chair leaves the partnership leaderless; with two
+            # chairs the other stays in post (seed: HAZ joint chair)
+            share = len(lost_chairs) / max(1, len(self.chairs))
+            self.leader_presence *= 1.0 - share
+            self.chairs = [c for c in self.chairs if c not in lost_chairs]
+            self._set_chairs(2 if self.levers["joint_chair"] else 1)
+            self.events.append((self.month, "chair leaves"))
+
+    # --- levers -------------------------------------------------------------------------
+
+    def set_levers(self, values: dict[str, Any], *, undo_at: int | None = None) -> None:
+        """Set live lever values now; with ``undo_at`` restore the previous values then."""
+        if undo_at is not None:
+            previous = {k: self.levers[k] for k in values}
+            self._lever_changes.setdefault(undo_at, []).append(previous)
+        for key, value in values.items():
+            if key not in self.levers:
+                raise KeyError(f"{key} is not a lever")
+            self.levers[key] = value
+        if "joint_chair" in values:
+            self._set_chairs(2 if self.levers["joint_chair"] else 1)
+
+    def set_levers_at(self, month: int, values: dict[str, Any]) -> None:
+        """Schedule lever values for the start of ``month`` (now if it is this month)."""
+        if month <= self.month:
+            self.set_levers(values)
+        else:
+            self._lever_changes.setdefault(month, []).append(dict(values))
+
+    def charge_one_off(self, cost: float) -> None:
+        self.one_off_cost += cost
+
+    def apply_intervention(self, intervention: Any) -> None:
+        """Apply an intervention now, at the current month (the dashboard's live levers)."""
+        if isinstance(intervention, dict):
+            data = dict(intervention, month=self.month)
+            intervention = parse_interventions([data], horizon_months=max(
+                self.horizon, self.month + 1))[0]
+        elif intervention.month != self.month:
+            intervention = intervention.model_copy(update={"month": self.month})
+        self.interventions = (*self.interventions, intervention)
+        self._apply(intervention)
+
+    def _apply(self, intervention: Any) -> None:
+        intervention.apply(self)
+        if intervention.kind not in ("leader_leaves", "champion_leaves", "member_leaves",
+                                     "champions"):
+            self.events.append((self.month, intervention.kind.replace("_", " ")))
+
+    # --- the month ----------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One month: scheduled interventions, then the eleven stages, then the measures."""
+        if self.month >= self.horizon:
+            self.running = False
+            return
+        for previous in self._lever_changes.pop(self.month, []):
+            self.set_levers(previous)
+        for iv in self._scheduled.get(self.month, []):
+            self._apply(iv)
+        ev = MonthEvents()
+        stages.allocate_time(self, ev)
+        stages.meet(self, ev)
+        stages.communicate(self, ev)
+        stages.deliberate(self, ev)
+        stages.joint_work(self, ev)
+        stages.update_trust(self, ev)
+        stages.update_commitment(self, ev)
+        stages.decide(self, ev)
+        stages.turnover(self, ev)
+        stages.build_capacity(self, ev)
+        stages.deliver(self, ev)
+        row = metrics.measure(self, ev)
+        self._table[self.month] = row
+        self.current = dict(zip(metrics.MEASURES, row.tolist(), strict=True))
+        self.datacollector.collect(self)
+        self.one_off_cost = 0.0
+        self.month += 1
+        if self.month >= self.horizon:
+            self.running = False
+
+    def run(self) -> PartnershipModel:
+        """Run to the horizon."""
+        while self.running:
+            self.step()
+        return self
+
+    # --- results ------------------------------------------------------------------------
+
+    def measures_frame(self) -> pd.DataFrame:
+        """Monthly measures so far, one row per month."""
+        df = pd.DataFrame(self._table[: self.month], columns=list(metrics.MEASURES))
+        df.insert(0, "month", np.arange(self.month, dtype=np.int64))
+        return df
+
+    def summary(self) -> dict[str, Any]:
+        """End-of-run summary measures (valid once the run has reached its horizon)."""
+        return metrics.summarise(self)
+
+
+def _current(name: str, model: PartnershipModel) -> float:
+    """A DataCollector model reporter: this month's value of one measure."""
+    return model.current[name]
+
+
+def _explicit_signature() -> inspect.Signature:
+    """Keyword-only parameters for every declared parameter, so Mesa's SolaraViz and
+    ``mesa.batch_run`` see an explicit signature instead of ``**params``."""
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+              inspect.Parameter("rng", inspect.Parameter.KEYWORD_ONLY, default=None),
+              inspect.Parameter("interventions", inspect.Parameter.KEYWORD_ONLY, default=())]
+    params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=spec.default)
+               for name, spec in PARAMETERS.items()]
+    return inspect.Signature(params)
+
+
+PartnershipModel.__init__.__signature__ = _explicit_signature()  # type: ignore[attr-defined]
+
+__all__ = ["PartnershipModel", "InputError", "LEVERS"]

@@ -1,0 +1,97 @@
+"""The contact network: ties between ordered pairs of staff, held as arrays sorted by (src, dst).
+
+A tie i -> j exists once i and j have met; it carries i's trust in j, the
+reputation damage j has done to i's trust (a ceiling on trust after an
+integrity breach), familiarity, and the month it formed. Every operation is
+vectorised and costs O(ties) or less, so a month never costs O(staff^2).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Ties:
+    """Tie arrays kept sorted by ``key = src * n + dst`` (so each member's out-ties are contiguous).
+
+    Attributes:
+        src, dst: member rows (int64).
+        trust: trust of src in dst, in [0, 1 - damage].
+        damage: reputation damage (integrity breaches), in [0, 1].
+        familiarity: how well src knows dst, in [0, 1].
+        formed: month the tie formed.
+    """
+
+    FIELDS = ("src", "dst", "trust", "damage", "familiarity", "formed")
+
+    def __init__(self, n_staff: int):
+        self.n = int(n_staff)
+        self.key = np.empty(0, dtype=np.int64)
+        self.src = np.empty(0, dtype=np.int64)
+        self.dst = np.empty(0, dtype=np.int64)
+        self.trust = np.empty(0)
+        self.damage = np.empty(0)
+        self.familiarity = np.empty(0)
+        self.formed = np.empty(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    def find(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        """Row of each tie src -> dst, or -1 where there is none."""
+        q = np.asarray(src, dtype=np.int64) * self.n + np.asarray(dst, dtype=np.int64)
+        pos = np.searchsorted(self.key, q)
+        pos_c = np.minimum(pos, len(self.key) - 1) if len(self.key) else pos
+        found = (pos < len(self.key)) & (self.key[pos_c] == q) if len(self.key) else np.zeros(
+            len(q), dtype=bool)
+        return np.where(found, pos, -1)
+
+    def add(self, src: np.ndarray, dst: np.ndarray, trust: np.ndarray,
+            familiarity: np.ndarray, month: int) -> None:
+        """Insert new ties (the caller guarantees none exists yet and pairs are unique)."""
+        if len(src) == 0:
+            return
+        q = np.asarray(src, dtype=np.int64) * self.n + np.asarray(dst, dtype=np.int64)
+        order = np.argsort(q, kind="stable")
+        q = q[order]
+        m, k = len(self.key), len(q)
+        new_rows = np.searchsorted(self.key, q) + np.arange(k)
+        old_rows = np.ones(m + k, dtype=bool)
+        old_rows[new_rows] = False
+        values = {
+            "key": q, "src": q // self.n, "dst": q % self.n,
+            "trust": np.asarray(trust, dtype=float)[order], "damage": 0.0,
+            "familiarity": np.asarray(familiarity, dtype=float)[order], "formed": month,
+        }
+        for name, value in values.items():
+            current = getattr(self, name)
+            merged = np.empty(m + k, dtype=current.dtype)
+            merged[old_rows] = current
+            merged[new_rows] = value
+            setattr(self, name, merged)
+
+    def remove_members(self, rows: np.ndarray) -> None:
+        """Drop every tie to or from the given members (they left)."""
+        if len(rows) == 0 or len(self.key) == 0:
+            return
+        gone = np.zeros(self.n, dtype=bool)
+        gone[rows] = True
+        keep = ~(gone[self.src] | gone[self.dst])
+        for name in ("key",) + self.FIELDS:
+            setattr(self, name, getattr(self, name)[keep])
+
+    def out_range(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end positions of each member's out-ties."""
+        rows = np.asarray(rows, dtype=np.int64)
+        start = np.searchsorted(self.key, rows * self.n)
+        end = np.searchsorted(self.key, (rows + 1) * self.n)
+        return start, end
+
+    def out_degree(self) -> np.ndarray:
+        return np.bincount(self.src, minlength=self.n)
+
+    def mean_out_trust(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean trust each member holds in their contacts, and their out-degree."""
+        deg = np.bincount(self.src, minlength=self.n)
+        total = np.bincount(self.src, weights=self.trust, minlength=self.n)
+        return np.divide(total, deg, out=np.zeros(self.n), where=deg > 0), deg
