@@ -72,11 +72,14 @@ def allocate_time(model: PartnershipModel, ev: MonthEvents) -> None:
 # 2 ----------------------------------------------------------------------------------------
 def meet(model: PartnershipModel, ev: MonthEvents) -> None:
     """Attendance and pairwise meetings; partner choice favours existing ties and familiar
-    agencies; champions and chairs make more contacts and bridge agencies.
+    agencies; champions and chairs make more contacts and bridge agencies. Ties whose
+    pair has not met for ``tie_lapse_months`` lapse first.
 
-    References: Ansell & Gash 2008 (face-to-face dialogue); Carley 1991; Zellner et al. 2014.
+    References: Ansell & Gash 2008 (face-to-face dialogue); Carley 1991; Zellner et al. 2014;
+    Burt 2000 (decay of network ties).
     """
     s, p, rng = model.staff, model.p, model.streams["meet"]
+    model.ties.remove_lapsed(model.month, p.tie_lapse_months)
     rel = s.phi / REFERENCE_PHI
     p_attend = participation(model) * np.minimum(1.0, rel) * (0.5 + 0.5 * s.commitment)
     s.attended[:] = s.engaged & (rng.random(model.n) < p_attend)
@@ -116,6 +119,22 @@ def meet(model: PartnershipModel, ev: MonthEvents) -> None:
     keep = (accept | (is_bridger & cross)) & (i != j)
     ev.pairs_i, ev.pairs_j = i[keep], j[keep]
     _ensure_ties(model, ev.pairs_i, ev.pairs_j)
+    _agencies_get_acquainted(model, ev.pairs_i, ev.pairs_j)
+
+
+def _agencies_get_acquainted(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> None:
+    """Agencies whose members meet become familiar with each other in proportion to the
+    share of the smaller agency that met someone from the other this month."""
+    ag = model.agencies
+    k = len(ag.sector)
+    a, b = model.staff.agency[i], model.staff.agency[j]
+    cross = a != b
+    met = np.bincount(a[cross] * k + b[cross], minlength=k * k).reshape(k, k)
+    met = met + met.T
+    size = np.bincount(model.staff.agency, minlength=k)
+    contact = np.minimum(1.0, met / np.maximum(np.minimum.outer(size, size), 1))
+    np.fill_diagonal(contact, 0.0)
+    ag.familiarity += model.p.agency_familiarity_gain * contact * (1.0 - ag.familiarity)
 
 
 def initial_trust(model: PartnershipModel, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -143,6 +162,7 @@ def _ensure_ties(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> None:
         rows = model.ties.find(src, dst)
     t = model.ties
     t.familiarity[rows] += model.p.familiarity_gain * (1.0 - t.familiarity[rows])
+    t.last_met[rows] = model.month
 
 
 # 3 ----------------------------------------------------------------------------------------
@@ -165,9 +185,10 @@ def communicate(model: PartnershipModel, ev: MonthEvents) -> None:
     """
     s, p, lv = model.staff, model.p, model.levers
     u = uptake(lv["message_volume"], p.overload_volume, lv["relevance_filter"])
-    if lv["communication_mode"] == "two_way":
-        u = min(1.0, u * (1.0 + p.two_way_uptake_gain))
     reach = p.p_reach_widened if lv["widen_communication"] else p.p_reach_periphery
+    if lv["communication_mode"] == "two_way":  # members can ask, and are asked
+        u = min(1.0, u * (1.0 + p.two_way_gain))
+        reach = min(1.0, reach * (1.0 + p.two_way_gain))
     reached = s.attended | (model.streams["communicate"].random(model.n) < reach)
     s.info += p.information_decay * (reached * u - s.info)
 
@@ -192,7 +213,7 @@ def deliberate(model: PartnershipModel, ev: MonthEvents) -> None:
         i, j = i[close], j[close]
         t_ij = model.ties.trust[model.ties.find(i, j)]
         np.add.at(delta, i, p.convergence_rate * t_ij * (x[j] - x[i]) * 0.5)
-    two_way = 1.0 + (p.two_way_uptake_gain if lv["communication_mode"] == "two_way" else 0.0)
+    two_way = 1.0 + (p.two_way_gain if lv["communication_mode"] == "two_way" else 0.0)
     delta += p.vision_pull * lv["vision_clarity"] * s.info * two_way * (VISION_POSITION - x)
     delta += p.culture_pull * (SECTOR_CULTURE[model.agencies.sector[s.agency]] - x)
     s.position[:] = np.clip(x + delta, 0.0, 1.0)
@@ -499,7 +520,7 @@ def deliver(model: PartnershipModel, ev: MonthEvents) -> None:
     t_across = cross_agency_trust(model)
     # integrated work: the operational arrangements in place, used by members in proportion
     # to the time they give to the partnership (none at all: they deliver alone)
-    integration = model.capacity_stocks[2] * (1.0 - np.exp(-s.phi / REFERENCE_PHI))
+    integration = model.capacity_stocks[2] * (1.0 - np.exp(-s.phi / p.integration_time_scale))
     ev.synergy_index = synergy_index(model, t_across)
     ev.synergy = p.synergy_max * ev.synergy_index
     ev.coordination_loss = p.coordination_cost * (1.0 - t_across)

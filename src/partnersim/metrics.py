@@ -158,6 +158,11 @@ def summarise(model: PartnershipModel) -> dict[str, Any]:
     def final(name: str) -> float:
         return float(col[name][-1])
 
+    def last_defined(name: str) -> float:
+        """Last month's value where the group existed (no core ever: no one informed)."""
+        defined = col[name][np.isfinite(col[name])]
+        return float(defined[-1]) if len(defined) else 0.0
+
     equity = col["decision_equity"]
     delay = col["decision_delay"]
     return {
@@ -170,8 +175,8 @@ def summarise(model: PartnershipModel) -> dict[str, Any]:
         "shared_understanding_final": final("shared_understanding"),
         "commitment_final": final("commitment"),
         "capacity_final": float(np.mean([col[f"capacity_{lv}"][-1] for lv in CAPACITY_LEVELS])),
-        "info_core_final": final("info_core"),
-        "info_periphery_final": final("info_periphery"),
+        "info_core_final": last_defined("info_core"),
+        "info_periphery_final": last_defined("info_periphery"),
         "synergy_final": final("synergy"),
         "health_effect_final": final("health_effect"),
         "small_wins_total": int(model.small_wins_total),

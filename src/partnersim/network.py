@@ -20,9 +20,10 @@ class Ties:
         damage: reputation damage (integrity breaches), in [0, 1].
         familiarity: how well src knows dst, in [0, 1].
         formed: month the tie formed.
+        last_met: month the pair last met.
     """
 
-    FIELDS = ("src", "dst", "trust", "damage", "familiarity", "formed")
+    FIELDS = ("src", "dst", "trust", "damage", "familiarity", "formed", "last_met")
 
     def __init__(self, n_staff: int):
         self.n = int(n_staff)
@@ -33,6 +34,7 @@ class Ties:
         self.damage = np.empty(0)
         self.familiarity = np.empty(0)
         self.formed = np.empty(0, dtype=np.int64)
+        self.last_met = np.empty(0, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.key)
@@ -62,6 +64,7 @@ class Ties:
             "key": q, "src": q // self.n, "dst": q % self.n,
             "trust": np.asarray(trust, dtype=float)[order], "damage": 0.0,
             "familiarity": np.asarray(familiarity, dtype=float)[order], "formed": month,
+            "last_met": month,
         }
         for name, value in values.items():
             current = getattr(self, name)
@@ -76,7 +79,15 @@ class Ties:
             return
         gone = np.zeros(self.n, dtype=bool)
         gone[rows] = True
-        keep = ~(gone[self.src] | gone[self.dst])
+        self._keep(~(gone[self.src] | gone[self.dst]))
+
+    def remove_lapsed(self, month: int, lapse_months: int) -> None:
+        """Drop ties whose pair has not met for more than ``lapse_months``."""
+        lapsed = month - self.last_met > lapse_months
+        if lapsed.any():
+            self._keep(~lapsed)
+
+    def _keep(self, keep: np.ndarray) -> None:
         for name in ("key",) + self.FIELDS:
             setattr(self, name, getattr(self, name)[keep])
 

@@ -138,7 +138,7 @@ class Params(BaseModel):
         "broadcast", None, None, "choice",
         "One-way broadcast from the centre, or two-way dialogue.",
         "L", "seed: SCAN one-way communication; Leavitt 1951", "communication")
-    message_volume: float = _p(6.0, 0.0, 30.0, "messages per month",
+    message_volume: float = _p(4.0, 0.0, 30.0, "messages per month",
         "Messages about the partnership's decisions sent to each member.",
         "A", "seed: care not to overload staff", "communication")
     overload_volume: float = _p(8.0, 1.0, 30.0, "messages per month",
@@ -156,8 +156,8 @@ class Params(BaseModel):
     p_reach_widened: float = _p(0.7, 0.0, 1.0, "probability per month",
         "Chance that a widened communication reaches a member who did not attend.",
         "A", "seed: widening communication", "communication")
-    two_way_uptake_gain: float = _p(0.5, 0.0, 1.0, "share",
-        "Extra uptake of information under two-way communication.",
+    two_way_gain: float = _p(0.5, 0.0, 1.0, "relative gain",
+        "Relative gain in uptake, peripheral reach and vision pull under two-way communication.",
         "A", "Leavitt & Mueller 1951", "communication")
     two_way_time_cost: float = _p(0.03, 0.0, 0.1, "share of working time",
         "Working time that two-way communication takes from service delivery.",
@@ -270,6 +270,14 @@ class Params(BaseModel):
         "Share of remaining unfamiliarity removed by one meeting.",
         "A", "Gulati 1995", "meeting")
 
+    agency_familiarity_gain: float = _p(0.1, 0.0, 0.5, "per month at full contact",
+        "How fast agencies get to know each other when their members meet (organisational "
+        "familiarity that outlasts any one person).",
+        "A", "Gulati 1995 (prior ties); seed: build on existing relationships", "meeting")
+    tie_lapse_months: int = _p(24, 3, 360, "months",
+        "A working relationship lapses when the pair has not met for this long.",
+        "L", "Burt 2000 (decay of network ties)", "meeting")
+
     # --- joint work ----------------------------------------------------------------
     p_joint_task: float = _p(0.1, 0.0, 0.5, "probability per cross-agency contact",
         "Chance that a cross-agency meeting pair takes on a joint task.",
@@ -351,7 +359,10 @@ class Params(BaseModel):
     synergy_max: float = _p(1.5, 0.0, 2.0, "share of output",
         "Largest output gain from synergy when trust, understanding and capacity are full.",
         "L", "Lasker et al. 2001 (partnership synergy)", "delivery")
-    coordination_cost: float = _p(0.2, 0.0, 0.6, "share of output",
+    integration_time_scale: float = _p(0.1, 0.02, 0.5, "share of working time",
+        "Relationship-time share at which 63% of a member's work uses the integrated arrangements.",
+        "A", "seed: the balancing act; Huxham & Vangen 2005", "delivery")
+    coordination_cost: float = _p(0.3, 0.0, 0.6, "share of output",
         "Output lost to coordination when partners do not trust each other.",
         "L", "Huxham & Vangen 2005 (collaborative inertia)", "delivery")
     health_effect: float = _p(0.5, 0.0, 2.0, "indicator units per unit gain",

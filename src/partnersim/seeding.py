@@ -31,4 +31,5 @@ def replicate_seeds(master: int, n: int) -> list[int]:
 def named_streams(seed: int) -> dict[str, np.random.Generator]:
     """One independent generator per named random process of a run."""
     children = np.random.SeedSequence(seed).spawn(len(STREAMS))
-    return {name: np.random.Generator(np.random.PCG64(ss)) for name, ss in zip(STREAMS, children, strict=True)}
+    pairs = zip(STREAMS, children, strict=True)
+    return {name: np.random.Generator(np.random.PCG64(ss)) for name, ss in pairs}

@@ -1,0 +1,37 @@
+"""Golden baseline: summary measures of the default scenario, changed only on purpose.
+
+When a mechanism changes on purpose, rewrite the file with
+``pytest tests/test_golden.py --update-golden`` and commit the diff with the change.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from partnersim.metrics import SUMMARIES
+from partnersim.simulate import simulate
+
+GOLDEN = Path(__file__).parent / "golden" / "baseline.json"
+SEEDS = (1, 2, 3)
+
+
+def _current() -> dict[str, dict[str, float]]:
+    return {str(seed): {k: float(v) for k, v in simulate(seed=seed).summary.items()}
+            for seed in SEEDS}
+
+
+def test_default_scenario_matches_golden_baseline(request):
+    current = _current()
+    if request.config.getoption("--update-golden"):
+        GOLDEN.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    golden = json.loads(GOLDEN.read_text())
+    assert set(golden) == {str(s) for s in SEEDS}
+    for seed, values in golden.items():
+        assert set(values) == set(SUMMARIES), "summary measures changed: update the golden file"
+        for name, expected in values.items():
+            got = current[seed][name]
+            assert math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12), (
+                f"seed {seed}: {name} = {got!r}, golden {expected!r}; if intended, run "
+                "pytest tests/test_golden.py --update-golden")

@@ -1,0 +1,291 @@
+"""One or more tests per monthly stage, mostly degenerate settings with known outcomes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from partnersim import mechanisms as mech
+from partnersim.model import MonthEvents, PartnershipModel
+from partnersim.simulate import simulate
+
+SMALL = {"n_staff": 80, "horizon_months": 36}
+
+
+def month_of(model: PartnershipModel, *stages: str) -> MonthEvents:
+    ev = MonthEvents()
+    for name in stages:
+        getattr(mech, name)(model, ev)
+    return ev
+
+
+# 1 allocate time
+def test_no_relationship_time_policy_means_no_relationship_time():
+    model = PartnershipModel(rng=1, relationship_time=0.0, leadership=1.0, **SMALL)
+    month_of(model, "allocate_time")
+    assert np.all(model.staff.phi == 0.0)
+
+
+def test_unmet_demand_cuts_relationship_time_only_when_staff_respond():
+    for response, expect_cut in ((1.0, True), (0.0, False)):
+        model = PartnershipModel(rng=1, pressure_time_response=response, **SMALL)
+        month_of(model, "allocate_time")
+        before = model.staff.phi.copy()
+        model.unmet_demand[:] = 0.5
+        month_of(model, "allocate_time")
+        assert np.all(model.staff.phi < before) == expect_cut
+        assert np.all(model.staff.phi == before) == (not expect_cut)
+
+
+# 2 meet
+def test_no_relationship_time_no_meetings_no_trust_growth():
+    result = simulate({**SMALL, "relationship_time": 0.0, "p_turnover": 0.0, "p_chair_leaves": 0.0},
+                      seed=2)
+    ts = result.timeseries
+    assert (ts["contacts"] == 0).all() and (ts["n_ties"] == 0).all()
+    # trust is the prior between strangers throughout: it never grows
+    assert ts["trust_across"].max() == pytest.approx(ts["trust_across"].iloc[0])
+    assert (ts["small_wins"] == 0).all()
+
+
+def test_meetings_create_reciprocal_ties_at_prior_trust():
+    model = PartnershipModel(rng=3, agency_familiarity_gain=0.0, **SMALL)
+    ev = month_of(model, "allocate_time", "meet")
+    t = model.ties
+    assert len(ev.pairs_i) > 0 and len(t) > 0
+    assert np.all(t.find(t.dst, t.src) >= 0)  # every tie has its reverse
+    np.testing.assert_allclose(t.trust, mech.initial_trust(model, t.src, t.dst))
+    assert np.all(np.diff(t.key) > 0)  # sorted, unique
+
+
+def test_champions_bridge_agencies():
+    def cross_share(model: PartnershipModel) -> float:
+        ev = month_of(model, "allocate_time", "meet")
+        champions = model.staff.champion[ev.pairs_i]
+        ag = model.staff.agency
+        cross = ag[ev.pairs_i] != ag[ev.pairs_j]
+        return cross[champions].mean(), cross[~champions].mean()
+
+    shares = [cross_share(PartnershipModel(rng=s, n_staff=200, n_champions_operational=20,
+                                           horizon_months=12)) for s in range(5)]
+    champ, others = np.mean(shares, axis=0)
+    assert champ > others + 0.2
+
+
+def test_ground_rules_raise_first_meeting_trust():
+    plain = PartnershipModel(rng=1, **SMALL)
+    rules = PartnershipModel(rng=1, ground_rules=1.0, **SMALL)
+    src, dst = np.array([0, 1, 2]), np.array([70, 60, 50])
+    gain = mech.initial_trust(rules, src, dst) - mech.initial_trust(plain, src, dst)
+    np.testing.assert_allclose(gain, rules.p.trust_weight_institution)
+
+
+def test_agencies_whose_members_meet_become_familiar():
+    model = PartnershipModel(rng=3, prior_familiarity=0.1, **SMALL)
+    before = model.agencies.familiarity.copy()
+    month_of(model, "allocate_time", "meet")
+    after = model.agencies.familiarity
+    off = ~np.eye(len(after), dtype=bool)
+    assert np.all(after[off] >= before[off]) and np.any(after[off] > before[off])
+    np.testing.assert_array_equal(np.diag(after), np.diag(before))
+    np.testing.assert_allclose(after, after.T)
+
+
+# 3 communicate
+def test_uptake_is_an_inverted_u_in_volume():
+    peak = mech.uptake(8.0, 8.0, 0.0)
+    assert peak == pytest.approx(1.0)
+    assert mech.uptake(2.0, 8.0, 0.0) < peak and mech.uptake(30.0, 8.0, 0.0) < peak
+    assert mech.uptake(0.0, 8.0, 0.0) == 0.0
+    # filtering irrelevant messages relieves overload
+    assert mech.uptake(20.0, 8.0, 1.0) > mech.uptake(20.0, 8.0, 0.0)
+
+
+@pytest.mark.parametrize("lever", [{"widen_communication": True},
+                                   {"communication_mode": "two_way"}])
+def test_widening_and_two_way_raise_peripheral_information(lever):
+    def periphery(**kw):
+        r = [simulate({**SMALL, **kw}, seed=s).summary["info_periphery_final"] for s in range(4)]
+        return np.mean(r)
+
+    assert periphery(**lever) > periphery() + 0.05
+
+
+# 4 deliberate
+def test_clear_vision_without_culture_pull_converges_definitions():
+    model = PartnershipModel(rng=1, vision_clarity=1.0, culture_pull=0.0, vision_pull=0.2,
+                             **SMALL)
+    model.staff.info[:] = 1.0
+    start = mech.shared_understanding(model)
+    for _ in range(60):
+        month_of(model, "deliberate")
+    assert mech.shared_understanding(model) > 0.95 > start
+
+
+def test_no_vision_and_narrow_confidence_keep_definitions_apart():
+    model = PartnershipModel(rng=1, vision_clarity=0.0, confidence_bound=0.02, **SMALL)
+    start = mech.shared_understanding(model)
+    for _ in range(24):
+        month_of(model, "allocate_time", "meet", "deliberate")
+    assert mech.shared_understanding(model) == pytest.approx(start, abs=0.05)
+
+
+# 5 joint work
+def test_no_joint_tasks_no_wins():
+    ts = simulate({**SMALL, "p_joint_task": 0.0}, seed=1).timeseries
+    assert ts["joint_tasks"].sum() == 0 and ts["small_wins_total"].iloc[-1] == 0
+
+
+def test_leadership_raises_task_success():
+    def wins_per_task(leadership):
+        w = t = 0
+        for s in range(4):
+            ts = simulate({**SMALL, "leadership": leadership}, seed=s).timeseries
+            w, t = w + ts["small_wins"].sum(), t + ts["joint_tasks"].sum()
+        return w / t
+
+    assert wins_per_task(1.0) > wins_per_task(0.0) + 0.1
+
+
+def test_forced_first_task_outcome():
+    for outcome in (True, False):
+        model = PartnershipModel(rng=1, **SMALL)
+        model.force_first_task = outcome
+        model.run()
+        assert model.first_task_success is outcome
+
+
+# 6 trust
+def _dyad(**params):
+    model = PartnershipModel(rng=1, n_staff=20, horizon_months=12, **params)
+    model.ties.add(np.array([0, 0]), np.array([1, 2]), np.array([0.5, 0.5]),
+                   np.array([0.5, 0.5]), 0)
+    return model
+
+
+@pytest.mark.parametrize("ratio", [2.0, 3.0, 4.0])
+def test_losses_are_faster_than_gains_by_the_loss_ratio(ratio):
+    model = _dyad(trust_loss_ratio=ratio)
+    mech.apply_signals(model, np.array([0, 1]), np.array([0.4, -0.4]), np.ones(2))
+    gain, loss = model.ties.trust[0] - 0.5, 0.5 - model.ties.trust[1]
+    assert loss / gain == pytest.approx(ratio)
+
+
+def test_reputation_damage_caps_trust():
+    model = _dyad()
+    model.ties.damage[0] = 0.4
+    for _ in range(200):
+        mech.apply_signals(model, np.array([0]), np.array([1.0]), np.ones(1))
+    assert model.ties.trust[0] == pytest.approx(0.6, abs=1e-6)
+    assert model.ties.trust[0] <= 0.6
+
+
+def test_power_gap_slows_the_low_power_sides_gains():
+    model = PartnershipModel(rng=1, n_staff=100, horizon_months=12, power_gap=0.8)
+    ag = model.staff.agency
+    low, high = int(np.flatnonzero(ag == 4)[0]), int(np.flatnonzero(ag == 0)[0])
+    model.ties.add(np.array([low, high]), np.array([high, low]), np.array([0.5, 0.5]),
+                   np.array([0.5, 0.5]), 0)
+    rows = model.ties.find(np.array([low, high]), np.array([high, low]))
+    mech.apply_signals(model, rows, np.array([0.5, 0.5]), np.ones(2))
+    gain_low, gain_high = model.ties.trust[rows] - 0.5
+    assert gain_low == pytest.approx(gain_high * (1 - model.p.power_gain_damping * 0.8))
+
+
+def test_no_noise_and_no_shocks_trust_climbs_toward_the_ceiling_for_competent_partners():
+    result = simulate({**SMALL, "misreading_noise": 0.0, "p_hidden_agenda": 0.0,
+                       "overrule_signal": 0.0, "p_turnover": 0.0, "performance_standard": 0.2},
+                      seed=1)
+    ts = result.timeseries
+    assert ts["trust_within"].iloc[-1] > ts["trust_within"].iloc[0] + 0.1
+
+
+# 7 commitment
+def test_members_below_the_threshold_disengage_and_take_no_part():
+    model = PartnershipModel(rng=1, **SMALL)
+    model.staff.commitment[:10] = 0.0
+    ev = month_of(model, "allocate_time", "meet", "communicate", "deliberate", "joint_work",
+                  "update_trust")
+    mech.update_commitment(model, ev)
+    assert not model.staff.engaged[:10].any()
+    month_of(model, "allocate_time")
+    assert np.all(model.staff.phi[:10] == 0.0)
+
+
+# 8 decide
+def test_consensus_is_slower_than_majority():
+    def delay(rule):
+        return np.mean([simulate({**SMALL, "decision_rule": rule}, seed=s)
+                        .summary["decision_delay_mean"] for s in range(4)])
+
+    assert delay("consensus") > delay("majority")
+
+
+def test_being_overruled_lowers_trust_in_more_powerful_members():
+    def low_to_high(signal):
+        return np.mean([simulate({**SMALL, "overrule_signal": signal, "power_gap": 0.8},
+                                 seed=s).summary["trust_low_to_high_final"] for s in range(4)])
+
+    assert low_to_high(1.0) < low_to_high(0.0)
+
+
+# 9 turnover
+def test_no_turnover_keeps_everyone():
+    model = PartnershipModel(rng=1, p_turnover=0.0, p_chair_leaves=0.0, **SMALL)
+    agents = list(model.staff_agents)
+    tenure = model.staff.tenure.copy()
+    model.run()
+    assert model.staff_agents == agents
+    np.testing.assert_array_equal(model.staff.tenure, tenure + SMALL["horizon_months"])
+
+
+def test_newcomers_have_no_ties_and_low_capacity():
+    model = PartnershipModel(rng=1, **SMALL)
+    for _ in range(12):
+        model.step()
+    rows = np.array([3, 40])
+    model.replace_members(rows)
+    t = model.ties
+    assert not np.isin(t.src, rows).any() and not np.isin(t.dst, rows).any()
+    assert np.all(model.staff.tenure[rows] == 0)
+    assert np.all(model.staff.capacity[rows] < 0.5)
+
+
+def test_leadership_recovers_after_a_chair_leaves():
+    model = PartnershipModel(rng=1, p_chair_leaves=0.0, **SMALL)
+    model.remove_chair()
+    presence = [model.leader_presence]
+    for _ in range(24):
+        model.step()
+        presence.append(model.leader_presence)
+    assert presence[0] == 0.0 and np.all(np.diff(presence) > 0) and presence[-1] > 0.8
+
+
+# 10 capacity
+def test_without_budget_or_work_capacity_stocks_decay():
+    model = PartnershipModel(rng=1, learning_rate=0.0, **SMALL)
+    start = model.capacity_stocks.copy()
+    for _ in range(12):
+        month_of(model, "build_capacity")
+    assert np.all(model.capacity_stocks[start > 0] < start[start > 0])
+
+
+def test_earmarked_budget_raises_the_target_sectors_capacity():
+    none = simulate({**SMALL, "capacity_budget": 50.0}, seed=1).timeseries
+    voluntary = simulate({**SMALL, "capacity_budget": 50.0, "budget_earmark": "voluntary"},
+                         seed=1).timeseries
+    assert voluntary["capacity_voluntary"].iloc[-1] > none["capacity_voluntary"].iloc[-1]
+    assert voluntary["capacity_strategic"].iloc[-1] < none["capacity_strategic"].iloc[-1]
+
+
+# 11 deliver and health
+def test_without_relationship_time_output_is_what_partners_deliver_alone():
+    ts = simulate({**SMALL, "relationship_time": 0.0}, seed=1).timeseries
+    np.testing.assert_allclose(ts["output"], ts["output_alone"])
+    np.testing.assert_allclose(ts["health_effect"], 0.0, atol=1e-12)
+
+
+def test_health_kernel_is_a_distribution_with_the_requested_mean_lag():
+    w = mech.health_kernel(48.0, 600)
+    assert w.sum() == pytest.approx(1.0)
+    assert np.dot(np.arange(600) + 0.5, w) == pytest.approx(48.0, rel=0.02)
