@@ -217,6 +217,7 @@ def deliberate(model: PartnershipModel, ev: MonthEvents) -> None:
     delta += p.vision_pull * lv["vision_clarity"] * s.info * two_way * (VISION_POSITION - x)
     delta += p.culture_pull * (SECTOR_CULTURE[model.agencies.sector[s.agency]] - x)
     s.position[:] = np.clip(x + delta, 0.0, 1.0)
+    ev.understanding = shared_understanding(model)
 
 
 def shared_understanding(model: PartnershipModel) -> float:
@@ -255,7 +256,7 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
              + p.success_leadership * effective_leadership(model)
              + p.success_efficiency * efficiency(model)
              + p.success_trust * trust_pair
-             + p.success_understanding * shared_understanding(model)
+             + p.success_understanding * ev.understanding
              + p.success_resources * 0.5 * model.agencies.resources[s.agency[i]]
              + p.success_capacity * 0.5 * (s.capacity[i] + s.capacity[j])
              - p.timescale_penalty * mismatch)
@@ -323,9 +324,10 @@ def apply_signals(model: PartnershipModel, rows: np.ndarray, signal: np.ndarray,
     gain = p.trust_gain_rate * weight * signal * (ceiling - trust) * (1.0 - p.power_gain_damping * gap)
     loss = p.trust_gain_rate * p.trust_loss_ratio * weight * signal * trust
     delta = np.where(signal > 0, gain, loss)
-    change = np.bincount(rows, weights=delta, minlength=len(t))
-    touched = np.flatnonzero(change)
-    t.trust[touched] = np.clip(t.trust[touched] + change[touched], 0.0, 1.0 - t.damage[touched])
+    # several signals on one tie add up; assigning through repeated rows is harmless
+    # because every copy carries the same total
+    change = np.bincount(rows, weights=delta, minlength=len(t))[rows]
+    t.trust[rows] = np.clip(trust + change, 0.0, ceiling)
 
 
 def update_trust(model: PartnershipModel, ev: MonthEvents) -> None:
@@ -349,7 +351,7 @@ def update_commitment(model: PartnershipModel, ev: MonthEvents) -> None:
     """
     s, p = model.staff, model.p
     mean_trust, deg = model.ties.mean_out_trust()
-    target = 0.5 * (np.where(deg > 0, mean_trust, s.commitment) + shared_understanding(model))
+    target = 0.5 * (np.where(deg > 0, mean_trust, s.commitment) + ev.understanding)
     win_heard = (ev.wins > 0) * (0.3 + 0.7 * s.info) * (1.0 - s.commitment)
     cost = s.phi / REFERENCE_PHI * model.unmet_demand[s.agency]
     erosion = p.commitment_erosion if model.months_since_win >= p.no_win_months else 0.0
@@ -490,14 +492,14 @@ def build_capacity(model: PartnershipModel, ev: MonthEvents) -> None:
 
 
 # 11 ---------------------------------------------------------------------------------------
-def synergy_index(model: PartnershipModel, trust_across: float) -> float:
+def synergy_index(model: PartnershipModel, trust_across: float, understanding: float) -> float:
     """Partnership synergy in [0, 1], driven by the same functioning dimensions as joint-task
     success with the same relative weights (Lasker et al. 2001; Weiss et al. 2002)."""
     p = model.p
     weights = np.array([p.success_leadership, p.success_efficiency, p.success_trust,
                         p.success_understanding, p.success_resources, p.success_capacity])
     values = np.array([effective_leadership(model), efficiency(model), trust_across,
-                       shared_understanding(model), min(1.0, 0.5 * p.resources),
+                       understanding, min(1.0, 0.5 * p.resources),
                        model.staff.capacity.mean()])
     total = weights.sum()
     return float(np.dot(weights, values) / total) if total > 0 else 0.0
@@ -521,7 +523,7 @@ def deliver(model: PartnershipModel, ev: MonthEvents) -> None:
     # integrated work: the operational arrangements in place, used by members in proportion
     # to the time they give to the partnership (none at all: they deliver alone)
     integration = model.capacity_stocks[2] * (1.0 - np.exp(-s.phi / p.integration_time_scale))
-    ev.synergy_index = synergy_index(model, t_across)
+    ev.synergy_index = synergy_index(model, t_across, shared_understanding(model))
     ev.synergy = p.synergy_max * ev.synergy_index
     ev.coordination_loss = p.coordination_cost * (1.0 - t_across)
     factor = 1.0 + integration * (ev.synergy - ev.coordination_loss)

@@ -102,6 +102,7 @@ class MonthEvents:
     output_alone: float = 0.0
     synergy: float = 0.0
     synergy_index: float = 0.0
+    understanding: float = 0.0
     coordination_loss: float = 0.0
     # trust signals gathered during the month: tie rows, signal in [-1, 1], weight
     sig_rows: list = field(default_factory=list)
@@ -162,6 +163,9 @@ class PartnershipModel(mesa.Model):
         self.current: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(_current, name) for name in metrics.MEASURES})
+        # Mesa's DataCollector mirrors the model's own monthly table for Mesa tools
+        # (batch_run, SolaraViz); code that reads measures_frame() may switch it off.
+        self.collect_mesa = True
         self.running = True
 
     # --- construction ---------------------------------------------------------------
@@ -381,7 +385,8 @@ class PartnershipModel(mesa.Model):
         row = metrics.measure(self, ev)
         self._table[self.month] = row
         self.current = dict(zip(metrics.MEASURES, row.tolist(), strict=True))
-        self.datacollector.collect(self)
+        if self.collect_mesa:
+            self.datacollector.collect(self)
         self.one_off_cost = 0.0
         self.month += 1
         if self.month >= self.horizon:

@@ -14,8 +14,12 @@ import numpy as np
 class Ties:
     """Tie arrays kept sorted by ``key = src * n + dst`` (so each member's out-ties are contiguous).
 
+    The hot fields (key, src, dst, trust) are contiguous arrays; the others share
+    one structured array, so inserting or dropping ties moves few blocks of memory.
+
     Attributes:
-        src, dst: member rows (int64).
+        key: src * n + dst, strictly increasing.
+        src, dst: member rows.
         trust: trust of src in dst, in [0, 1 - damage].
         damage: reputation damage (integrity breaches), in [0, 1].
         familiarity: how well src knows dst, in [0, 1].
@@ -23,7 +27,10 @@ class Ties:
         last_met: month the pair last met.
     """
 
-    FIELDS = ("src", "dst", "trust", "damage", "familiarity", "formed", "last_met")
+    DTYPE = np.dtype([("damage", float), ("familiarity", float), ("formed", np.int64),
+                      ("last_met", np.int64)])
+    """Fields used less often share one structured array; the hot ones are contiguous."""
+    FIELDS = ("src", "dst", "trust", *DTYPE.names)
 
     def __init__(self, n_staff: int):
         self.n = int(n_staff)
@@ -31,10 +38,12 @@ class Ties:
         self.src = np.empty(0, dtype=np.int64)
         self.dst = np.empty(0, dtype=np.int64)
         self.trust = np.empty(0)
-        self.damage = np.empty(0)
-        self.familiarity = np.empty(0)
-        self.formed = np.empty(0, dtype=np.int64)
-        self.last_met = np.empty(0, dtype=np.int64)
+        self.data = np.empty(0, dtype=self.DTYPE)
+
+    damage = property(lambda self: self.data["damage"])
+    familiarity = property(lambda self: self.data["familiarity"])
+    formed = property(lambda self: self.data["formed"])
+    last_met = property(lambda self: self.data["last_met"])
 
     def __len__(self) -> int:
         return len(self.key)
@@ -60,18 +69,20 @@ class Ties:
         new_rows = np.searchsorted(self.key, q) + np.arange(k)
         old_rows = np.ones(m + k, dtype=bool)
         old_rows[new_rows] = False
-        values = {
-            "key": q, "src": q // self.n, "dst": q % self.n,
-            "trust": np.asarray(trust, dtype=float)[order], "damage": 0.0,
-            "familiarity": np.asarray(familiarity, dtype=float)[order], "formed": month,
-            "last_met": month,
-        }
-        for name, value in values.items():
+        for name, values in (("key", q), ("src", q // self.n), ("dst", q % self.n),
+                             ("trust", np.asarray(trust, dtype=float)[order])):
             current = getattr(self, name)
             merged = np.empty(m + k, dtype=current.dtype)
             merged[old_rows] = current
-            merged[new_rows] = value
+            merged[new_rows] = values
             setattr(self, name, merged)
+        data = np.empty(m + k, dtype=self.DTYPE)
+        data[old_rows] = self.data
+        added = np.zeros(k, dtype=self.DTYPE)
+        added["familiarity"] = np.asarray(familiarity, dtype=float)[order]
+        added["formed"] = added["last_met"] = month
+        data[new_rows] = added
+        self.data = data
 
     def remove_members(self, rows: np.ndarray) -> None:
         """Drop every tie to or from the given members (they left)."""
@@ -88,8 +99,8 @@ class Ties:
             self._keep(~lapsed)
 
     def _keep(self, keep: np.ndarray) -> None:
-        for name in ("key",) + self.FIELDS:
-            setattr(self, name, getattr(self, name)[keep])
+        self.key, self.src, self.dst = self.key[keep], self.src[keep], self.dst[keep]
+        self.trust, self.data = self.trust[keep], self.data[keep]
 
     def out_range(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Start and end positions of each member's out-ties."""

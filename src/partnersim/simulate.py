@@ -43,7 +43,9 @@ def simulate(
         measures: monthly measures to keep (default: all).
     """
     overrides = params.model_dump() if isinstance(params, Params) else dict(params or {})
-    model = PartnershipModel(rng=seed, interventions=interventions, **overrides).run()
+    model = PartnershipModel(rng=seed, interventions=interventions, **overrides)
+    model.collect_mesa = False  # the model's own table already holds every measure
+    model.run()
     table = model.measures_frame()
     if measures is not None:
         table = table[["month", *measures]]
