@@ -42,3 +42,29 @@ def update_odd_table(path: Path) -> bool:
         path.write_text(new, encoding="utf-8")
         return True
     return False
+
+
+ODD_PATH = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
+"""docs/ODD.md in a source checkout (the package lives in ``src/partnersim``)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite the parameter table of docs/ODD.md (or of the file given) in place."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    path = Path(args[0]) if args else ODD_PATH
+    if not path.is_file():
+        print(f"{path}: no such file (give the path to docs/ODD.md)", file=sys.stderr)
+        return 2
+    try:
+        changed = update_odd_table(path)
+    except ValueError:
+        print(f"{path}: the parameter-table markers are missing", file=sys.stderr)
+        return 2
+    print(f"{path}: parameter table {'updated' if changed else 'already up to date'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
