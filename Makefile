@@ -5,9 +5,9 @@ run:        ## set up, then run the default (baseline) scenario
 	scripts/bootstrap.sh
 	.venv/bin/partnersim run scenarios/baseline.toml --overwrite
 
-test:       ## set up (with test tools and Chromium), then run the whole test suite
+test:       ## set up (with test tools, Chromium, dashboard assets), then run the whole test suite
 	scripts/bootstrap.sh --dev
-	.venv/bin/python -m pytest
+	PARTNERSIM_REQUIRE_BROWSER=1 .venv/bin/python -m pytest
 
 lint:
 	.venv/bin/ruff check src tests benchmarks

@@ -61,4 +61,5 @@ if [ "$dev" = 1 ]; then
       exit 1
     fi
   fi
+  scripts/prepare-dashboard-assets.sh
 fi
