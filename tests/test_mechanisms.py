@@ -194,10 +194,21 @@ def test_power_gap_slows_the_low_power_sides_gains():
 
 def test_no_noise_and_no_shocks_trust_climbs_toward_the_ceiling_for_competent_partners():
     result = simulate({**SMALL, "misreading_noise": 0.0, "p_hidden_agenda": 0.0,
-                       "overrule_signal": 0.0, "p_turnover": 0.0, "performance_standard": 0.2},
+                       "overrule_signal": 0.0, "p_turnover": 0.0, "performance_standard": 0.2,
+                       "trust_forgetting": 0.0},
                       seed=1)
     ts = result.timeseries
-    assert ts["trust_within"].iloc[-1] > ts["trust_within"].iloc[0] + 0.1
+    assert ts["trust_within"].iloc[-1] > ts["trust_within"].iloc[0] + 0.05
+
+
+def test_without_new_evidence_trust_relaxes_toward_the_prior():
+    model = PartnershipModel(rng=1, **SMALL)
+    model.ties.add(np.array([0]), np.array([1]), np.array([0.9]), np.array([0.5]), 0)
+    prior = float(mech.initial_trust(model, np.array([0]), np.array([1]))[0])
+    mech.update_trust(model, MonthEvents())  # a month in which the pair does not meet
+    after = float(model.ties.trust[0])
+    assert prior < after < 0.9
+    assert np.isclose(0.9 - after, model.p.trust_forgetting * (0.9 - prior))
 
 
 # 7 commitment

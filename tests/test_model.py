@@ -98,8 +98,10 @@ def test_interventions_apply_at_their_month_and_levers_undo():
     while model.running:
         model.step()
         seen.append((model.levers["ground_rules"], model.levers["service_pressure"]))
+    # after step k the levers stand as they will at the start of month k + 1 (a lever
+    # undone at end_month is restored then); interventions due at k + 1 apply when it starts
     assert seen[2] == (0.0, 1.0) and seen[3] == (1.0, 1.0)
-    assert seen[5][1] == 1.5 and seen[7][1] == 1.5 and seen[8][1] == 1.0
+    assert seen[4][1] == 1.0 and seen[5][1] == 1.5 and seen[6][1] == 1.5 and seen[7][1] == 1.0
     costs = model.measures_frame()["cost_money"]
     assert costs.iloc[3] == pytest.approx(model.p.ground_rules_cost)
     assert costs.iloc[2] == 0.0
@@ -112,7 +114,7 @@ def test_relationship_time_schedule():
     while model.running:
         model.step()
         shares.append(model.levers["relationship_time"])
-    assert shares[1] == 0.15 and shares[2] == 0.3 and shares[5] == 0.3 and shares[6] == 0.05
+    assert shares[1] == 0.15 and shares[2] == 0.3 and shares[4] == 0.3 and shares[5] == 0.05
 
 
 def test_live_intervention_acts_now_and_is_recorded():

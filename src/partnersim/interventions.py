@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from partnersim.errors import InputError, did_you_mean
 
@@ -34,6 +42,10 @@ class _Base(BaseModel):
     def lever_values(self, model: PartnershipModel) -> dict[str, Any]:
         """The live lever values this intervention sets (empty for pure events)."""
         return {}
+
+    def label(self) -> str:
+        """A short label for charts and event lists."""
+        return self.kind.replace("_", " ")  # type: ignore[attr-defined]
 
     def apply(self, model: PartnershipModel) -> None:
         """Act on the model at the start of ``month``."""
@@ -74,6 +86,10 @@ class Resources(_Base):
 
     def lever_values(self, model: PartnershipModel) -> dict[str, Any]:
         return {"capacity_budget": self.budget, "budget_earmark": self.earmark}
+
+    def label(self) -> str:
+        earmarked = "" if self.earmark == "none" else f" ({self.earmark})"
+        return f"budget {self.budget:g}k/month{earmarked}"
 
 
 class GroundRules(_Base):
@@ -131,6 +147,14 @@ class RelationshipTime(_Base):
     kind: Literal["relationship_time"]
     share: float | None = Field(None, ge=0.0, le=0.6)
     schedule: list[tuple[int, Annotated[float, Field(ge=0.0, le=0.6)]]] | None = None
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _pairs_as_tuples(cls, value: Any) -> Any:
+        # TOML arrays arrive as lists; strict mode would reject them as tuples
+        if isinstance(value, list):
+            return [tuple(p) if isinstance(p, list) else p for p in value]
+        return value
 
     @model_validator(mode="after")
     def _share_or_schedule(self) -> RelationshipTime:
@@ -206,6 +230,9 @@ class BudgetCut(_Base):
     def lever_values(self, model: PartnershipModel) -> dict[str, Any]:
         return {"capacity_budget": model.levers["capacity_budget"] * (1.0 - self.share)}
 
+    def label(self) -> str:
+        return f"budget cut {self.share:.0%}"
+
 
 class PressureSurge(_Base):
     """Shock: service demand rises by ``extra`` (in units of what agencies deliver alone)."""
@@ -256,7 +283,8 @@ def parse_interventions(
         allowed = INTERVENTION_KINDS[kind].model_fields
         for key in item:
             if key not in allowed:
-                raise InputError(f"unknown key for a {kind} intervention{did_you_mean(key, allowed)}",
+                hint = did_you_mean(key, allowed)
+                raise InputError(f"unknown key for a {kind} intervention{hint}",
                                  source=source, key=f"{where}.{key}")
         try:
             iv = _ADAPTER.validate_python(item)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from partnersim.params import DECISION_RULES
+from partnersim.params import DECISION_RULES, SECTOR_QUORUM
 
 if TYPE_CHECKING:
     from partnersim.model import MonthEvents, PartnershipModel
@@ -30,6 +30,12 @@ COMPROMISE_STEP = 0.3
 """Share of the gap to the members' mean position a failed proposal moves each month."""
 MAX_AGENDA_AGE = 6
 """Months after which an item that cannot pass is dropped."""
+JOINT_WORK_REFERENCE = 0.1
+"""Successful joint tasks per engaged member and month at which joint work builds the
+operational capacity stock at its full rate (learning by doing needs volume)."""
+LOW_POWER_SECTOR = 3
+"""Sectors from this index on (voluntary, community) are the low-power side: their decision
+power is 1 - power_gap; equity and low-to-high trust compare them with statutory members."""
 
 
 def sigmoid(x: np.ndarray | float) -> np.ndarray | float:
@@ -124,7 +130,11 @@ def meet(model: PartnershipModel, ev: MonthEvents) -> None:
 
 def _agencies_get_acquainted(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> None:
     """Agencies whose members meet become familiar with each other in proportion to the
-    share of the smaller agency that met someone from the other this month."""
+    share of the smaller agency that met someone from the other this month, up to the
+    familiarity colleagues have within one agency: knowing another agency's ways
+    (organisational familiarity, Gulati 1995) does not make its staff personally known."""
+    from partnersim.model import WITHIN_AGENCY_FAMILIARITY
+
     ag = model.agencies
     k = len(ag.sector)
     a, b = model.staff.agency[i], model.staff.agency[j]
@@ -134,14 +144,18 @@ def _agencies_get_acquainted(model: PartnershipModel, i: np.ndarray, j: np.ndarr
     size = np.bincount(model.staff.agency, minlength=k)
     contact = np.minimum(1.0, met / np.maximum(np.minimum.outer(size, size), 1))
     np.fill_diagonal(contact, 0.0)
-    ag.familiarity += model.p.agency_familiarity_gain * contact * (1.0 - ag.familiarity)
+    ag.familiarity += model.p.agency_familiarity_gain * contact * np.maximum(
+        0.0, WITHIN_AGENCY_FAMILIARITY - ag.familiarity)
 
 
-def initial_trust(model: PartnershipModel, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Trust at first meeting: propensity, agency familiarity and institution-based trust
-    from ground rules (McKnight et al. 1998; Mayer et al. 1995; Gulati 1995)."""
+def initial_trust(model: PartnershipModel, src: np.ndarray, dst: np.ndarray,
+                  familiarity: np.ndarray | None = None) -> np.ndarray:
+    """Trust at first meeting: propensity, familiarity and institution-based trust from
+    ground rules (McKnight et al. 1998; Mayer et al. 1995; Gulati 1995). ``familiarity`` is
+    the pair's starting familiarity (default: their agencies' familiarity)."""
     s, p = model.staff, model.p
-    fam = model.agencies.familiarity[s.agency[src], s.agency[dst]]
+    fam = (model.agencies.familiarity[s.agency[src], s.agency[dst]] if familiarity is None
+           else familiarity)
     t0 = (p.trust_weight_propensity * s.propensity[src] + p.trust_weight_familiarity * fam
           + p.trust_weight_institution * model.levers["ground_rules"])
     return np.clip(t0, 0.0, 1.0)
@@ -158,7 +172,13 @@ def _ensure_ties(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> None:
         keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
         ns, nd = keys // model.n, keys % model.n
         fam = model.agencies.familiarity[model.staff.agency[ns], model.staff.agency[nd]]
-        model.ties.add(ns, nd, initial_trust(model, ns, nd), fam, model.month)
+        # members present from the start may know each other from their agencies' earlier
+        # work (prior familiarity); a newcomer knows nobody personally yet (DESIGN 2.2.9)
+        tenure = model.staff.tenure
+        original = (tenure[ns] >= model.month) & (tenure[nd] >= model.month)
+        known = np.where(original, fam, model.p.newcomer_reputation * fam)
+        model.ties.add(ns, nd, initial_trust(model, ns, nd, known), np.where(original, fam, 0.0),
+                       model.month)
         rows = model.ties.find(src, dst)
     t = model.ties
     t.familiarity[rows] += model.p.familiarity_gain * (1.0 - t.familiarity[rows])
@@ -211,8 +231,11 @@ def deliberate(model: PartnershipModel, ev: MonthEvents) -> None:
         bound = p.confidence_bound * (1.0 + 0.5 * lv["ground_rules"])
         close = np.abs(x[i] - x[j]) < bound
         i, j = i[close], j[close]
+        # both sides move toward each other, each by how far they trust the other
         t_ij = model.ties.trust[model.ties.find(i, j)]
-        np.add.at(delta, i, p.convergence_rate * t_ij * (x[j] - x[i]) * 0.5)
+        t_ji = model.ties.trust[model.ties.find(j, i)]
+        np.add.at(delta, i, p.convergence_rate * t_ij * (x[j] - x[i]))
+        np.add.at(delta, j, p.convergence_rate * t_ji * (x[i] - x[j]))
     two_way = 1.0 + (p.two_way_gain if lv["communication_mode"] == "two_way" else 0.0)
     delta += p.vision_pull * lv["vision_clarity"] * s.info * two_way * (VISION_POSITION - x)
     delta += p.culture_pull * (SECTOR_CULTURE[model.agencies.sector[s.agency]] - x)
@@ -261,6 +284,8 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
              + p.success_capacity * 0.5 * (s.capacity[i] + s.capacity[j])
              - p.timescale_penalty * mismatch)
     success = rng.random(len(i)) < sigmoid(logit)
+    if model.force_first_task is not None and model.month < model.force_outcomes_until:
+        success[:] = model.force_first_task  # validation hook (SF3): a forced early record
     if model.first_task_success is None:
         if model.force_first_task is not None:
             success[0] = model.force_first_task
@@ -338,7 +363,13 @@ def update_trust(model: PartnershipModel, ev: MonthEvents) -> None:
         apply_signals(model, np.concatenate(ev.sig_rows), np.concatenate(ev.sig_values),
                       np.concatenate(ev.sig_weights))
     if model.p.reputation_recovery > 0:
-        model.ties.damage *= 1.0 - model.p.reputation_recovery
+        model.ties.damage[:] *= 1.0 - model.p.reputation_recovery
+    t = model.ties
+    if model.p.trust_forgetting > 0 and len(t):
+        # old evidence fades: trust relaxes toward the prior a first meeting would give now,
+        # below the ceiling an integrity breach has set (Jøsang & Ismail 2002)
+        prior = np.minimum(initial_trust(model, t.src, t.dst), 1.0 - t.damage)
+        t.trust += model.p.trust_forgetting * (prior - t.trust)
 
 
 # 7 ----------------------------------------------------------------------------------------
@@ -384,10 +415,14 @@ def decide(model: PartnershipModel, ev: MonthEvents) -> None:
     x = s.position[voters]
     proposal_mean = float(power @ x) / total_power
     need = DECISION_RULES[lv["decision_rule"]]
-    low = power < power.max() - 1e-9
+    quorum = SECTOR_QUORUM[lv["decision_rule"]]
+    voter_sector = model.agencies.sector[s.agency[voters]]
+    n_sectors = len(model.agencies.sector)
+    sector_voters = np.bincount(voter_sector, minlength=n_sectors)
+    low = model.agencies.sector[s.agency[voters]] >= LOW_POWER_SECTOR
     n_low = int(low.sum())
     rng = model.streams["deliberate"]
-    delays, equities, accept = [], [], []
+    delays, equities, accept, dropped = [], [], [], []
     remaining = []
     overruled_any = np.zeros(model.n, dtype=bool)
     supporters_any = np.zeros(model.n, dtype=bool)
@@ -395,8 +430,17 @@ def decide(model: PartnershipModel, ev: MonthEvents) -> None:
         if item[2]:  # a new item is proposed near the power-weighted view
             item[0] = proposal_mean + rng.normal(0.0, 0.05)
             item[2] = 0.0
-        support = np.abs(x - item[0]) < p.acceptance_width
-        if float(power @ support) >= (need - 1e-12) * total_power:
+        # support falls off smoothly with distance from one's own problem definition
+        # (a member may back a proposal somewhat off their view; Choi & Robertson 2014)
+        distance = np.abs(x - item[0])
+        if p.acceptance_softness > 0:
+            support = rng.random(len(x)) < sigmoid(np.clip(
+                (p.acceptance_width - distance) / p.acceptance_softness, -50.0, 50.0))
+        else:
+            support = distance < p.acceptance_width
+        sector_support = np.bincount(voter_sector, weights=support, minlength=n_sectors)
+        heard = bool(np.all(sector_support >= quorum * sector_voters - 1e-9))
+        if float(power @ support) >= (need - 1e-12) * total_power and heard:
             n_support = int(support.sum())
             delays.append(item[1])
             accept.append(n_support / len(x))
@@ -412,10 +456,13 @@ def decide(model: PartnershipModel, ev: MonthEvents) -> None:
             item[1] += 1
             if item[1] < MAX_AGENDA_AGE:
                 remaining.append(item)
+            else:  # dropped undecided: counts as a delay of the full agenda life
+                dropped.append(item[1])
     model.agenda = remaining
     ev.decisions = len(delays)
+    if delays or dropped:
+        ev.decision_delay = (sum(delays) + sum(dropped)) / (len(delays) + len(dropped))
     if delays:
-        ev.decision_delay = sum(delays) / len(delays)
         ev.acceptability = sum(accept) / len(accept)
         model.last_acceptability = ev.acceptability
     if equities:
@@ -448,11 +495,43 @@ def turnover(model: PartnershipModel, ev: MonthEvents) -> None:
     model.leader_presence += (1.0 - model.leader_presence) / p.leader_recovery_months
 
 
+def agencies_forget(model: PartnershipModel, leavers: np.ndarray) -> None:
+    """What one agency knows of another is held by its people, above all by those who work
+    across the boundary: familiarity between agencies a and b falls by the share of the
+    cross-agency ties between them that the leavers hold (called before their ties go).
+    Losing a boundary spanner (a champion) costs more organisational familiarity than losing
+    someone who rarely worked across agencies.
+
+    References: Carley 1992 (organisational memory held by individuals); seed (champions:
+    crucial connections; reducing dependence on a small number of people).
+    """
+    t, ag = model.ties, model.agencies
+    if not len(t) or not len(leavers):
+        return
+    k = len(ag.sector)
+    a, b = model.staff.agency[t.src], model.staff.agency[t.dst]
+    cross = a != b
+    pair = a[cross] * k + b[cross]
+    held = np.bincount(pair, minlength=k * k).reshape(k, k)
+    gone = np.zeros(model.n, dtype=bool)
+    gone[leavers] = True
+    leaving = gone[t.src[cross]] | gone[t.dst[cross]]
+    lost = np.bincount(pair[leaving], minlength=k * k).reshape(k, k)
+    held, lost = held + held.T, lost + lost.T
+    share = np.divide(lost, held, out=np.zeros((k, k)), where=held > 0)
+    off = ~np.eye(k, dtype=bool)
+    ag.familiarity[off] *= (1.0 - share)[off]
+
+
 # 10 ---------------------------------------------------------------------------------------
 def budget_rate(model: PartnershipModel) -> float:
-    """Capacity-building rate bought by the monthly budget (saturating in money)."""
+    """Capacity-building rate bought by the monthly budget (saturating in money); money
+    becomes collaborative capacity only as fast as leadership can direct it (organisational
+    capacity includes effective leadership: Foster-Fishman et al. 2001; seed: leadership
+    and resources together)."""
     b = model.levers["capacity_budget"]
-    return model.p.capacity_build_rate * b / (b + model.p.budget_half_saturation)
+    return (model.p.capacity_build_rate * b / (b + model.p.budget_half_saturation)
+            * effective_leadership(model))
 
 
 def build_capacity(model: PartnershipModel, ev: MonthEvents) -> None:
@@ -482,12 +561,14 @@ def build_capacity(model: PartnershipModel, ev: MonthEvents) -> None:
     drivers = np.array([
         effective_leadership(model) * lv["vision_clarity"],  # strategic
         lv["ground_rules"],  # governance
-        min(1.0, ev.wins / 3.0),  # operational: joint work that succeeds
+        # operational: successful joint work per engaged member, relative to a partnership
+        # where one member in JOINT_WORK_REFERENCE completes a joint task each month
+        min(1.0, ev.wins / max(1.0, JOINT_WORK_REFERENCE * float(s.engaged.sum()))),
         s.capacity[statutory].mean(),  # practice
         s.capacity[sector == 4].mean() if (sector == 4).any() else 0.0,  # community
         s.capacity[sector == 3].mean() if (sector == 3).any() else 0.0,  # voluntary
     ])
-    k += (stock_rate + p.learning_rate * drivers) * (1.0 - k) - p.capacity_decay * k
+    k += (stock_rate + p.structure_learning_rate * drivers) * (1.0 - k) - p.capacity_decay * k
     np.clip(k, 0.0, 1.0, out=k)
 
 
@@ -499,7 +580,7 @@ def synergy_index(model: PartnershipModel, trust_across: float, understanding: f
     weights = np.array([p.success_leadership, p.success_efficiency, p.success_trust,
                         p.success_understanding, p.success_resources, p.success_capacity])
     values = np.array([effective_leadership(model), efficiency(model), trust_across,
-                       understanding, min(1.0, 0.5 * p.resources),
+                       understanding, min(1.0, 0.5 * float(model.agencies.resources.mean())),
                        model.staff.capacity.mean()])
     total = weights.sum()
     return float(np.dot(weights, values) / total) if total > 0 else 0.0
@@ -538,12 +619,16 @@ def deliver(model: PartnershipModel, ev: MonthEvents) -> None:
 
 
 def health_kernel(mean_lag: float, horizon: int) -> np.ndarray:
-    """Gamma (shape 3) lag weights over months 0..horizon-1 with the given mean lag."""
+    """Gamma (shape 3) lag weights with the given mean lag, for months 0..horizon-1.
+
+    The weights are normalised over the kernel's whole support (ten mean lags), then
+    cut at the horizon: a response due after the end of the run is not seen in it.
+    """
     shape = 3.0
     scale = mean_lag / shape
-    k = np.arange(horizon, dtype=float) + 0.5
+    k = np.arange(max(horizon, int(10 * mean_lag)), dtype=float) + 0.5
     w = k ** (shape - 1) * np.exp(-k / scale)
-    return w / w.sum() if w.sum() > 0 else w
+    return (w / w.sum())[:horizon]
 
 
 def health_effect(model: PartnershipModel) -> float:

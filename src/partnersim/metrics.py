@@ -80,7 +80,6 @@ def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
     s, t, p, lv = model.staff, model.ties, model.p, model.levers
     n, n_sectors = model.n, len(SECTORS)
     sector = model.agencies.sector[s.agency]
-    power = model.agencies.power[s.agency]
     src_sector = sector[t.src]
     cross = src_sector != sector[t.dst]
     n_cross = int(cross.sum())
@@ -91,7 +90,7 @@ def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
     n_within = len(t) - n_cross
     trust_within = ((trust_total - trust_cross_sum) / n_within if n_within
                     else prior_trust(model, cross=False))
-    low_high = power[t.src] < power[t.dst]
+    low_high = (src_sector >= mech.LOW_POWER_SECTOR) & (sector[t.dst] < mech.LOW_POWER_SECTOR)
     trust_low_high = float(t.trust[low_high].mean()) if low_high.any() else trust_across
     # trust held by members of each sector, over their ties
     sector_sum = np.bincount(src_sector, weights=t.trust, minlength=n_sectors)

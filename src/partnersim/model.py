@@ -145,6 +145,7 @@ class PartnershipModel(mesa.Model):
         self.months_since_win = 0
         self.first_task_success: bool | None = None
         self.force_first_task: bool | None = None  # validation hook (SF3): force the first outcome
+        self.force_outcomes_until = 0  # ...and every joint-task outcome before this month
         self.agenda: list[list[float]] = []  # pending items: [position, age]
         self.unmet_demand = np.zeros(len(SECTORS))
         self.integration_gain: list[float] = []
@@ -221,15 +222,19 @@ class PartnershipModel(mesa.Model):
         s.position[rows] = np.clip(SECTOR_CULTURE[sector] + rng.normal(0, 0.06, m), 0, 1)
         base_capacity = np.where(sector <= 2, 0.45, np.where(sector == 3, 0.3, 0.2))
         if newcomer:
+            # structures (operational arrangements, practice) bring newcomers up to speed
             inherited = self.p.structure_transfer * self.capacity_stocks[[2, 3]].mean()
-            s.capacity[rows] = np.clip(self.p.newcomer_capacity + inherited * (1 - base_capacity)
-                                       * 0.5 + rng.normal(0, 0.03, m), 0, 1)
+            s.capacity[rows] = np.clip(self.p.newcomer_capacity
+                                       + inherited * (1.0 - self.p.newcomer_capacity)
+                                       + rng.normal(0, 0.03, m), 0, 1)
         else:
             s.capacity[rows] = np.clip(base_capacity + rng.normal(0, 0.1, m), 0, 1)
         s.champion[rows] = False
         s.tenure[rows] = 0
         s.engaged[rows] = True
         s.attendance[rows] = 0.0
+        s.attended[rows] = False
+        s.phi[rows] = 0.0
 
     def _appoint_initial_roles(self) -> None:
         self._set_chairs(2 if self.p.joint_chair else 1)
@@ -281,14 +286,14 @@ class PartnershipModel(mesa.Model):
         """Shock: the longest-serving chair leaves."""
         if self.chairs:
             chair = max(self.chairs, key=lambda r: self.staff.tenure[r])
-            self.replace_members(np.array([chair]))
+            self.replace_members(np.array([chair]), stream="shocks")
 
     def remove_champions(self, count: int) -> None:
         """Shock: ``count`` champions, chosen at random, leave."""
         rows = np.flatnonzero(self.staff.champion)
         if len(rows):
             picked = self.streams["shocks"].choice(rows, size=min(count, len(rows)), replace=False)
-            self.replace_members(np.sort(picked))
+            self.replace_members(np.sort(picked), stream="shocks")
             self.events.append((self.month, "champion leaves"))
 
     def remove_random_members(self, count: int) -> None:
@@ -296,16 +301,19 @@ class PartnershipModel(mesa.Model):
         rows = np.flatnonzero(~self.staff.champion)
         rows = rows[~self.chair_flags()[rows]]
         picked = self.streams["shocks"].choice(rows, size=min(count, len(rows)), replace=False)
-        self.replace_members(np.sort(picked))
+        self.replace_members(np.sort(picked), stream="shocks")
         self.events.append((self.month, "member leaves"))
 
-    def replace_members(self, rows: np.ndarray) -> None:
-        """Members in ``rows`` leave; newcomers of the same agency and level take their rows."""
+    def replace_members(self, rows: np.ndarray, *, stream: str = "turnover") -> None:
+        """Members in ``rows`` leave; newcomers of the same agency and level take their rows,
+        their attributes drawn from ``stream`` (a shock's own stream keeps the ordinary
+        turnover draws of a shocked run aligned with its paired run)."""
         if len(rows) == 0:
             return
         lost_chairs = [r for r in self.chairs if r in set(rows.tolist())]
+        stages.agencies_forget(self, rows)  # organisational familiarity leaves with them
         self.ties.remove_members(rows)
-        self._draw_members(rows, self.streams["turnover"], newcomer=True)
+        self._draw_members(rows, self.streams[stream], newcomer=True)
         for r in rows:
             self.staff_agents[r].remove()
             self.staff_agents[r] = StaffMember(self, int(r))
@@ -357,7 +365,7 @@ class PartnershipModel(mesa.Model):
         intervention.apply(self)
         if intervention.kind not in ("leader_leaves", "champion_leaves", "member_leaves",
                                      "champions"):
-            self.events.append((self.month, intervention.kind.replace("_", " ")))
+            self.events.append((self.month, intervention.label()))
 
     # --- the month ----------------------------------------------------------------------
 
@@ -366,8 +374,6 @@ class PartnershipModel(mesa.Model):
         if self.month >= self.horizon:
             self.running = False
             return
-        for previous in self._lever_changes.pop(self.month, []):
-            self.set_levers(previous)
         for iv in self._scheduled.get(self.month, []):
             self._apply(iv)
         ev = MonthEvents()
@@ -389,6 +395,10 @@ class PartnershipModel(mesa.Model):
             self.datacollector.collect(self)
         self.one_off_cost = 0.0
         self.month += 1
+        # levers due back at the start of the new month return now, so that anything
+        # applied live during that month (the dashboard) acts on top of them
+        for values in self._lever_changes.pop(self.month, []):
+            self.set_levers(values)
         if self.month >= self.horizon:
             self.running = False
 

@@ -37,6 +37,11 @@ CAPACITY_LEVELS: tuple[str, ...] = (
 DECISION_RULES: dict[str, float] = {"majority": 0.5, "supermajority": 2 / 3, "consensus": 0.9}
 """Decision rule -> power-weighted share of support an agenda item needs to pass."""
 
+SECTOR_QUORUM: dict[str, float] = {"majority": 0.0, "supermajority": 0.25, "consensus": 0.5}
+"""Decision rule -> share of each partner sector's attending members who must support an
+item: power-sharing rules give every partner a voice, so a powerful bloc cannot carry an
+item alone (Choi & Robertson 2014; Ansell & Gash 2008)."""
+
 
 def _p(
     default: Any,
@@ -103,7 +108,7 @@ class Params(BaseModel):
         "How many more meeting contacts a champion or chair makes than other staff.",
         "A", "Zellner et al. 2014 (key liaisons)", "champions")
     champion_bridging: float = _p(0.8, 0.0, 1.0, "probability",
-        "Probability that a champion's or chair's contact is with another agency.",
+        "Chance a champion or chair redraws a contact that fell in their own agency (up to 3 times).",
         "A", "seed: champions make connections across the HAZ", "champions")
 
     # --- resources -----------------------------------------------------------------
@@ -202,6 +207,10 @@ class Params(BaseModel):
     acceptance_width: float = _p(0.2, 0.02, 0.6, "position units",
         "A member supports a proposal within this distance of their problem definition.",
         "A", "Choi & Robertson 2014", "decision_rule")
+    acceptance_softness: float = _p(0.1, 0.0, 0.3, "position units",
+        "How gradually support falls off beyond the acceptance width (0: a sharp cut-off); "
+        "support is a logistic function of the distance to the proposal.",
+        "A", "Choi & Robertson 2014 (probabilistic acceptance)", "decision_rule")
     overrule_signal: float = _p(0.3, 0.0, 1.0, "signal 0-1",
         "Strength of the trust-lowering signal when a member is overruled by more powerful ones.",
         "A", "seed: decisions still made by medics; Ansell & Gash 2008", "decision_rule")
@@ -246,6 +255,10 @@ class Params(BaseModel):
     reputation_recovery: float = _p(0.0, 0.0, 0.05, "per month",
         "Rate at which reputation damage fades (0: a breach never fully heals).",
         "L", "Schweitzer et al. 2006", "trust")
+    trust_forgetting: float = _p(0.02, 0.0, 0.1, "per month",
+        "Share of the gap between a tie's trust and the first-meeting (prior) trust that closes "
+        "each month: evidence fades, so trust rests on recent experience, not on duration.",
+        "A", "Jøsang & Ismail 2002 (forgetting factor); Vanneste et al. 2014", "trust")
     trust_weight_propensity: float = _p(0.35, 0.0, 1.0, "weight",
         "Weight of a member's trust propensity in first-meeting trust.",
         "L", "Mayer et al. 1995", "trust")
@@ -255,7 +268,7 @@ class Params(BaseModel):
     trust_weight_institution: float = _p(0.25, 0.0, 1.0, "weight",
         "Weight of ground rules (institution-based trust) in first-meeting trust.",
         "L", "McKnight et al. 1998", "trust")
-    trust_threshold: float = _p(0.5, 0.2, 0.9, "trust 0-1",
+    trust_threshold: float = _p(0.45, 0.2, 0.9, "trust 0-1",
         "Cross-agency trust level whose first crossing is reported as time to trust.",
         "A", "assumption for the measure", "trust")
 
@@ -266,8 +279,8 @@ class Params(BaseModel):
     p_repeat_contact: float = _p(0.85, 0.0, 1.0, "probability",
         "Chance that a contact is with someone the member already knows.",
         "L", "Carley 1991 (relative similarity)", "meeting")
-    familiarity_gain: float = _p(0.15, 0.01, 0.5, "share per meeting",
-        "Share of remaining unfamiliarity removed by one meeting.",
+    familiarity_gain: float = _p(0.15, 0.01, 0.5, "share per month met",
+        "Share of a pair's remaining unfamiliarity removed in a month in which they meet.",
         "A", "Gulati 1995", "meeting")
 
     agency_familiarity_gain: float = _p(0.1, 0.0, 0.5, "per month at full contact",
@@ -337,8 +350,14 @@ class Params(BaseModel):
     newcomer_capacity: float = _p(0.1, 0.0, 0.5, "capacity 0-1",
         "Personal collaborative capacity of a newcomer before structures help them.",
         "A", "Carley 1992", "turnover")
+    newcomer_reputation: float = _p(1.0, 0.0, 1.0, "share",
+        "Share of their agencies' familiarity that informs a newcomer's first-meeting trust "
+        "(reputation and role-based trust); personal familiarity starts at zero.",
+        "A", "McKnight et al. 1998 (role-based and reputation-based trust); Carley 1992",
+        "turnover")
     structure_transfer: float = _p(0.5, 0.0, 1.0, "share",
-        "Share of the structural capacity stocks a newcomer inherits on arrival.",
+        "Share of the gap to full capacity that structures (operational, practice stocks) close "
+        "for a newcomer on arrival.",
         "A", "seed: reduce dependence on a small number of people", "turnover")
 
     # --- capacity ------------------------------------------------------------------
@@ -348,6 +367,11 @@ class Params(BaseModel):
     learning_rate: float = _p(0.02, 0.0, 0.1, "per meeting month",
         "Share of the personal capacity gap closed by a month of partnership work.",
         "A", "Foster-Fishman et al. 2001", "capacity")
+    structure_learning_rate: float = _p(0.005, 0.0, 0.05, "per month",
+        "Share of the gap of each structural capacity stock closed by a month of partnership "
+        "work at full strength (without a budget); learning by doing builds structures slowly.",
+        "A", "seed: capacity takes time and resources; Sullivan, Barnes & Matka 2002",
+        "capacity")
     participation_threshold: float = _p(0.4, 0.0, 1.0, "capacity 0-1",
         "Personal capacity at which community and voluntary members become active partners.",
         "L", "seed: communities need skills and confidence first", "capacity")
