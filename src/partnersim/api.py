@@ -1,0 +1,45 @@
+"""The Python API for policy analysts: the same verbs as the command line, one name per concept.
+
+Example::
+
+    from partnersim.api import compare, load_results, load_scenario, run_scenario
+
+    out = run_scenario("scenarios/baseline.toml", "results/baseline", replicates=10)
+    res = load_results("results/baseline")          # .runs, .timeseries(), .manifest
+    cmp = compare(["scenarios/baseline.toml", "scenarios/ground_rules.toml"],
+                  "results/ground_rules_vs_baseline")
+    cmp.differences                                 # paired differences with CIs
+    cmp.files["report_html"]                        # the self-contained report
+
+``partnersim run SCENARIO`` is ``run_scenario``; ``partnersim compare A B ...``
+is ``compare``. Figures are in :mod:`partnersim.plotting` and take the stored
+tables (``plot_trajectories(timeseries, "trust_across")`` ...).
+"""
+
+from __future__ import annotations
+
+from partnersim.compare import Comparison, compare, paired_differences
+from partnersim.scenario import (
+    Scenario,
+    dump_scenario,
+    load_scenario,
+    make_scenario,
+    parse_scenario,
+)
+from partnersim.storage import Results, load_results
+from partnersim.workflow import RunOutcome, run_scenario
+
+__all__ = [
+    "Comparison",
+    "Results",
+    "RunOutcome",
+    "Scenario",
+    "compare",
+    "dump_scenario",
+    "load_results",
+    "load_scenario",
+    "make_scenario",
+    "paired_differences",
+    "parse_scenario",
+    "run_scenario",
+]

@@ -1,0 +1,398 @@
+"""The comparison report: figures, a self-contained HTML document and a Markdown summary.
+
+The HTML file embeds every figure as a base64 PNG and carries its own CSS, so
+it opens offline and can be mailed on as one file. The Markdown summary holds
+the same tables and links the PNG files beside it. Nothing here runs a model:
+it reads a :class:`~partnersim.compare.Comparison` built from stored tables.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from partnersim import __version__, plotting
+from partnersim.compare import CI_LEVEL, COST_MEASURE, Comparison
+
+TRAJECTORY_MEASURES: tuple[str, ...] = (
+    "trust_across", "shared_understanding", "commitment", "output", "synergy",
+    "info_periphery", "health", "cost_money",
+)
+"""Monthly measures drawn as trajectories in reports, where the results hold them."""
+
+FIGURES_DIR = "figures"
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def comparison_figures(cmp: Comparison, fig_dir: str | Path) -> dict[str, Path]:
+    """Draw and save the comparison's figures as PNG files.
+
+    Returns:
+        Figure key -> path, in the order the report shows them: ``trajectories``,
+        ``paired_trajectories``, ``forest``, ``cost_effect``, ``distribution``.
+    """
+    fig_dir = Path(fig_dir)
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    ts = cmp.timeseries
+    traj = plotting.available(ts, TRAJECTORY_MEASURES)
+    if traj:
+        axes = plotting.new_grid(len(traj), ncols=2)
+        for ax, m in zip(axes, traj, strict=True):
+            plotting.plot_trajectories(ts, m, ax=ax)
+        files["trajectories"] = plotting.save_figure(axes[0], fig_dir / "trajectories.png")
+        if len(cmp.scenarios) > 1:
+            axes = plotting.new_grid(len(traj), ncols=2)
+            for ax, m in zip(axes, traj, strict=True):
+                plotting.plot_paired_trajectories(ts, m, reference=cmp.reference, ax=ax)
+            files["paired_trajectories"] = plotting.save_figure(
+                axes[0], fig_dir / "paired_trajectories.png")
+    ms = list(dict.fromkeys(cmp.differences["measure"]))
+    if ms:
+        axes = plotting.new_grid(len(ms), ncols=3,
+                                 panel=(4.0, 0.6 + 0.45 * max(2, len(cmp.scenarios))))
+        for ax, m in zip(axes, ms, strict=True):
+            plotting.plot_forest(cmp.differences, m, ax=ax)
+        files["forest"] = plotting.save_figure(axes[0], fig_dir / "forest.png")
+    if len(cmp.costs):
+        ax = plotting.plot_cost_effect(cmp.costs, cmp.outcome)
+        files["cost_effect"] = plotting.save_figure(ax, fig_dir / "cost_effect.png")
+    dist = [m for m in cmp.measures if m in cmp.runs.columns][:6]
+    if dist:
+        axes = plotting.new_grid(len(dist), ncols=3)
+        for ax, m in zip(axes, dist, strict=True):
+            plotting.plot_distribution(cmp.runs, m, ax=ax)
+        files["distribution"] = plotting.save_figure(axes[0], fig_dir / "distribution.png")
+    return files
+
+
+FIGURE_CAPTIONS: dict[str, str] = {
+    "trajectories": "Monthly measures: median across replicates (line) and 5-95% of runs "
+                    "(band), per scenario.",
+    "paired_trajectories": "Paired difference from the reference, month by month (same seed): "
+                           "median and 5-95% of pairs. Shows when effects appear and whether "
+                           "an option is worse before it is better.",
+    "forest": "Mean paired difference from the reference with its bootstrap CI. Solid dots: "
+              "the CI excludes zero.",
+    "cost_effect": "Cost beside effect: gain in the primary outcome (x) against incremental "
+                   "cost (y), each with its CI.",
+    "distribution": "End-of-run values, one dot per run.",
+}
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def fmt(x: Any) -> str:
+    """A number for tables: 3 significant figures or so; 'n/a' for missing."""
+    if x is None:
+        return "n/a"
+    if isinstance(x, bool | np.bool_):
+        return "yes" if x else "no"
+    if isinstance(x, int | np.integer):
+        return str(int(x))
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not math.isfinite(v):
+        return "n/a"
+    if v == 0:
+        return "0"
+    if abs(v) >= 1e5 or abs(v) < 1e-3:
+        return f"{v:.3g}"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.3f}"
+
+
+def _ci(lo: Any, hi: Any) -> str:
+    return f"[{fmt(lo)}, {fmt(hi)}]"
+
+
+def _pct(x: Any) -> str:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "n/a"
+    return "n/a" if not math.isfinite(v) else f"{v:.0%}"
+
+
+def _interventions_text(scn: Any) -> str:
+    items = []
+    for iv in scn.intervention_dicts():
+        rest = ", ".join(f"{k}={v}" for k, v in iv.items() if k not in ("kind", "month"))
+        when = f"month {iv['month']}" + (f"-{iv['end_month']}" if "end_month" in iv else "")
+        items.append(f"{iv['kind']} at {when}" + (f" ({rest})" if rest else ""))
+    return "; ".join(items) or "none"
+
+
+def _overrides_text(scn: Any) -> str:
+    return ", ".join(f"{k}={v}" for k, v in scn.overrides.items()) or "defaults"
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def scenario_rows(cmp: Comparison) -> list[list[str]]:
+    """One row per scenario: name, role, question, parameters, interventions, file."""
+    rows = []
+    for i, s in enumerate(cmp.scenarios):
+        rows.append([s.name, "reference" if i == 0 else "option", s.question or "(none given)",
+                     _overrides_text(s), _interventions_text(s), s.source or "(in memory)"])
+    return rows
+
+
+SCENARIO_HEADER = ["scenario", "role", "question", "parameters", "interventions", "file"]
+
+
+def difference_rows(cmp: Comparison) -> list[list[str]]:
+    """One row per option and measure: means, difference with CI, shares of seeds."""
+    rows = []
+    for _, r in cmp.differences.iterrows():
+        rows.append([
+            r["scenario"], r["measure"], r["direction"], fmt(r["reference_mean"]),
+            fmt(r["scenario_mean"]), fmt(r["difference"]), _ci(r["ci_low"], r["ci_high"]),
+            "yes" if r["significant"] else "no", _pct(r["share_worse"]), str(r["n_pairs"]),
+        ])
+    return rows
+
+
+DIFFERENCE_HEADER = ["option", "measure", "better", "reference mean", "option mean",
+                     "difference", f"{int(CI_LEVEL * 100)}% CI", "CI excludes 0",
+                     "worse in (share of seeds)", "pairs"]
+
+
+def cost_rows(cmp: Comparison) -> list[list[str]]:
+    """One row per option and outcome: incremental cost, effect, cost per unit, verdict."""
+    rows = []
+    for _, r in cmp.costs.iterrows():
+        rows.append([
+            r["scenario"], r["outcome"], fmt(r["incremental_cost"]),
+            _ci(r["cost_ci_low"], r["cost_ci_high"]), fmt(r["effect"]),
+            _ci(r["effect_ci_low"], r["effect_ci_high"]), fmt(r["cost_per_unit"]),
+            r["verdict"],
+        ])
+    return rows
+
+
+COST_HEADER = ["option", "outcome", "incremental cost (GBP k)", "cost CI", "gain", "gain CI",
+               "cost per unit gained (GBP k)", "verdict"]
+
+
+def failure_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the where-options-fail table."""
+    f = cmp.failures
+    feats = [c[: -len("_when_failed")] for c in f.columns if c.endswith("_when_failed")]
+    header = ["option", "outcome", "worse than reference in", "worst paired difference"]
+    for feat in feats:
+        header += [f"reference {feat}: seeds where it failed", "other seeds"]
+    rows = []
+    for _, r in f.iterrows():
+        row = [r["scenario"], r["outcome"], f"{r['n_failed']} of {r['n_pairs']} seeds "
+               f"({_pct(r['share_failed'])})", fmt(r["worst_difference"])]
+        for feat in feats:
+            row += [fmt(r[f"{feat}_when_failed"]), fmt(r[f"{feat}_otherwise"])]
+        rows.append(row)
+    return header, rows
+
+
+def headline_sentences(cmp: Comparison) -> list[str]:
+    """Plain-language findings on the primary outcome, one sentence per option."""
+    out = []
+    d = cmp.differences
+    for _, r in d[d["measure"] == cmp.outcome].iterrows():
+        if r["scenario"] == cmp.reference:
+            out.append(f"{r['scenario']} compared with itself: difference "
+                       f"{fmt(r['difference'])} (a check that the seeds are shared).")
+            continue
+        better = (r["difference"] > 0) == (r["direction"] == "higher")
+        if not r["significant"]:
+            verdict = "no difference distinguishable from zero"
+        else:
+            verdict = "better" if better else "worse"
+        out.append(
+            f"{r['scenario']}: {cmp.outcome} {fmt(r['difference'])} "
+            f"{_ci(r['ci_low'], r['ci_high'])} against {cmp.reference} ({verdict}); "
+            f"worse than {cmp.reference} on {_pct(r['share_worse'])} of paired seeds.")
+    return out
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;max-width:1100px;
+margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:.2em;
+margin-top:2em}table{border-collapse:collapse;margin:1em 0;font-size:.88em}
+th,td{border:1px solid #ccc;padding:.3em .55em;text-align:left;vertical-align:top}
+th{background:#f2f2f2}td.num{text-align:right;font-variant-numeric:tabular-nums}
+figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #eee}
+figcaption{font-size:.9em;color:#555}code,pre{background:#f6f6f6;padding:.1em .3em}
+pre{padding:.7em;overflow-x:auto}.note{color:#555;font-size:.92em}
+"""
+
+
+def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    def cell(v: str) -> str:
+        cls = ' class="num"' if _looks_numeric(v) else ""
+        return f"<td{cls}>{html.escape(str(v))}</td>"
+
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "\n".join("<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in rows)
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
+def _looks_numeric(v: str) -> bool:
+    s = str(v).replace(",", "").replace("%", "").strip()
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
+
+
+def _title(cmp: Comparison) -> str:
+    names = [s.name for s in cmp.scenarios]
+    others = ", ".join(names[1:]) or names[0]
+    return f"partnersim comparison: {others} against {names[0]}"
+
+
+def render_html(cmp: Comparison, figures: dict[str, Path]) -> str:
+    """The self-contained HTML report (figures embedded as base64 PNG; no external files)."""
+    e = html.escape
+    s0 = cmp.scenarios[0]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(_title(cmp))}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{e(_title(cmp))}</h1>",
+        f'<p class="note">Reference: <b>{e(cmp.reference)}</b>. {len(cmp.seeds)} paired seeds '
+        f"per scenario (master seed {s0.seed}); horizon {s0.horizon_months} months; "
+        f"partnersim {e(__version__)}.</p>",
+        "<h2>Findings on the primary outcome</h2><ul>",
+        *[f"<li>{e(t)}</li>" for t in headline_sentences(cmp)],
+        "</ul>",
+    ]
+    if cmp.notes:
+        parts += ["<h2>Notes</h2><ul>", *[f"<li>{e(n)}</li>" for n in cmp.notes], "</ul>"]
+    parts += [
+        "<h2>Scenarios</h2>",
+        _html_table(SCENARIO_HEADER, scenario_rows(cmp)),
+        "<h2>Differences from the reference</h2>",
+        f'<p class="note">Option minus reference on the same seed, averaged over seeds; '
+        f"{int(CI_LEVEL * 100)}% BCa bootstrap confidence interval over seeds. "
+        f"&ldquo;Worse in&rdquo;: share of paired seeds on which the option does worse than "
+        f"the reference, given which direction is better for that measure. "
+        f"{e(COST_MEASURE)} is in GBP k (money plus staff time priced at "
+        f"staff_month_cost).</p>",
+        _html_table(DIFFERENCE_HEADER, difference_rows(cmp)),
+        "<h2>Costs beside effects</h2>",
+        '<p class="note">Incremental cost: paired difference in total cost (GBP k). Gain: '
+        "paired difference in the outcome, signed so that a gain is positive. Cost per unit "
+        "gained is given only where the gain's CI excludes zero.</p>",
+        _html_table(COST_HEADER, cost_rows(cmp)),
+        "<h2>Where an option fails</h2>",
+        f'<p class="note">Seeds on which the option does worse than the reference on '
+        f"{e(cmp.outcome)}, and the reference run's course on those seeds compared with the "
+        f"others: the conditions under which the option fails.</p>",
+        _html_table(*failure_rows(cmp)),
+        "<h2>Figures</h2>",
+    ]
+    for key, path in figures.items():
+        b64 = plotting.png_base64(path)
+        cap = FIGURE_CAPTIONS.get(key, key)
+        parts.append(f'<figure><img alt="{e(key)}" src="data:image/png;base64,{b64}">'
+                     f"<figcaption>{e(cap)}</figcaption></figure>")
+    parts += [
+        "<h2>How to reproduce</h2>",
+        f"<pre>{e(cmp.command)}</pre>",
+        '<p class="note">Every scenario ran with the reference&rsquo;s master seed and '
+        "replicate count (common random numbers), whatever its own file says. Seeds: "
+        f"{e(', '.join(str(s) for s in cmp.seeds))}.</p>",
+        "<h2>Scenario files</h2>",
+    ]
+    for s in cmp.scenarios:
+        parts.append(f"<h3>{e(s.name)}</h3><pre>{e(s.text)}</pre>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _md_escape(v: str) -> str:
+    return str(v).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(_md_escape(h) for h in header) + " |",
+             "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md_escape(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render_markdown(cmp: Comparison, figures: dict[str, Path], *, base: Path | None = None) -> str:
+    """The Markdown summary; figures are linked relative to ``base`` (the report's folder)."""
+    s0 = cmp.scenarios[0]
+    out = [
+        f"# {_title(cmp)}",
+        "",
+        f"Reference: **{cmp.reference}**. {len(cmp.seeds)} paired seeds per scenario "
+        f"(master seed {s0.seed}); horizon {s0.horizon_months} months; "
+        f"partnersim {__version__}.",
+        "",
+        "## Findings on the primary outcome",
+        "",
+        *[f"- {t}" for t in headline_sentences(cmp)],
+        "",
+    ]
+    if cmp.notes:
+        out += ["## Notes", "", *[f"- {n}" for n in cmp.notes], ""]
+    out += [
+        "## Scenarios", "", _md_table(SCENARIO_HEADER, scenario_rows(cmp)), "",
+        "## Differences from the reference", "",
+        f"Option minus reference on the same seed; {int(CI_LEVEL * 100)}% BCa bootstrap CI "
+        "over seeds; \"worse in\" is the share of paired seeds on which the option does worse.",
+        "", _md_table(DIFFERENCE_HEADER, difference_rows(cmp)), "",
+        "## Costs beside effects", "", _md_table(COST_HEADER, cost_rows(cmp)), "",
+        "## Where an option fails", "", _md_table(*failure_rows(cmp)), "",
+        "## Figures", "",
+    ]
+    for key, path in figures.items():
+        rel = Path(path).relative_to(base) if base is not None else Path(path)
+        out += [f"![{key}]({rel.as_posix()})", "", f"*{FIGURE_CAPTIONS.get(key, key)}*", ""]
+    out += ["## How to reproduce", "", "```", cmp.command, "```", ""]
+    return "\n".join(out)
+
+
+def write_report(cmp: Comparison, out_dir: str | Path) -> dict[str, Path]:
+    """Draw the figures and write ``report.html`` and ``report.md`` into ``out_dir``.
+
+    Returns:
+        ``{"report_html": ..., "report_md": ..., "<figure>": ...}``.
+    """
+    out = Path(out_dir)
+    figures = comparison_figures(cmp, out / FIGURES_DIR)
+    html_path = out / "report.html"
+    md_path = out / "report.md"
+    html_path.write_text(render_html(cmp, figures), encoding="utf-8")
+    md_path.write_text(render_markdown(cmp, figures, base=out), encoding="utf-8")
+    return {"report_html": html_path, "report_md": md_path, **figures}
+
+
+def differences_frame(cmp: Comparison) -> pd.DataFrame:
+    """The differences table as stored (``differences.parquet``)."""
+    return cmp.differences.copy()

@@ -1,0 +1,332 @@
+"""Running scenarios through the runner: run specs, the consolidated tables, run figures.
+
+A scenario's results folder (``results/<scenario>/``) is a runner results
+folder (see :mod:`partnersim.storage`: ``manifest.json``, ``specs.parquet``,
+sharded ``runs/`` and ``timeseries/``, which make an interrupted run
+resumable) plus, once every run is stored, the two single tables analysts
+open directly:
+
+- ``runs.parquet``: one row per run: ``run_id, scenario, point, replicate,
+  seed, status, error``, every parameter value, then the end-of-run measures
+  (float64);
+- ``timeseries.parquet``: tidy, one row per run and month: ``run_id,
+  scenario, replicate, seed, month`` and the monthly measures (float64);
+
+and ``figures/*.png``. ``load_results`` (in :mod:`partnersim.storage`) reads
+the shards; ``pandas.read_parquet`` reads the single tables.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from partnersim import plotting, storage
+from partnersim.errors import InputError
+from partnersim.runner import ModelRef, RunReport, RunSpec, execute
+from partnersim.scenario import Scenario, load_scenario
+from partnersim.seeding import replicate_seeds
+
+RUNS_FILE = "runs.parquet"
+TIMESERIES_FILE = "timeseries.parquet"
+FIGURES_DIR = "figures"
+RESULTS_ROOT = Path("results")
+
+RUN_FIGURE_MEASURES: tuple[str, ...] = (
+    "trust_within", "trust_across", "shared_understanding", "commitment",
+    "info_core", "info_periphery", "output", "synergy", "health",
+)
+"""Monthly measures ``partnersim run`` draws, where the results hold them."""
+
+COST_TIME_COLUMN = "cost_time_total"
+COST_MONEY_COLUMN = "cost_money_total"
+
+
+@dataclass
+class RunOutcome:
+    """What :func:`run_scenario` did and where it put it.
+
+    Attributes:
+        scenario: The scenario that ran (with the replicate count used).
+        out_dir: The results folder.
+        report: The runner's report (counts, failures, timing).
+        runs: The runs table (as in ``runs.parquet``).
+        files: Named output files: ``runs``, ``timeseries``, ``manifest`` and figures.
+    """
+
+    scenario: Scenario
+    out_dir: Path
+    report: RunReport
+    runs: pd.DataFrame
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def timeseries(self) -> pd.DataFrame:
+        """The tidy timeseries table (read from ``timeseries.parquet``)."""
+        return pd.read_parquet(self.files["timeseries"])
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def scenario_specs(scenario: Scenario, seeds: Sequence[int], *, point: int = 0,
+                   first_run_id: int = 0) -> list[RunSpec]:
+    """One run spec per seed: every parameter value (defaults plus overrides), the interventions.
+
+    Every parameter is passed (not only the overrides) so that ``runs.parquet``
+    records the full parameter set of each run.
+    """
+    params = scenario.params.model_dump()
+    return [RunSpec(run_id=first_run_id + i, seed=int(s), params=params, point=point,
+                    replicate=i, scenario=scenario.name,
+                    interventions=tuple(scenario.intervention_dicts()))
+            for i, s in enumerate(seeds)]
+
+
+def default_out_dir(name: str) -> Path:
+    """``results/<name>`` under the current folder."""
+    return RESULTS_ROOT / name
+
+
+def command_line(verb: str, paths: Sequence[str | os.PathLike[str]], *,
+                 out: str | os.PathLike[str] | None = None, replicates: int | None = None,
+                 extra: Sequence[str] = ()) -> str:
+    """The ``partnersim`` command that reproduces a run or comparison."""
+    argv = ["partnersim", verb, *[str(p) for p in paths]]
+    if out is not None:
+        argv += ["--out", str(out)]
+    if replicates is not None:
+        argv += ["--replicates", str(replicates)]
+    argv += list(extra)
+    return shlex.join(argv)
+
+
+def refuse_complete(out_dir: Path, overwrite: bool) -> None:
+    """Refuse a folder that already holds complete results, unless ``overwrite``.
+
+    An interrupted folder of the same work is left to the runner, which resumes it.
+
+    Raises:
+        InputError: the folder holds a finished run or comparison.
+    """
+    manifest = out_dir / storage.MANIFEST
+    if overwrite or not manifest.is_file():
+        return
+    try:
+        complete = bool(storage.read_manifest(out_dir).get("complete"))
+    except (OSError, ValueError):
+        return  # the runner reports an unreadable manifest
+    if complete:
+        raise InputError("already holds complete results; use --overwrite to replace them "
+                         "or --out to choose another folder", source=str(out_dir))
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def consolidate(out_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write ``runs.parquet`` and the tidy ``timeseries.parquet`` from the runner's shards.
+
+    Returns:
+        ``(runs, timeseries)`` as written. ``timeseries`` gains ``scenario``,
+        ``replicate`` and ``seed`` beside ``run_id`` so it is usable on its own.
+    """
+    out = Path(out_dir)
+    runs = add_cost_total(storage.load_runs(out))
+    ids = runs[["run_id", "scenario", "replicate", "seed"]]
+    ts = storage.load_timeseries(out)
+    if len(ts):
+        ts = ids.merge(ts, on="run_id", how="inner", validate="one_to_many")
+        ts = ts.sort_values(["run_id", "month"], kind="stable").reset_index(drop=True)
+    else:
+        ts = pd.DataFrame(columns=["run_id", "scenario", "replicate", "seed", "month"])
+    _write_parquet(runs, out / RUNS_FILE)
+    _write_parquet(ts, out / TIMESERIES_FILE)
+    return runs, ts
+
+
+def add_cost_total(runs: pd.DataFrame) -> pd.DataFrame:
+    """Add ``cost_total`` (GBP k): ``cost_money_total + cost_time_total``.
+
+    Both parts are in GBP k: the model prices staff time on relationships (and
+    two-way communication) at ``staff_month_cost`` as it goes. A model that
+    reports ``cost_total`` itself keeps its own.
+    """
+    if "cost_total" in runs.columns or COST_MONEY_COLUMN not in runs.columns:
+        return runs
+    runs = runs.copy()
+    total = runs[COST_MONEY_COLUMN].astype("float64")
+    if COST_TIME_COLUMN in runs.columns:
+        total = total + runs[COST_TIME_COLUMN].astype("float64")
+    runs["cost_total"] = total
+    return runs
+
+
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def run_figures(runs: pd.DataFrame, timeseries: pd.DataFrame, fig_dir: str | Path,
+                *, headline: Sequence[str] = ()) -> dict[str, Path]:
+    """The figures ``partnersim run`` writes: trajectories and end-of-run distributions."""
+    fig_dir = Path(fig_dir)
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    traj = plotting.available(timeseries, RUN_FIGURE_MEASURES)
+    if traj and len(timeseries):
+        axes = plotting.new_grid(len(traj), ncols=3)
+        for ax, m in zip(axes, traj, strict=True):
+            plotting.plot_trajectories(timeseries, m, by=None, ax=ax)
+        files["trajectories"] = plotting.save_figure(axes[0], fig_dir / "trajectories.png")
+    ok = runs[runs["status"] == "ok"] if "status" in runs.columns else runs
+    dist = plotting.available(ok, headline)
+    if dist and len(ok):
+        axes = plotting.new_grid(len(dist), ncols=3)
+        for ax, m in zip(axes, dist, strict=True):
+            plotting.plot_distribution(ok, m, by=None, ax=ax)
+        files["distributions"] = plotting.save_figure(axes[0], fig_dir / "distributions.png")
+    return files
+
+
+# --------------------------------------------------------------------------- headline
+
+
+def headline_measures() -> list[str]:
+    """The end-of-run measures that comparisons and summaries show (``metrics.HEADLINE``)."""
+    try:
+        from partnersim import metrics
+
+        names = list(getattr(metrics, "HEADLINE", ()))
+    except ImportError:
+        names = []
+    return names or ["cumulative_output", "output_vs_alone", "trust_across_final",
+                     "shared_understanding_final", "capacity_final", "health_effect_final",
+                     "time_to_trust_months", "small_wins_total"]
+
+
+def summary_table(runs: pd.DataFrame, measures: Sequence[str]) -> pd.DataFrame:
+    """Mean, standard deviation and 5/50/95th percentiles of end-of-run measures."""
+    ok = runs[runs["status"] == "ok"] if "status" in runs.columns else runs
+    cols = [m for m in measures if m in ok.columns]
+    if not cols:
+        return pd.DataFrame(columns=["measure", "mean", "sd", "p05", "median", "p95", "n"])
+    x = ok[cols].astype("float64")
+    table = pd.DataFrame({
+        "mean": x.mean(), "sd": x.std(ddof=1), "p05": x.quantile(0.05),
+        "median": x.median(), "p95": x.quantile(0.95), "n": x.notna().sum(),
+    })
+    return table.rename_axis("measure").reset_index()
+
+
+def format_summary(table: pd.DataFrame) -> str:
+    """A summary table as aligned text for the terminal."""
+    from partnersim.report import fmt
+
+    header = ["measure", "mean", "sd", "p05", "median", "p95", "n"]
+    rows = [[str(r["measure"]), *[fmt(r[c]) for c in header[1:-1]], str(int(r["n"]))]
+            for _, r in table.iterrows()]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w)
+                       for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
+    for row in rows:
+        lines.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w)
+                               for i, (v, w) in enumerate(zip(row, widths, strict=True))))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- run
+
+
+def run_scenario(
+    scenario: Scenario | str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] | None = None,
+    *,
+    replicates: int | None = None,
+    overwrite: bool = False,
+    executor: str = "process",
+    workers: int | None = None,
+    chunk_size: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    model: ModelRef = None,
+    command: str | None = None,
+) -> RunOutcome:
+    """Run a scenario's replicates into a results folder, with tables, manifest and figures.
+
+    Args:
+        scenario: A :class:`Scenario` or the path of a scenario file.
+        out_dir: Results folder (default ``results/<scenario name>``).
+        replicates: Override the scenario's replicate count (seeds stay those of
+            the scenario's master seed: replicate i is the same run either way).
+        overwrite: Replace a folder that already holds results.
+        executor: ``process`` (default), ``serial`` or ``dask``.
+        workers: Worker processes for the process pool.
+        chunk_size: Runs per task (default: the runner's choice).
+        scheduler: Dask scheduler address.
+        progress: Show a progress bar on stderr.
+        model: Model reference for the runner (default: partnersim's model).
+        command: The command line recorded in the manifest (default: the
+            equivalent ``partnersim run`` command).
+
+    Returns:
+        A :class:`RunOutcome`.
+
+    Raises:
+        InputError: bad scenario file, a folder already holding results
+            (without ``overwrite``), an unwritable folder. Nothing is written.
+    """
+    path = None
+    if not isinstance(scenario, Scenario):
+        path = Path(scenario)
+        scenario = load_scenario(path)
+    if replicates is not None:
+        scenario = scenario.with_replicates(replicates)
+    out = Path(out_dir) if out_dir is not None else default_out_dir(scenario.name)
+    refuse_complete(out, overwrite)
+    seeds = replicate_seeds(scenario.seed, scenario.replicates)
+    specs = scenario_specs(scenario, seeds)
+    if command is None:
+        command = command_line("run", [path or f"{scenario.name}.toml"], out=out_dir,
+                               replicates=replicates)
+    provenance = {
+        "kind": "run",
+        "command_line": command,
+        "argv": list(sys.argv),
+        "scenario": scenario_record(scenario),
+        "replicate_seeds": seeds,
+    }
+    report = execute(specs, out, model=model, executor=executor, workers=workers,
+                     chunk_size=chunk_size, scheduler=scheduler, overwrite=overwrite,
+                     progress=progress, provenance=provenance,
+                     measures=list(scenario.measures) if scenario.measures else None)
+    files: dict[str, Path] = {"manifest": out / storage.MANIFEST}
+    runs = storage.load_runs(out)
+    if report.complete:
+        runs, ts = consolidate(out)
+        files["runs"] = out / RUNS_FILE
+        files["timeseries"] = out / TIMESERIES_FILE
+        files.update(run_figures(runs, ts, out / FIGURES_DIR, headline=headline_measures()))
+        storage.update_manifest(out, outputs={k: str(p.relative_to(out))
+                                              for k, p in files.items()})
+    return RunOutcome(scenario=scenario, out_dir=out, report=report, runs=runs, files=files)
+
+
+def scenario_record(scenario: Scenario) -> dict[str, Any]:
+    """The scenario's provenance for a manifest: name, file, SHA-256 and full text."""
+    return {"name": scenario.name, "path": scenario.source, "sha256": scenario.sha256,
+            "text": scenario.text, "replicates": scenario.replicates,
+            "master_seed": scenario.seed}

@@ -1,0 +1,165 @@
+"""The report and figures, from synthetic stored tables (no model runs)."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.axes import Axes
+
+from partnersim import plotting
+from partnersim.compare import COST_MEASURE, analyse
+from partnersim.report import render_html, write_report
+from partnersim.scenario import make_scenario
+
+SEEDS = [11, 22, 33, 44, 55, 66]
+MEASURES = ["cumulative_output", "trust_across_final", "time_to_trust_months",
+            "cost_money_total"]
+
+
+def synthetic(seed: int = 0):
+    """Runs and timeseries of three scenarios with known effects."""
+    rng = np.random.default_rng(seed)
+    scenarios = [
+        make_scenario(name="baseline", question="What if nobody intervenes?",
+                      params={"horizon_months": 12}),
+        make_scenario(name="ground_rules", question="Do ground rules <help> & pay?",
+                      params={"horizon_months": 12},
+                      interventions=[{"kind": "ground_rules", "month": 0}]),
+        make_scenario(name="champions", question="Do champions spread trust?",
+                      params={"horizon_months": 12},
+                      interventions=[{"kind": "champions", "month": 2, "senior": 2}]),
+    ]
+    effect = {"baseline": 0.0, "ground_rules": 5.0, "champions": -1.0}
+    base = rng.normal(100.0, 3.0, size=len(SEEDS))
+    runs, series = [], []
+    for i, scn in enumerate(scenarios):
+        e = effect[scn.name]
+        for j, s in enumerate(SEEDS):
+            runs.append({"run_id": i * 10 + j, "scenario": scn.name, "replicate": j, "seed": s,
+                         "status": "ok", "cumulative_output": base[j] + e + 0.1 * j,
+                         "trust_across_final": 0.4 + 0.01 * e,
+                         "time_to_trust_months": 30.0 - e,
+                         "cost_money_total": 10.0 * i, "cost_time_total": 50.0,
+                         COST_MEASURE: 10.0 * i + 50.0})
+            for m in range(12):
+                series.append({"run_id": i * 10 + j, "scenario": scn.name, "seed": s,
+                               "month": m, "trust_across": 0.3 + 0.01 * m * (1 + e / 10),
+                               "output": 8.0 + e / 12 + 0.01 * j})
+    cmp = analyse(pd.DataFrame(runs), pd.DataFrame(series), scenarios, measures=MEASURES,
+                  outcome="cumulative_output", seeds=SEEDS, boot_seed=1,
+                  features=["time_to_trust_months"])
+    cmp.command = "partnersim compare baseline.toml ground_rules.toml champions.toml"
+    cmp.notes = ["Common random numbers: all scenarios ran with baseline's master seed."]
+    return cmp
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory):
+    cmp = synthetic()
+    out = tmp_path_factory.mktemp("report")
+    files = write_report(cmp, out)
+    return cmp, out, files
+
+
+def test_analysis_recovers_the_known_effects() -> None:
+    d = synthetic().differences.set_index(["scenario", "measure"])
+    assert d.loc[("ground_rules", "cumulative_output"), "difference"] == pytest.approx(5.0)
+    assert d.loc[("champions", "cumulative_output"), "difference"] == pytest.approx(-1.0)
+    assert d.loc[("champions", "cumulative_output"), "share_worse"] == 1.0
+    assert d.loc[("ground_rules", COST_MEASURE), "difference"] == pytest.approx(10.0)
+
+
+def test_html_is_self_contained(report) -> None:
+    _, _, files = report
+    html = files["report_html"].read_text()
+    assert html.startswith("<!DOCTYPE html>")
+    assert not re.search(r"https?://", html), "no external resources"
+    assert "<link" not in html and "<script" not in html
+    srcs = re.findall(r'src="([^"]*)"', html)
+    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+    for s in srcs:  # every embedded figure is a real PNG
+        assert base64.b64decode(s.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_html_names_each_scenario_question_reference_and_command(report) -> None:
+    cmp, _, files = report
+    html = files["report_html"].read_text()
+    for scn in cmp.scenarios:
+        assert scn.name in html
+    assert "Do ground rules &lt;help&gt; &amp; pay?" in html  # escaped, not raw HTML
+    assert "What if nobody intervenes?" in html
+    assert "Reference: <b>baseline</b>" in html
+    assert cmp.command in html
+    assert "Costs beside effects" in html and "Where an option fails" in html
+    assert "costs more, gains more" in html or "dominates" in html
+
+
+def test_markdown_summary_links_existing_figures(report) -> None:
+    cmp, out, files = report
+    md = files["report_md"].read_text()
+    for scn in cmp.scenarios:
+        assert scn.name in md and scn.question in md
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    assert {"figures/forest.png", "figures/trajectories.png"} <= set(links)
+    for link in links:
+        assert (out / link).is_file()
+    assert cmp.command in md
+
+
+def test_every_figure_is_written(report) -> None:
+    _, _, files = report
+    for key in ("trajectories", "paired_trajectories", "forest", "cost_effect", "distribution"):
+        assert files[key].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_render_html_without_figures() -> None:
+    html = render_html(synthetic(), {})
+    assert "<img" not in html and "baseline" in html
+
+
+# --------------------------------------------------------------------------- plotting
+
+
+def test_forest_plot_puts_points_at_the_differences() -> None:
+    d = synthetic().differences
+    ax = plotting.plot_forest(d, "cumulative_output")
+    assert isinstance(ax, Axes)
+    xs = sorted(line.get_xdata()[0] for line in ax.lines if line.get_marker() == "o")
+    expected = sorted(d.loc[d.measure == "cumulative_output", "difference"])
+    assert xs == pytest.approx(expected)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["ground_rules", "champions"]
+
+
+def test_trajectories_draw_the_median_per_scenario() -> None:
+    ts = synthetic().timeseries
+    ax = plotting.plot_trajectories(ts, "output")
+    assert [line.get_label() for line in ax.lines] == ["baseline", "ground_rules", "champions"]
+    expected = ts[ts.scenario == "ground_rules"].groupby("month")["output"].median()
+    assert ax.lines[1].get_ydata() == pytest.approx(expected.to_numpy())
+
+
+def test_paired_trajectories_are_zero_for_the_reference_itself() -> None:
+    ts = synthetic().timeseries
+    ax = plotting.plot_paired_trajectories(ts, "output", reference="baseline")
+    gr = next(line for line in ax.lines if line.get_label() == "ground_rules")
+    assert gr.get_ydata() == pytest.approx(np.full(12, 5.0 / 12))
+
+
+def test_plots_draw_on_a_given_axes() -> None:
+    cmp = synthetic()
+    ax = plotting.new_axes()
+    assert plotting.plot_distribution(cmp.runs, "cumulative_output", ax=ax) is ax
+    ax2 = plotting.new_axes()
+    assert plotting.plot_cost_effect(cmp.costs, "cumulative_output", ax=ax2) is ax2
+    assert len(ax2.containers) == 2  # one error bar per option
+
+
+def test_save_figure(tmp_path: Path) -> None:
+    ax = plotting.plot_trajectories(synthetic().timeseries, "trust_across")
+    path = plotting.save_figure(ax, tmp_path / "t.png")
+    assert path.read_bytes()[:4] == b"\x89PNG"
