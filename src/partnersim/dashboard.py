@@ -1,0 +1,418 @@
+"""Serving the workshop dashboard offline: the front-end asset cache and the local server.
+
+Solara loads its JavaScript and CSS through a proxy at ``/_solara/cdn/`` that
+normally fills a cache folder from a public CDN on first request. A workshop
+room may have no internet, so partnersim fills that cache once, ahead of time,
+from the npm registry (``npm pack``), and at run time serves only from it:
+the proxy's network fetch is replaced by an error that names the preparation
+command. The cache folder layout is Solara's: ``<package>@<version>/<files>``.
+
+The dashboard itself (components, controls, per-session model) lives in
+``partnersim.app``; this module imports Solara only inside ``serve`` because
+Solara reads its settings from the environment when first imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from partnersim.errors import InputError
+
+PREPARE_COMMAND = "partnersim dashboard --prepare-assets"
+"""What a user runs, once and with internet, to fill the asset cache."""
+
+ASSETS_ENV = "PARTNERSIM_ASSETS_DIR"
+"""Environment variable that overrides where the asset cache lives."""
+
+SCENARIO_ENV = "PARTNERSIM_DASHBOARD_SCENARIO"
+"""Environment variable through which the server tells the app which scenario to open."""
+
+MANIFEST = "partnersim-assets.json"
+
+
+@dataclass(frozen=True)
+class AssetPackage:
+    """One npm package the Solara front end requests, at the version Solara 1.64 pins.
+
+    Attributes:
+        name: npm package name.
+        version: the version (or major-version range, as Solara's URL writes it).
+        required: files (relative to the package root) the page cannot work without;
+            their presence is checked before the server starts.
+    """
+
+    name: str
+    version: str
+    required: tuple[str, ...]
+
+    @property
+    def folder(self) -> str:
+        """Folder name in Solara's cache layout, e.g. ``requirejs@2.3.6``."""
+        return f"{self.name}@{self.version}"
+
+
+ASSET_PACKAGES: tuple[AssetPackage, ...] = (
+    AssetPackage(
+        "@widgetti/solara-vuetify-app",
+        "10.1.1",
+        ("dist/main8.css", "dist/fonts.css", "dist/solara-vuetify-app8.min.js"),
+    ),
+    AssetPackage(
+        "@widgetti/vue-grid-layout", "2.3.13-alpha.2", ("dist/vue-grid-layout.umd.js",)
+    ),
+    AssetPackage("requirejs", "2.3.6", ("require.js",)),
+    AssetPackage("font-awesome", "4.5.0", ("css/font-awesome.min.css",)),
+)
+"""What the dashboard's pages request through Solara's CDN proxy (solara 1.64.1 with
+ipywidgets 8): the page template's app bundle, fonts and require.js, Font Awesome,
+and the grid layout. The dashboard uses no Markdown (mermaid, katex) or Altair
+(vega) components, so those packages are not needed."""
+
+
+def default_assets_dir() -> Path:
+    """Where the asset cache lives unless ``PARTNERSIM_ASSETS_DIR`` says otherwise.
+
+    In a source checkout (editable install) this is ``.cache/solara-assets`` in
+    the project folder; otherwise ``~/.cache/partnersim/solara-assets``.
+    """
+    env = os.environ.get(ASSETS_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "src" / "partnersim").is_dir():
+        return root / ".cache" / "solara-assets"
+    return Path.home() / ".cache" / "partnersim" / "solara-assets"
+
+
+def missing_assets(assets_dir: Path) -> list[str]:
+    """Files the page needs that the cache does not hold (empty when the cache is complete)."""
+    missing = []
+    for pkg in ASSET_PACKAGES:
+        for rel in pkg.required:
+            if not (assets_dir / pkg.folder / rel).is_file():
+                missing.append(f"{pkg.folder}/{rel}")
+    return missing
+
+
+def check_assets(assets_dir: Path) -> None:
+    """Fail with instructions when the offline asset cache is missing or incomplete.
+
+    Raises:
+        InputError: naming the cache folder, the first missing file and the command to run.
+    """
+    missing = missing_assets(assets_dir)
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise InputError(
+            f"the dashboard's front-end assets are not prepared: {missing[0]} is missing{more}. "
+            f"Run '{PREPARE_COMMAND}' once while the npm registry is reachable "
+            f"(or copy a prepared folder there); nothing is fetched at run time",
+            source=str(assets_dir),
+        )
+
+
+def prepare_assets(
+    assets_dir: Path | None = None,
+    *,
+    npm: str | None = None,
+    force: bool = False,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Fill the asset cache from the npm registry with ``npm pack``; idempotent.
+
+    Packages whose required files are already present are skipped (unless
+    ``force``), so a second call is instant and needs no network. Each package
+    is unpacked into a temporary folder and moved into place whole, so an
+    interrupted preparation never leaves a half-filled package folder.
+
+    Args:
+        assets_dir: cache folder (default: ``default_assets_dir()``).
+        npm: the npm executable (default: ``npm`` on the PATH).
+        force: fetch every package again.
+        log: where progress lines go.
+
+    Returns:
+        The cache folder.
+
+    Raises:
+        InputError: when npm is missing, a package cannot be fetched, or the
+            folder cannot be written.
+    """
+    assets_dir = (assets_dir or default_assets_dir()).resolve()
+    try:
+        assets_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the asset cache folder: {exc.strerror}",
+                         source=str(assets_dir)) from None
+    todo = [
+        pkg for pkg in ASSET_PACKAGES
+        if force or any(not (assets_dir / pkg.folder / r).is_file() for r in pkg.required)
+    ]
+    manifest_path = assets_dir / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    if not todo:
+        log(f"dashboard assets: all {len(ASSET_PACKAGES)} packages already in {assets_dir}")
+        return assets_dir
+    npm_exe = npm or shutil.which("npm")
+    if npm_exe is None:
+        raise InputError(
+            "npm is needed once to fetch the dashboard's front-end assets from the npm "
+            "registry, but it is not on the PATH (Debian: apt-get install -y npm)",
+            source=str(assets_dir),
+        )
+    with tempfile.TemporaryDirectory(prefix=".prepare-", dir=assets_dir) as tmp:
+        tmp_path = Path(tmp)
+        for pkg in todo:
+            spec = f"{pkg.name}@{pkg.version}"
+            log(f"dashboard assets: fetching {spec} with npm pack")
+            try:
+                proc = subprocess.run(
+                    [npm_exe, "pack", spec, "--json", "--silent", "--pack-destination",
+                     str(tmp_path)], capture_output=True, text=True, check=False,
+                )
+            except OSError as exc:
+                raise InputError(f"cannot run npm ({npm_exe}): {exc.strerror}",
+                                 source=str(assets_dir)) from None
+            if proc.returncode != 0:
+                detail = (proc.stderr or proc.stdout).strip().splitlines()
+                raise InputError(
+                    f"npm pack {spec} failed: {detail[-1] if detail else 'no output'}",
+                    source=str(assets_dir),
+                )
+            info = json.loads(proc.stdout)[0]
+            unpacked = tmp_path / f"unpacked-{info['filename']}"
+            with tarfile.open(tmp_path / info["filename"]) as tar:
+                tar.extractall(unpacked, filter="data")
+            target = assets_dir / pkg.folder
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                shutil.rmtree(target)
+            (unpacked / "package").rename(target)
+            manifest[pkg.folder] = {"version": info["version"], "integrity": info["integrity"]}
+    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    still = missing_assets(assets_dir)
+    if still:
+        raise InputError(f"prepared packages lack expected files: {', '.join(still)}",
+                         source=str(assets_dir))
+    log(f"dashboard assets: ready in {assets_dir}")
+    return assets_dir
+
+
+def _offline_fetch(url: str) -> bytes:
+    """Stand-in for Solara's CDN fetch: the dashboard never goes to the network."""
+    raise RuntimeError(
+        f"partnersim dashboard is offline: {url} is not in the asset cache; "
+        f"run '{PREPARE_COMMAND}' (see docs/decisions.md)"
+    )
+
+
+def configure_solara(assets_dir: Path, scenario: Path | None = None) -> None:
+    """Set the environment Solara reads at import: offline asset cache, no telemetry.
+
+    Must run before ``solara`` is first imported in this process (the test
+    server and the benchmark call it too).
+    """
+    os.environ["SOLARA_ASSETS_PROXY"] = "True"
+    os.environ["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(assets_dir)
+    os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    os.environ["SOLARA_MODE"] = "production"
+    os.environ["SOLARA_APP"] = "partnersim.app"
+    if scenario is not None:
+        os.environ[SCENARIO_ENV] = str(scenario)
+    else:
+        os.environ.pop(SCENARIO_ENV, None)
+
+
+def serve(
+    scenario: Path | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    assets_dir: Path | None = None,
+    announce: Callable[[str], None] = print,
+) -> int:
+    """Serve the dashboard until interrupted (Ctrl-C stops it cleanly).
+
+    Args:
+        scenario: a scenario file to open in every new session (validated first).
+        host: interface to bind; 127.0.0.1 unless the user asks for another.
+        port: TCP port (0 picks a free one).
+        assets_dir: the prepared asset cache (default: ``default_assets_dir()``).
+        announce: where the address line goes.
+
+    Returns:
+        0 after a clean shutdown.
+
+    Raises:
+        InputError: when the asset cache is not prepared, the scenario is bad,
+            or the port cannot be bound.
+    """
+    import socket
+
+    assets_dir = (assets_dir or default_assets_dir()).resolve()
+    check_assets(assets_dir)
+    if scenario is not None:
+        from partnersim.app import read_scenario
+
+        read_scenario(scenario)  # fail here, with a clear message, not in the browser
+        scenario = scenario.resolve()
+    # bind first, so a busy port is one clear message rather than a uvicorn traceback
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}",
+                         key="--port") from None
+    sock.listen(128)  # visitors arriving before uvicorn is ready wait in the backlog
+    port = sock.getsockname()[1]
+
+    configure_solara(assets_dir, scenario)
+    os.environ["SERVER_NAME"] = host
+    os.environ["SERVER_PORT"] = str(port)
+    import solara.server.cdn_helper as cdn_helper
+    import solara.server.settings as solara_settings
+    import solara.settings
+    import uvicorn
+
+    # the environment above only counts if Solara was not imported yet; set the objects too
+    solara.settings.assets.proxy = True
+    solara_settings.assets.proxy_cache_dir = assets_dir
+    solara_settings.main.mode = "production"
+    solara_settings.telemetry.mixpanel_enable = False
+    cdn_helper.fetch_from_cdn = _offline_fetch
+    # plain http on 127.0.0.1 is the intended setup; Solara warns about it on every new visitor
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+
+    config = uvicorn.Config(
+        "solara.server.starlette:app", log_level="warning", lifespan="on", ws="auto",
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    shown = f"[{host}]" if ":" in host else host
+    announce(f"partnersim dashboard: http://{shown}:{port}  (Ctrl-C stops it)")
+    sys.stdout.flush()
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; stopping is normal
+        pass
+    announce("partnersim dashboard: stopped")
+    return 0
+
+
+# ----------------------------------------------------------------------------------
+# for tests and benchmarks: the real command in a child process, and an offline browser
+
+
+class DashboardProcess:
+    """``partnersim dashboard`` in a child process on a free port of 127.0.0.1.
+
+    A context manager: it starts the command, waits for the address line, and
+    on exit stops the child by its own PID (SIGINT, as Ctrl-C would, then
+    SIGKILL if it has not stopped within ``timeout`` seconds).
+
+    Attributes:
+        url: the dashboard's address, once started.
+        output: the child's combined stdout and stderr so far (after exit: all).
+    """
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None,
+                 cwd: Path | None = None, timeout: float = 60.0):
+        self.args = args
+        self.env = env
+        self.cwd = cwd
+        self.timeout = timeout
+        self.url = ""
+        self.output = ""
+        self.returncode: int | None = None
+        self._proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> DashboardProcess:
+        import select
+        import time
+
+        env = {**os.environ, **(self.env or {}), "PYTHONUNBUFFERED": "1"}
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "partnersim.cli", "dashboard", "--port", "0", *self.args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=self.cwd)
+        assert self._proc.stdout is not None
+        deadline = time.monotonic() + self.timeout
+        lines = []
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self._proc.stdout], [], [], 0.5)
+            if ready:
+                line = self._proc.stdout.readline()
+                if not line:
+                    break
+                lines.append(line)
+                if line.startswith("partnersim dashboard: http://"):
+                    self.url = line.split()[2]
+                    self.output = "".join(lines)
+                    return self
+            elif self._proc.poll() is not None:
+                break
+        self.output = "".join(lines)
+        self.__exit__(None, None, None)
+        raise RuntimeError(f"the dashboard did not start:\n{self.output}")
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        proc = self._proc
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(self.timeout / 4)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        assert proc.stdout is not None
+        self.output += proc.stdout.read()
+        proc.stdout.close()
+        self.returncode = proc.returncode
+        self._proc = None
+
+
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+)
+"""Flags for Debian's chromium in tests: no sandbox (root in CI), and no name resolves
+except 127.0.0.1, so nothing can reach the internet even past the request routing."""
+
+
+def is_local(url: str) -> bool:
+    """True for requests the offline dashboard may make: 127.0.0.1, data: and blob: URLs."""
+    return url.startswith(("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:"))
+
+
+def block_non_local(context: Any, blocked: list[str]) -> None:
+    """Abort every request of a Playwright browser context that leaves 127.0.0.1.
+
+    Each aborted URL is appended to ``blocked`` so the caller can assert none was needed.
+    """
+
+    def route(r: Any) -> None:
+        if is_local(r.request.url):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
