@@ -1,0 +1,685 @@
+"""Experiment files (``experiments/*.toml``): loading and validating a sweep or sensitivity study.
+
+An experiment file is data only (parsed with :mod:`tomllib`). Its layout::
+
+    # What question this experiment answers.
+    name = "sobol_relationship_time"   # optional; defaults to the file's stem
+    question = "..."                   # optional, shown in reports
+    model = "partnersim"               # or "package.module:function" (any model)
+    scenario = "../scenarios/baseline.toml"   # base scenario, relative to this file
+    design = "sobol"       # grid | latin | sobol | morris | fast | rbd_fast | pawn | delta
+    sample_size = 256      # sobol: base N (a power of 2); morris: trajectories;
+                           # fast: runs per parameter and curve set; latin, rbd_fast,
+                           # pawn, delta: runs
+    replicates = 2         # runs per design point (seeds shared by every point)
+    seed = 20261126        # master seed: design, replicate seeds, bootstraps
+    outputs = ["cumulative_output", "trust_across_final"]   # end-of-run outputs to analyse
+    measures = ["trust_across", "output"]   # monthly measures to keep (and, for
+                                            # sensitivity, to analyse year by year)
+
+    [params]               # fixed values on top of the scenario (keyword arguments
+    n_staff = 200          # for another model)
+
+    [vary]                 # the parameters that vary
+    relationship_time = {}                       # over its declared bounds
+    resources = { range = [0.5, 1.5] }          # over a narrower range
+    decision_rule = { values = ["majority", "consensus"] }   # over listed values
+    capacity_budget = { range = [0, 60], levels = 4 }        # grid: 4 levels
+
+    [vary_all]             # optional: every numeric parameter with these tags
+    provenance = ["A"]
+    exclude = ["n_staff"]
+
+    [options]              # method options (SALib's names), all optional
+    num_levels = 4         # morris grid levels
+    M = 4                  # fast and rbd_fast interference factor
+    fast_curves = 4        # fast: independent search-curve sets (CIs from their spread)
+    S = 10                 # pawn slices
+    second_order = false   # sobol second-order indices
+    num_resamples = 200    # bootstrap resamples for confidence intervals
+    conf_level = 0.95
+    levels = 5             # grid levels of a numeric parameter without values
+    period_months = 12     # time-resolved indices: one value per period (a year)
+    convergence_tolerance = 0.05   # largest change of an index between the two
+                                   # largest sample sizes for "converged"
+    ci_tolerance = 0.1     # largest CI half-width at the full sample for "converged"
+
+For partnersim's model, parameter names, types and default ranges come from
+``partnersim.params.PARAMETERS``; a range must lie inside the declared bounds.
+For another model every varied parameter needs a ``range`` or ``values``, and
+may say ``type = "int" | "float" | "bool" | "choice"``.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from partnersim.errors import InputError, did_you_mean
+from partnersim.runner import PARTNERSIM_MODEL, model_name, resolve_model
+
+DESIGNS: tuple[str, ...] = ("grid", "latin", "sobol", "morris", "fast", "rbd_fast", "pawn",
+                            "delta")
+"""Designs: a full grid, a Latin hypercube, and SALib's samplers for each method."""
+
+NOT_SUPPORTED: dict[str, str] = {
+    "saltelli": "use 'sobol' (SALib deprecated the Saltelli sampler)",
+    "dgsm": "DGSM needs derivative designs that a stochastic model cannot give",
+    "hdmr": "not supported yet",
+    "ff": "fractional factorial: not supported; use 'grid' or 'morris'",
+    "finite_diff": "not supported; use 'morris'",
+    "enhanced_hdmr": "not supported yet",
+}
+
+TOP_LEVEL_KEYS: tuple[str, ...] = (
+    "name", "question", "description", "model", "scenario", "design", "sample_size",
+    "replicates", "seed", "outputs", "measures", "params", "vary", "vary_all", "options",
+)
+
+OPTION_DEFAULTS: dict[str, Any] = {
+    "num_levels": 4,
+    "M": 4,
+    "fast_curves": 4,
+    "S": 10,
+    "second_order": False,
+    "num_resamples": 200,
+    "conf_level": 0.95,
+    "levels": 5,
+    "period_months": 12,
+    "convergence_tolerance": 0.05,
+    "ci_tolerance": 0.1,
+}
+
+DEFAULT_SAMPLE_SIZE: dict[str, int] = {
+    "latin": 500, "sobol": 256, "morris": 20, "fast": 257, "rbd_fast": 500, "pawn": 500,
+    "delta": 500,
+}
+DEFAULT_REPLICATES = 1
+DEFAULT_SEED = 20261126
+MAX_SEED = 2**63 - 1
+FACTOR_TYPES: tuple[str, ...] = ("float", "int", "bool", "choice")
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A parameter that varies, and how design values map onto it.
+
+    SALib samples every factor on a continuous interval (``salib_bounds``);
+    ``value`` maps a sample onto the parameter:
+
+    * ``float``: the sample itself, on ``[lower, upper]``;
+    * ``int``: sampled on ``[lower, upper + 1)`` and floored, so each integer
+      gets an equal share of the interval;
+    * ``bool``: sampled on ``[0, 1]``; ``True`` from 0.5 up;
+    * ``choice`` (a choice parameter, or any parameter with ``values``): sampled
+      on ``[0, k)`` for ``k`` values and floored to an index into ``values``.
+
+    On a grid the values are used directly: ``values``, or ``levels`` evenly
+    spaced values over ``[lower, upper]`` (integers rounded, duplicates dropped).
+    """
+
+    name: str
+    type: str
+    lower: float | None = None
+    upper: float | None = None
+    values: tuple[Any, ...] | None = None
+    levels: int | None = None
+
+    @property
+    def salib_bounds(self) -> list[float]:
+        """The interval SALib samples for this factor."""
+        if self.values is not None:
+            return [0.0, float(len(self.values))]
+        if self.type == "int":
+            return [float(self.lower), float(self.upper) + 1.0]  # type: ignore[arg-type]
+        if self.type == "bool":
+            return [0.0, 1.0]
+        return [float(self.lower), float(self.upper)]  # type: ignore[arg-type]
+
+    def value(self, x: float) -> Any:
+        """Map one continuous design value onto the parameter (a plain Python value)."""
+        if self.values is not None:
+            return self.values[min(int(math.floor(x)), len(self.values) - 1)]
+        if self.type == "int":
+            return min(int(math.floor(x)), int(self.upper))  # type: ignore[arg-type]
+        if self.type == "bool":
+            return bool(x >= 0.5)
+        # SALib scales as lower + u * (upper - lower): rounding can step an ulp outside
+        return min(max(float(x), float(self.lower)), float(self.upper))  # type: ignore[arg-type]
+
+    def grid_values(self, default_levels: int) -> tuple[Any, ...]:
+        """The factor's values on a full grid."""
+        if self.values is not None:
+            return self.values
+        if self.type == "bool":
+            return (False, True)
+        n = self.levels or default_levels
+        lo, hi = float(self.lower), float(self.upper)  # type: ignore[arg-type]
+        if n == 1:
+            raw = [lo]
+        else:
+            raw = [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+        if self.type == "int":
+            out: list[Any] = []
+            for v in raw:
+                iv = int(round(v))
+                if iv not in out:
+                    out.append(iv)
+            return tuple(out)
+        return tuple(raw)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment.
+
+    Attributes:
+        name: Identifier; the default results folder is ``results/<name>``.
+        question: The question it answers.
+        model: ``None`` for partnersim's model, else ``"package.module:function"``.
+        design: One of ``DESIGNS``.
+        sample_size: Size parameter of the design (see the module docstring);
+            ``None`` for a grid.
+        replicates: Runs per design point.
+        seed: Master seed.
+        factors: The varied parameters, in file order.
+        base_params: Fixed parameter values (scenario ``[params]`` then the
+            experiment's ``[params]``).
+        interventions: The base scenario's interventions (partnersim's model).
+        outputs: End-of-run outputs to analyse (empty: every output of the runs).
+        measures: Monthly measures to keep and analyse by period; ``None`` keeps none.
+        options: Method options (``OPTION_DEFAULTS`` filled in).
+        source: The file it came from.
+        text: The file's text.
+        scenario_source: The base scenario file, if any.
+        scenario_text: Its text.
+    """
+
+    name: str
+    question: str
+    model: str | None
+    design: str
+    sample_size: int | None
+    replicates: int
+    seed: int
+    factors: tuple[Factor, ...]
+    base_params: Mapping[str, Any]
+    interventions: tuple[Any, ...] = ()
+    outputs: tuple[str, ...] = ()
+    measures: tuple[str, ...] | None = None
+    options: Mapping[str, Any] = field(default_factory=lambda: dict(OPTION_DEFAULTS))
+    source: str | None = None
+    text: str = field(default="", repr=False, compare=False)
+    scenario_source: str | None = None
+    scenario_text: str = field(default="", repr=False, compare=False)
+
+    @property
+    def is_partnersim(self) -> bool:
+        """The experiment runs partnersim's own model."""
+        return model_name(self.model) == PARTNERSIM_MODEL
+
+    @property
+    def names(self) -> list[str]:
+        """Names of the varied parameters."""
+        return [f.name for f in self.factors]
+
+    def problem(self) -> dict[str, Any]:
+        """The SALib problem: names and sampled intervals of the factors."""
+        return {"num_vars": len(self.factors), "names": self.names,
+                "bounds": [f.salib_bounds for f in self.factors]}
+
+    def with_overrides(self, *, sample_size: int | None = None, replicates: int | None = None,
+                       seed: int | None = None) -> Experiment:
+        """The same experiment with a command-line override (validated)."""
+        exp = self
+        if replicates is not None:
+            exp = replace(exp, replicates=_check_int(replicates, 1, 100_000, exp.source,
+                                                     "--replicates"))
+        if seed is not None:
+            exp = replace(exp, seed=_check_int(seed, 0, MAX_SEED, exp.source, "--seed"))
+        if sample_size is not None:
+            if exp.design == "grid":
+                raise InputError("a grid has no sample size (its size is the product of "
+                                 "the levels)", source=exp.source, key="--sample-size")
+            n = _check_int(sample_size, 1, 10_000_000, exp.source, "--sample-size")
+            check_sample_size(exp.design, n, len(exp.factors), exp.options,
+                              source=exp.source, key="--sample-size")
+            exp = replace(exp, sample_size=n)
+        return exp
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment file.
+
+    Raises:
+        InputError: one line naming the file and key: missing file, malformed TOML,
+            unknown key (with the likely intended one), unknown parameter, a range
+            outside the declared bounds, a design SALib does not support, a sample
+            size the method cannot use (saying what it needs), a bad scenario.
+    """
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise InputError("experiment file not found" if not path.exists()
+                         else "not a file (expected an experiment .toml file)", source=source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read file ({exc})", source=source) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"malformed TOML: {' '.join(str(exc).split())}",
+                         source=source) from None
+    exp = experiment_from_dict(data, source=source, default_name=path.stem, base_dir=path.parent)
+    return replace(exp, text=text)
+
+
+def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
+                         default_name: str = "experiment",
+                         base_dir: Path | None = None) -> Experiment:
+    """Validate an experiment given as a dict with the file's layout."""
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            raise InputError(f"unknown key{did_you_mean(key, TOP_LEVEL_KEYS)}; expected one "
+                             f"of {', '.join(TOP_LEVEL_KEYS)}", source=source, key=key)
+    name = _string(data.get("name", default_name), source, "name")
+    question = _string(data.get("question", ""), source, "question")
+
+    model_ref = data.get("model", "partnersim")
+    if not isinstance(model_ref, str):
+        raise InputError("expected 'partnersim' or 'package.module:function'", source=source,
+                         key="model")
+    model: str | None = None if model_ref == "partnersim" else model_ref
+    resolve_model(model, source=source, key="model")
+    is_ps = model_name(model) == PARTNERSIM_MODEL
+
+    design = data.get("design")
+    if design is None:
+        raise InputError(f"missing; expected one of {', '.join(DESIGNS)}", source=source,
+                         key="design")
+    if not isinstance(design, str) or design not in DESIGNS:
+        why = NOT_SUPPORTED.get(str(design))
+        hint = f" ({why})" if why else did_you_mean(str(design), DESIGNS)
+        raise InputError(f"design {design!r} is not supported{hint}; expected one of "
+                         f"{', '.join(DESIGNS)}", source=source, key="design")
+
+    options = dict(OPTION_DEFAULTS)
+    raw_options = data.get("options", {})
+    if not isinstance(raw_options, dict):
+        raise InputError("expected a table", source=source, key="options")
+    for key, value in raw_options.items():
+        if key not in OPTION_DEFAULTS:
+            raise InputError(f"unknown option{did_you_mean(key, OPTION_DEFAULTS)}; expected "
+                             f"one of {', '.join(OPTION_DEFAULTS)}", source=source,
+                             key=f"options.{key}")
+        options[key] = _check_option(key, value, source)
+
+    replicates = _check_int(data.get("replicates", DEFAULT_REPLICATES), 1, 100_000, source,
+                            "replicates")
+    seed = _check_int(data.get("seed", DEFAULT_SEED), 0, MAX_SEED, source, "seed")
+
+    # base: scenario then inline params
+    base: dict[str, Any] = {}
+    interventions: tuple[Any, ...] = ()
+    scenario_source = None
+    scenario_text = ""
+    if "scenario" in data:
+        if not is_ps:
+            raise InputError("a base scenario needs partnersim's model; give fixed values "
+                             "under [params]", source=source, key="scenario")
+        scn_path = data["scenario"]
+        if not isinstance(scn_path, str):
+            raise InputError("expected a path to a scenario .toml file", source=source,
+                             key="scenario")
+        full = (base_dir or Path(".")) / scn_path
+        if not full.is_file():
+            raise InputError(f"scenario file {str(full)!r} not found", source=source,
+                             key="scenario")
+        from partnersim.scenario import load_scenario
+
+        scn = load_scenario(full)
+        base.update(scn.overrides)
+        interventions = tuple(scn.interventions)
+        scenario_source, scenario_text = str(full), scn.text
+    inline = data.get("params", {})
+    if not isinstance(inline, dict):
+        raise InputError("expected a table of fixed parameter values", source=source,
+                         key="params")
+    for key, value in inline.items():
+        if isinstance(value, dict | list):
+            raise InputError("expected a single value", source=source, key=f"params.{key}")
+        if not is_ps and not key.isidentifier():
+            raise InputError("not a valid keyword name", source=source, key=f"params.{key}")
+    base.update(inline)
+    if is_ps:
+        from partnersim.params import make_params
+
+        try:
+            make_params(base, source=source)
+        except InputError as exc:
+            msg = str(exc)
+            for part in (source, exc.key):
+                if part and msg.startswith(f"{part}: "):
+                    msg = msg[len(part) + 2:]
+            name = exc.key or msg.partition(": ")[0]
+            if not exc.key and name in base:
+                msg = msg.partition(": ")[2]
+            key = f"params.{name}" if name in base else "params"
+            raise InputError(msg, source=source, key=key) from None
+
+    factors = _factors(data, source, is_ps, options)
+    if not factors:
+        raise InputError("no parameters to vary; add a [vary] table", source=source,
+                         key="vary")
+    if is_ps and interventions:
+        from partnersim.interventions import parse_interventions
+
+        horizons = [int(base.get("horizon_months", _declared("horizon_months").default))]
+        for f in factors:
+            if f.name == "horizon_months":
+                horizons.append(int(min(f.grid_values(1) if f.values else [f.lower])))
+        try:
+            parse_interventions([_iv_dict(iv) for iv in interventions],
+                                horizon_months=min(horizons), source=scenario_source)
+        except InputError as exc:
+            raise InputError(f"the base scenario's interventions do not fit the shortest "
+                             f"horizon sampled ({exc})", source=source,
+                             key="vary.horizon_months") from None
+
+    sample_size: int | None = None
+    if design == "grid":
+        if "sample_size" in data:
+            raise InputError("a grid has no sample size (its size is the product of the "
+                             "levels); remove it", source=source, key="sample_size")
+    else:
+        sample_size = _check_int(data.get("sample_size", DEFAULT_SAMPLE_SIZE[design]), 1,
+                                 10_000_000, source, "sample_size")
+        check_sample_size(design, sample_size, len(factors), options, source=source,
+                          key="sample_size")
+
+    outputs = _names(data.get("outputs", []), source, "outputs")
+    measures_raw = data.get("measures")
+    measures = None if measures_raw is None else _names(measures_raw, source, "measures")
+    if is_ps:
+        from partnersim import metrics
+
+        for i, o in enumerate(outputs):
+            if o not in metrics.SUMMARIES:
+                hint = " (a monthly measure: list it under measures)" if (
+                    o in metrics.MEASURES) else did_you_mean(o, metrics.SUMMARIES)
+                raise InputError(f"unknown end-of-run output {o!r}{hint}", source=source,
+                                 key=f"outputs[{i}]")
+        for i, m in enumerate(measures or ()):
+            if m not in metrics.MEASURES:
+                hint = " (an end-of-run output: list it under outputs)" if (
+                    m in metrics.SUMMARIES) else did_you_mean(m, metrics.MEASURES)
+                raise InputError(f"unknown monthly measure {m!r}{hint}", source=source,
+                                 key=f"measures[{i}]")
+    return Experiment(name=name, question=question, model=model, design=design,
+                      sample_size=sample_size, replicates=replicates, seed=seed,
+                      factors=tuple(factors), base_params=dict(base),
+                      interventions=interventions, outputs=outputs, measures=measures,
+                      options=options, source=source, scenario_source=scenario_source,
+                      scenario_text=scenario_text)
+
+
+def _iv_dict(iv: Any) -> dict[str, Any]:
+    if isinstance(iv, dict):
+        return iv
+    return {k: v for k, v in iv.model_dump().items() if v is not None}
+
+
+def check_sample_size(design: str, n: int, k: int, options: Mapping[str, Any], *,
+                      source: str | None, key: str) -> None:
+    """Check that a method can use ``n``; the message says what it needs.
+
+    Raises:
+        InputError: naming the file and key.
+    """
+    need = None
+    if design == "sobol" and (n < 2 or n & (n - 1)):
+        lower = 1 << max(1, n.bit_length() - 1)
+        need = (f"sobol needs a power of 2 (the base sample of Sobol' points), e.g. "
+                f"{lower} or {lower * 2}")
+    elif design == "fast":
+        m = int(options["M"])
+        if n <= 4 * m * m:
+            need = f"fast (eFAST) with M={m} needs more than 4*M^2 = {4 * m * m} runs per parameter"
+    elif design == "morris" and n < 2:
+        need = "morris needs at least 2 trajectories"
+    elif design == "rbd_fast":
+        m = int(options["M"])
+        if n <= 2 * m:
+            need = f"rbd_fast with M={m} needs more than 2*M = {2 * m} runs"
+    elif design == "pawn":
+        s = int(options["S"])
+        if n < 2 * s:
+            need = f"pawn with S={s} slices needs at least 2*S = {2 * s} runs"
+    elif design == "delta" and n < 20:
+        need = "delta needs at least 20 runs"
+    elif design == "latin" and n < 2:
+        need = "latin needs at least 2 runs"
+    if need:
+        raise InputError(f"sample size {n} cannot be used: {need}", source=source, key=key)
+
+
+def _declared(name: str) -> Any:
+    from partnersim.params import PARAMETERS
+
+    return PARAMETERS[name]
+
+
+def _factors(data: Mapping[str, Any], source: str | None, is_ps: bool,
+             options: Mapping[str, Any]) -> list[Factor]:
+    vary = data.get("vary", {})
+    if not isinstance(vary, dict):
+        raise InputError("expected a table of parameters", source=source, key="vary")
+    factors: dict[str, Factor] = {}
+    if "vary_all" in data:
+        if not is_ps:
+            raise InputError("only partnersim's declared parameters can be selected by tag",
+                             source=source, key="vary_all")
+        factors.update(_vary_all(data["vary_all"], source))
+    for name, table in vary.items():
+        key = f"vary.{name}"
+        if not isinstance(table, dict):
+            raise InputError("expected a table, e.g. {} or { range = [lo, hi] }",
+                             source=source, key=key)
+        factors[name] = (_ps_factor(name, table, source) if is_ps
+                         else _generic_factor(name, table, source))
+    for f in factors.values():
+        if f.type != "choice" and f.values is None and f.lower == f.upper and f.type != "bool":
+            raise InputError("range is a single value; fix it under [params] instead",
+                             source=source, key=f"vary.{f.name}")
+    return list(factors.values())
+
+
+def _vary_all(table: Any, source: str | None) -> dict[str, Factor]:
+    from partnersim.params import PARAMETERS
+
+    if not isinstance(table, dict):
+        raise InputError("expected a table with 'provenance' (and 'exclude')", source=source,
+                         key="vary_all")
+    for key in table:
+        if key not in ("provenance", "exclude"):
+            raise InputError(f"unknown key{did_you_mean(key, ('provenance', 'exclude'))}",
+                             source=source, key=f"vary_all.{key}")
+    tags = table.get("provenance", ["A"])
+    tags = [tags] if isinstance(tags, str) else tags
+    if not isinstance(tags, list) or not all(t in ("E", "L", "A") for t in tags):
+        raise InputError("expected provenance tags among 'E', 'L', 'A'", source=source,
+                         key="vary_all.provenance")
+    exclude = _names(table.get("exclude", []), source, "vary_all.exclude")
+    for i, name in enumerate(exclude):
+        if name not in PARAMETERS:
+            raise InputError(f"unknown parameter{did_you_mean(name, PARAMETERS)}",
+                             source=source, key=f"vary_all.exclude[{i}]")
+    return {s.name: Factor(s.name, s.type, s.lower, s.upper)
+            for s in PARAMETERS.values()
+            if s.is_numeric and s.provenance in tags and s.name not in exclude}
+
+
+_FACTOR_KEYS = ("range", "values", "levels", "type")
+
+
+def _check_factor_keys(name: str, table: Mapping[str, Any], source: str | None,
+                       allowed: Sequence[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            raise InputError(f"unknown key{did_you_mean(key, allowed)}; expected "
+                             f"{', '.join(allowed)}", source=source, key=f"vary.{name}.{key}")
+    if "range" in table and "values" in table:
+        raise InputError("give either range or values, not both", source=source,
+                         key=f"vary.{name}")
+    if "levels" in table:
+        _check_int(table["levels"], 1, 10_000, source, f"vary.{name}.levels")
+
+
+def _ps_factor(name: str, table: Mapping[str, Any], source: str | None) -> Factor:
+    from partnersim.params import PARAMETERS
+
+    if name not in PARAMETERS:
+        raise InputError(f"unknown parameter{did_you_mean(name, PARAMETERS)}", source=source,
+                         key=f"vary.{name}")
+    spec = PARAMETERS[name]
+    _check_factor_keys(name, table, source, ("range", "values", "levels"))
+    key = f"vary.{name}"
+    if "values" in table:
+        values = table["values"]
+        if not isinstance(values, list) or not values:
+            raise InputError("expected a non-empty list of values", source=source,
+                             key=f"{key}.values")
+        checked = tuple(_check_value(spec, v, source, f"{key}.values") for v in values)
+        if len(set(checked)) != len(checked):
+            raise InputError("values repeat", source=source, key=f"{key}.values")
+        return Factor(name, spec.type, values=checked)
+    if spec.type == "choice":
+        return Factor(name, "choice", values=tuple(spec.choices or ()))
+    if spec.type == "bool":
+        if "range" in table:
+            raise InputError("a flag has no range; use values = [false, true]", source=source,
+                             key=f"{key}.range")
+        return Factor(name, "bool")
+    lo, hi = spec.lower, spec.upper
+    if "range" in table:
+        lo, hi = _range(table["range"], source, f"{key}.range")
+        if lo < spec.lower or hi > spec.upper:
+            raise InputError(f"range [{lo}, {hi}] is outside the declared bounds "
+                             f"[{spec.lower}, {spec.upper}] ({spec.unit})", source=source,
+                             key=f"{key}.range")
+        if spec.type == "int" and (lo != int(lo) or hi != int(hi)):
+            raise InputError(f"{name} is an integer; expected whole-number bounds",
+                             source=source, key=f"{key}.range")
+    if spec.type == "int":
+        lo, hi = int(lo), int(hi)
+    return Factor(name, spec.type, lo, hi, levels=table.get("levels"))
+
+
+def _check_value(spec: Any, value: Any, source: str | None, key: str) -> Any:
+    from partnersim.params import make_params
+
+    if spec.type == "float" and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    try:
+        make_params({spec.name: value})
+    except InputError as exc:
+        msg = str(exc)
+        if msg.startswith(f"{spec.name}: "):
+            msg = msg[len(spec.name) + 2:]
+        raise InputError(msg, source=source, key=key) from None
+    return value
+
+
+def _generic_factor(name: str, table: Mapping[str, Any], source: str | None) -> Factor:
+    key = f"vary.{name}"
+    if not name.isidentifier():
+        raise InputError("not a valid keyword name", source=source, key=key)
+    _check_factor_keys(name, table, source, _FACTOR_KEYS)
+    typ = table.get("type")
+    if typ is not None and typ not in FACTOR_TYPES:
+        raise InputError(f"unknown type{did_you_mean(str(typ), FACTOR_TYPES)}; expected one "
+                         f"of {', '.join(FACTOR_TYPES)}", source=source, key=f"{key}.type")
+    if "values" in table:
+        values = table["values"]
+        if not isinstance(values, list) or not values:
+            raise InputError("expected a non-empty list of values", source=source,
+                             key=f"{key}.values")
+        if len(set(values)) != len(values):
+            raise InputError("values repeat", source=source, key=f"{key}.values")
+        return Factor(name, typ or "choice", values=tuple(values))
+    if typ == "bool":
+        return Factor(name, "bool")
+    if "range" not in table:
+        raise InputError("another model's parameter needs a range or values",
+                         source=source, key=key)
+    lo, hi = _range(table["range"], source, f"{key}.range")
+    typ = typ or "float"
+    if typ == "choice":
+        raise InputError("a choice needs values", source=source, key=key)
+    if typ == "int":
+        if lo != int(lo) or hi != int(hi):
+            raise InputError("expected whole-number bounds for an int", source=source,
+                             key=f"{key}.range")
+        lo, hi = int(lo), int(hi)
+    return Factor(name, typ, lo, hi, levels=table.get("levels"))
+
+
+def _range(value: Any, source: str | None, key: str) -> tuple[float, float]:
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)):
+        raise InputError("expected [lower, upper]", source=source, key=key)
+    lo, hi = float(value[0]), float(value[1])
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+        raise InputError(f"expected finite lower <= upper, got [{value[0]}, {value[1]}]",
+                         source=source, key=key)
+    return lo, hi
+
+
+def _names(value: Any, source: str | None, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError("expected a list of names", source=source, key=key)
+    return tuple(value)
+
+
+def _string(value: Any, source: str | None, key: str) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"expected a string, got {value!r}", source=source, key=key)
+    return value
+
+
+def _check_int(value: Any, lo: int, hi: int, source: str | None, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"expected a whole number, got {value!r}", source=source, key=key)
+    if not lo <= value <= hi:
+        raise InputError(f"{value} is outside [{lo}, {hi}]", source=source, key=key)
+    return value
+
+
+def _check_option(key: str, value: Any, source: str | None) -> Any:
+    where = f"options.{key}"
+    if key == "second_order":
+        if not isinstance(value, bool):
+            raise InputError("expected true or false", source=source, key=where)
+        return value
+    if key in ("conf_level", "convergence_tolerance", "ci_tolerance"):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+            raise InputError(f"expected a number between 0 and 1, got {value!r}",
+                             source=source, key=where)
+        return float(value)
+    if key == "num_levels":
+        v = _check_int(value, 2, 100, source, where)
+        if v % 2:
+            raise InputError(f"morris needs an even number of levels, got {v}",
+                             source=source, key=where)
+        return v
+    return _check_int(value, 1, 1_000_000, source, where)

@@ -1,0 +1,734 @@
+"""Sensitivity studies: SALib designs -> run specs; indices, noise, convergence from stored runs.
+
+SALib samples and analyses; this module does what SALib leaves to its users:
+
+* **Designs to runs.** ``build_design`` draws the design with SALib's sampler
+  for the method (seeded from the experiment's master seed) and maps each row
+  onto parameter values (see ``experiment.Factor`` for integer, flag and
+  choice parameters). ``make_specs`` gives each design point ``replicates``
+  runs; replicate ``r`` has the same seed at every point (common random
+  numbers). Run ids are ``point * replicates + replicate``, so the runs table
+  sorted by run id is in design order, the order SALib's analysers trust.
+* **Replicates.** Indices are computed on the replicate mean at each design
+  point. Beside them, ``replicate_noise`` reports the share of the output's
+  variance across runs that is replicate noise (the mean within-point
+  variance over the total variance; a one-way ANOVA decomposition), with a
+  bootstrap interval over design points, and the share left in the replicate
+  mean (noise variance / replicates over the variance of the means): no input
+  can explain that share, so indices of the mean sum to at most one minus it.
+* **Convergence.** The designs that nest (Sobol' base samples, Morris
+  trajectories, Latin-hypercube rows) are re-analysed on their first 1/8, 1/4,
+  1/2 and all of the sample. An output has converged when, between the two
+  largest sizes, no main index moves by more than ``convergence_tolerance`` and
+  every main index's CI half-width at full size is below ``ci_tolerance``
+  (Morris mu* is scaled by the largest mu* first). eFAST's frequency design
+  does not nest; its verdict is "not assessed".
+* **Time-resolved indices.** Monthly measures are averaged over each period
+  (``period_months``, a year by default) of each run, averaged over replicates,
+  and analysed period by period (S1 and ST for Sobol' and eFAST).
+* **eFAST** confidence intervals: SALib's bootstrap of one search curve is
+  unreliable (SALib#649; it often gives zero). The design is therefore drawn as
+  ``fast_curves`` independent eFAST samples (random phase shifts; seeds from
+  the master seed); each is analysed by SALib, the estimate is their mean and
+  the interval a t interval from their spread.
+* **PAWN** has no confidence interval in SALib; one is bootstrapped here by
+  resampling design rows and calling SALib's ``pawn.analyze`` on each resample.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+from scipy.stats import t as t_dist
+
+from partnersim import storage
+from partnersim.errors import InputError
+from partnersim.experiment import Experiment
+from partnersim.runner import RunReport, RunSpec, execute
+from partnersim.seeding import replicate_seeds
+
+ANALYSES: dict[str, tuple[str, ...]] = {
+    "grid": (),
+    "latin": ("rbd_fast", "delta", "pawn"),
+    "sobol": ("sobol",),
+    "morris": ("morris",),
+    "fast": ("fast",),
+    "rbd_fast": ("rbd_fast",),
+    "pawn": ("pawn",),
+    "delta": ("delta",),
+}
+"""The SALib analysers applied to each design."""
+
+MAIN_INDICES: dict[str, tuple[str, ...]] = {
+    "sobol": ("S1", "ST"),
+    "morris": ("mu_star",),
+    "fast": ("S1", "ST"),
+    "rbd_fast": ("S1",),
+    "pawn": ("median",),
+    "delta": ("delta",),
+}
+"""Indices checked for convergence and shown in time-resolved tables."""
+
+INDEX_COLUMNS: tuple[str, ...] = ("output", "method", "param", "index", "value", "conf")
+"""Columns of the indices table; ``conf`` is the CI half-width at ``conf_level``."""
+
+
+def _child_seed(master: int, stream: int, *more: int) -> int:
+    """A 32-bit seed for SALib, derived from the master seed without consuming it."""
+    return int(np.random.SeedSequence([master, stream, *more]).generate_state(1)[0])
+
+
+SAMPLER_STREAM, ANALYSIS_STREAM, BOOTSTRAP_STREAM = 1, 2, 3
+
+
+# --------------------------------------------------------------------------- designs
+
+
+@dataclass(frozen=True)
+class Design:
+    """A drawn design.
+
+    Attributes:
+        raw: Design values as sampled (points x factors), in SALib's intervals; on a
+            grid, the numeric values (flags 0/1, listed values by index).
+        points: Parameter values of each point (plain Python values).
+        unit_rows: Rows per unit of sample size that nest (Sobol': a base sample's
+            ``D + 2`` rows; Morris: a trajectory's ``D + 1``; Latin: 1); 0 if the
+            design does not nest.
+    """
+
+    raw: np.ndarray
+    points: list[dict[str, Any]]
+    unit_rows: int
+
+
+def build_design(exp: Experiment, sample_size: int | None = None) -> Design:
+    """Draw the experiment's design with SALib (seeded) and map it onto parameters."""
+    from SALib.sample import fast_sampler, latin, morris, sobol
+
+    n = sample_size or exp.sample_size
+    problem = exp.problem()
+    k = len(exp.factors)
+    seed = _child_seed(exp.seed, SAMPLER_STREAM)
+    if exp.design == "grid":
+        levels = int(exp.options["levels"])
+        axes = [f.grid_values(levels) for f in exp.factors]
+        points = [dict(zip(exp.names, combo, strict=True)) for combo in itertools.product(*axes)]
+        raw = np.array([[_grid_raw(f, v) for f, v in zip(exp.factors, p.values(), strict=True)]
+                        for p in points], dtype="float64").reshape(len(points), k)
+        return Design(raw, points, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SALib's convergence-property notices
+        if exp.design == "sobol":
+            second = bool(exp.options["second_order"])
+            raw = sobol.sample(problem, n, calc_second_order=second, seed=seed)
+            unit = 2 * k + 2 if second else k + 2
+        elif exp.design == "morris":
+            raw = morris.sample(problem, n, num_levels=int(exp.options["num_levels"]),
+                                seed=seed)
+            unit = k + 1
+        elif exp.design == "fast":
+            # independent search-curve sets (random phase shifts), for honest CIs
+            raw = np.vstack([
+                fast_sampler.sample(problem, n, M=int(exp.options["M"]),
+                                    seed=_child_seed(exp.seed, SAMPLER_STREAM, c))
+                for c in range(int(exp.options["fast_curves"]))])
+            unit = 0
+        else:  # latin, rbd_fast, pawn, delta: a Latin hypercube
+            raw = latin.sample(problem, n, seed=seed)
+            unit = 1
+    raw = np.asarray(raw, dtype="float64")
+    points = [{f.name: f.value(x) for f, x in zip(exp.factors, row, strict=True)} for row in raw]
+    return Design(raw, points, unit)
+
+
+def _grid_raw(factor: Any, value: Any) -> float:
+    if factor.values is not None:
+        return float(factor.values.index(value))
+    return float(value)
+
+
+def make_specs(exp: Experiment, design: Design) -> list[RunSpec]:
+    """Run specs: each point x each replicate; run id ``point * replicates + replicate``."""
+    seeds = replicate_seeds(exp.seed, exp.replicates)
+    specs = []
+    for p, values in enumerate(design.points):
+        params = {**exp.base_params, **values}
+        for r, seed in enumerate(seeds):
+            specs.append(RunSpec(run_id=p * exp.replicates + r, seed=seed, params=params,
+                                 point=p, replicate=r, scenario=exp.name,
+                                 interventions=exp.interventions))
+    return specs
+
+
+def design_table(exp: Experiment, design: Design) -> pd.DataFrame:
+    """The design as sampled: ``point`` and each factor's raw design value."""
+    df = pd.DataFrame(design.raw, columns=exp.names)
+    df.insert(0, "point", np.arange(len(df), dtype="int64"))
+    return df
+
+
+def experiment_record(exp: Experiment) -> dict[str, Any]:
+    """The resolved experiment, for the manifest."""
+    return {
+        "name": exp.name, "question": exp.question, "model": exp.model or "partnersim",
+        "design": exp.design, "sample_size": exp.sample_size, "replicates": exp.replicates,
+        "seed": exp.seed, "outputs": list(exp.outputs),
+        "measures": None if exp.measures is None else list(exp.measures),
+        "options": dict(exp.options), "base_params": dict(exp.base_params),
+        "factors": [{"name": f.name, "type": f.type, "lower": f.lower, "upper": f.upper,
+                     "values": None if f.values is None else list(f.values),
+                     "salib_bounds": f.salib_bounds} for f in exp.factors],
+        "replicate_seeds": replicate_seeds(exp.seed, exp.replicates),
+    }
+
+
+def _text_record(path: str | None, text: str) -> dict[str, str]:
+    import hashlib
+
+    return {"path": str(path), "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "text": text}
+
+
+def run_experiment(exp: Experiment, out_dir: str | Path, *, executor: str = "process",
+                   workers: int | None = None, chunk_size: int | None = None,
+                   scheduler: str | None = None, overwrite: bool = False,
+                   progress: bool = True, command: Sequence[str] | None = None
+                   ) -> tuple[RunReport, Design]:
+    """Draw the design, run it through the runner (resumable) and store the design table.
+
+    Raises:
+        InputError: as ``runner.execute`` (folder, scheduler), before anything is written.
+    """
+    design = build_design(exp)
+    specs = make_specs(exp, design)
+    inputs = [_text_record(exp.source, exp.text)]
+    if exp.scenario_source:
+        inputs.append(_text_record(exp.scenario_source, exp.scenario_text))
+    provenance = {"kind": "experiment", "inputs": inputs,
+                  "command": list(command) if command is not None else None,
+                  "experiment": experiment_record(exp)}
+    measures = list(exp.measures) if exp.measures is not None else None
+    report = execute(specs, out_dir, model=exp.model, executor=executor, workers=workers,
+                     chunk_size=chunk_size, scheduler=scheduler,
+                     keep_timeseries=bool(measures), measures=measures or None,
+                     overwrite=overwrite, progress=progress, provenance=provenance)
+    storage.write_table(out_dir, "design", design_table(exp, design))
+    return report, design
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def output_names(exp: Experiment, runs: pd.DataFrame) -> list[str]:
+    """The outputs to analyse: the experiment's list, or every output column of the runs."""
+    if exp.outputs:
+        return list(exp.outputs)
+    skip = set(storage.ID_COLUMNS) | set(exp.base_params) | set(exp.names)
+    return [c for c in runs.columns if c not in skip and runs[c].dtype.kind == "f"]
+
+
+def point_means(runs: pd.DataFrame, output: str, n_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Replicate mean of an output at each point (NaN where no run succeeded) and ok counts."""
+    ok = runs[runs["status"] == "ok"]
+    grouped = ok.groupby("point")[output]
+    mean = grouped.mean().reindex(range(n_points))
+    count = grouped.count().reindex(range(n_points), fill_value=0)
+    return mean.to_numpy("float64"), count.to_numpy("int64")
+
+
+def points_summary(runs: pd.DataFrame, outputs: Sequence[str],
+                   design_points: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per design point: parameter values, runs ok, and each output's mean and sd."""
+    n = len(design_points)
+    table = pd.DataFrame(list(design_points))
+    table.insert(0, "point", np.arange(n, dtype="int64"))
+    ok = runs[runs["status"] == "ok"]
+    table["runs_ok"] = ok.groupby("point").size().reindex(range(n), fill_value=0).to_numpy()
+    for o in outputs:
+        g = ok.groupby("point")[o]
+        table[f"{o}_mean"] = g.mean().reindex(range(n)).to_numpy("float64")
+        table[f"{o}_sd"] = g.std(ddof=1).reindex(range(n)).to_numpy("float64")
+    return table
+
+
+def replicate_noise(runs: pd.DataFrame, output: str, *, replicates: int, seed: int,
+                    num_resamples: int = 200, conf_level: float = 0.95) -> dict[str, Any]:
+    """Share of an output's variance that is replicate noise, with a bootstrap interval.
+
+    ``noise_share`` = mean within-point variance / variance over all runs;
+    ``noise_share_mean`` = (within-point variance / replicates) / variance of the
+    point means, the share of the analysed quantity that no input explains. The
+    interval resamples design points with replacement.
+    """
+    ok = runs.loc[runs["status"] == "ok", ["point", output]].dropna()
+    row: dict[str, Any] = {"output": output, "replicates": replicates,
+                           "n_points": int(ok["point"].nunique()),
+                           "noise_share": np.nan, "noise_low": np.nan, "noise_high": np.nan,
+                           "noise_share_mean": np.nan}
+    if replicates < 2 or ok.empty:
+        return row
+    g = ok.groupby("point")[output]
+    squares = (ok[output] ** 2).groupby(ok["point"]).sum()
+    stats = pd.DataFrame({"n": g.count(), "mean": g.mean(), "var": g.var(ddof=1),
+                          "ss": squares})
+    stats = stats[stats["n"] >= 2]
+    if len(stats) < 2:
+        return row
+
+    def share(sub: pd.DataFrame) -> tuple[float, float]:
+        n = sub["n"].to_numpy()
+        total_n = n.sum()
+        grand = float(np.sum(sub["mean"] * n) / total_n)
+        total_var = float((sub["ss"].sum() - total_n * grand**2) / (total_n - 1))
+        within = float(sub["var"].mean())
+        var_means = float(sub["mean"].var(ddof=1))
+        s = within / total_var if total_var > 0 else np.nan
+        s_mean = (within / replicates) / var_means if var_means > 0 else np.nan
+        return s, s_mean
+
+    s, s_mean = share(stats)
+    rng = np.random.default_rng(seed)
+    boots = []
+    idx = np.arange(len(stats))
+    for _ in range(num_resamples):
+        b, _ = share(stats.iloc[rng.choice(idx, size=len(idx), replace=True)])
+        boots.append(b)
+    alpha = (1 - conf_level) / 2
+    lo, hi = np.nanquantile(boots, [alpha, 1 - alpha]) if np.isfinite(boots).any() else (
+        np.nan, np.nan)
+    row.update(noise_share=s, noise_low=float(lo), noise_high=float(hi),
+               noise_share_mean=s_mean)
+    return row
+
+
+# --------------------------------------------------------------------------- indices
+
+
+def analyse_method(method: str, exp: Experiment, X: np.ndarray, Y: np.ndarray, *,
+                   seed: int) -> pd.DataFrame:
+    """One SALib analysis of the replicate means ``Y`` over design rows ``X``.
+
+    Returns:
+        Rows ``param, index, value, conf`` (``conf`` NaN where the method gives none).
+    """
+    from SALib.analyze import delta, fast, morris, pawn, rbd_fast, sobol
+
+    problem = exp.problem()
+    opts = exp.options
+    nr, cl = int(opts["num_resamples"]), float(opts["conf_level"])
+    rows: list[tuple[str, str, float, float]] = []
+
+    def add(res: Mapping[str, Any], index: str, conf: str | None) -> None:
+        vals = np.asarray(res[index], dtype="float64")
+        confs = (np.asarray(res[conf], dtype="float64") if conf else
+                 np.full(len(vals), np.nan))
+        for name, v, c in zip(exp.names, vals, confs, strict=True):
+            rows.append((name, index, float(v), float(c)))
+
+    # record=True: SALib (delta) resets the filters inside, so only capture keeps it quiet
+    with warnings.catch_warnings(record=True), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        if method == "sobol":
+            res = sobol.analyze(problem, Y, calc_second_order=bool(opts["second_order"]),
+                                num_resamples=nr, conf_level=cl, seed=seed)
+            add(res, "S1", "S1_conf")
+            add(res, "ST", "ST_conf")
+            if opts["second_order"]:
+                s2, s2c = np.asarray(res["S2"]), np.asarray(res["S2_conf"])
+                for i, j in itertools.combinations(range(len(exp.names)), 2):
+                    rows.append((f"{exp.names[i]}:{exp.names[j]}", "S2", float(s2[i, j]),
+                                 float(s2c[i, j])))
+        elif method == "fast":
+            curves = int(opts["fast_curves"])
+            sets = [fast.analyze(problem, part, M=int(opts["M"]), num_resamples=nr,
+                                 conf_level=cl, seed=seed)
+                    for part in np.split(Y, curves)]
+            if curves == 1:  # SALib's bootstrap of the curve: indicative only (SALib#649)
+                add(sets[0], "S1", "S1_conf")
+                add(sets[0], "ST", "ST_conf")
+            else:  # mean over independent curve sets, t interval from their spread
+                res = {}
+                for ix in ("S1", "ST"):
+                    vals = np.array([np.asarray(r[ix], dtype="float64") for r in sets])
+                    res[ix] = vals.mean(axis=0)
+                    res[f"{ix}_conf"] = (t_dist.ppf(0.5 + cl / 2, curves - 1)
+                                         * vals.std(axis=0, ddof=1) / np.sqrt(curves))
+                add(res, "S1", "S1_conf")
+                add(res, "ST", "ST_conf")
+        elif method == "morris":
+            res = morris.analyze(problem, X, Y, num_resamples=nr, conf_level=cl,
+                                 num_levels=int(opts["num_levels"]), seed=seed)
+            add(res, "mu_star", "mu_star_conf")
+            add(res, "sigma", None)
+            add(res, "mu", None)
+        elif method == "rbd_fast":
+            res = rbd_fast.analyze(problem, X, Y, M=int(opts["M"]), num_resamples=nr,
+                                   conf_level=cl, seed=seed)
+            add(res, "S1", "S1_conf")
+        elif method == "delta":
+            res = dict(delta.analyze(problem, X, Y, num_resamples=nr, conf_level=cl,
+                                     seed=seed))
+            if "delta" not in res:  # SALib >= 1.6 names Plischke's delta "delta_raw"
+                res["delta"], res["delta_conf"] = res["delta_raw"], res["delta_raw_conf"]
+            add(res, "delta", "delta_conf")
+            add(res, "S1", "S1_conf")
+        elif method == "pawn":
+            s = int(opts["S"])
+            res = dict(pawn.analyze(problem, X, Y, S=s, seed=seed))
+            rng = np.random.default_rng(seed)
+            boot = []
+            for _ in range(nr):
+                i = rng.integers(0, len(Y), len(Y))
+                boot.append(np.asarray(pawn.analyze(problem, X[i], Y[i], S=s,
+                                                    seed=seed)["median"], dtype="float64"))
+            res["median_conf"] = norm.ppf(0.5 + cl / 2) * np.std(boot, axis=0, ddof=1)
+            add(res, "median", "median_conf")
+            add(res, "mean", None)
+            add(res, "maximum", None)
+        else:
+            raise ValueError(f"unknown method {method!r}")
+    return pd.DataFrame(rows, columns=["param", "index", "value", "conf"])
+
+
+@dataclass
+class Analysis:
+    """Tables of a sensitivity analysis (all tidy, ready for ``plotting_sensitivity``).
+
+    Attributes:
+        indices: ``output, method, param, index, value, conf``.
+        noise: One row per output: replicate-noise shares (see ``replicate_noise``).
+        convergence: ``output, method, n, param, index, value, conf`` at each size.
+        verdicts: One row per output and method: ``converged`` (True, False or
+            None = not assessed), ``max_change``, ``max_conf``, ``verdict`` text.
+        time_indices: ``measure, period, method, param, index, value, conf``.
+        notes: Outputs or measures left out, and why.
+    """
+
+    indices: pd.DataFrame
+    noise: pd.DataFrame
+    convergence: pd.DataFrame
+    verdicts: pd.DataFrame
+    time_indices: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def _usable(y: np.ndarray, what: str, notes: list[str]) -> bool:
+    if not np.all(np.isfinite(y)):
+        bad = int(np.sum(~np.isfinite(y)))
+        notes.append(f"{what}: {bad} design point(s) have no finite value (failed runs or "
+                     "missing output); not analysed")
+        return False
+    if np.ptp(y) == 0:
+        notes.append(f"{what}: constant over the design; nothing to apportion")
+        return False
+    return True
+
+
+def analyse(exp: Experiment, out_dir: str | Path, design: Design | None = None) -> Analysis:
+    """Indices, replicate noise, convergence and time-resolved indices from a results folder."""
+    design = design or build_design(exp)
+    n_points = len(design.points)
+    methods = ANALYSES[exp.design]
+    if not methods:
+        raise InputError("a grid has no sensitivity indices; run it with 'partnersim sweep'",
+                         source=exp.source, key="design")
+    runs = storage.load_runs(out_dir)
+    outputs = output_names(exp, runs)
+    a_seed = _child_seed(exp.seed, ANALYSIS_STREAM)
+    b_seed = _child_seed(exp.seed, BOOTSTRAP_STREAM)
+    notes: list[str] = []
+    idx_frames, conv_frames, verdicts, noise_rows = [], [], [], []
+    for output in outputs:
+        if output not in runs.columns:
+            notes.append(f"{output}: not among the runs' outputs; not analysed")
+            continue
+        y, _ = point_means(runs, output, n_points)
+        noise_rows.append(replicate_noise(runs, output, replicates=exp.replicates,
+                                          seed=b_seed,
+                                          num_resamples=int(exp.options["num_resamples"]),
+                                          conf_level=float(exp.options["conf_level"])))
+        if not _usable(y, output, notes):
+            continue
+        for method in methods:
+            df = analyse_method(method, exp, design.raw, y, seed=a_seed)
+            conv, verdict = convergence(exp, design, y, method, output, seed=a_seed, full=df)
+            df.insert(0, "method", method)
+            df.insert(0, "output", output)
+            idx_frames.append(df)
+            conv_frames.append(conv)
+            verdicts.append(verdict)
+    time_idx = time_resolved(exp, out_dir, design, runs, notes)
+    return Analysis(
+        indices=_frame(idx_frames, list(INDEX_COLUMNS)),
+        noise=pd.DataFrame(noise_rows, columns=["output", "replicates", "n_points",
+                                                "noise_share", "noise_low", "noise_high",
+                                                "noise_share_mean"]),
+        convergence=_frame(conv_frames, ["output", "method", "n", "param", "index", "value",
+                                         "conf"]),
+        verdicts=pd.DataFrame(verdicts, columns=["output", "method", "converged",
+                                                 "max_change", "max_conf", "verdict"]),
+        time_indices=time_idx, notes=notes)
+
+
+def _frame(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def convergence_sizes(exp: Experiment) -> list[int]:
+    """Sample sizes (in the design's units) of the convergence report, largest last."""
+    n = int(exp.sample_size or 0)
+    minimum = {"sobol": 4, "morris": 2, "latin": 20, "rbd_fast": 2 * int(exp.options["M"]) + 1,
+               "pawn": 2 * int(exp.options["S"]), "delta": 20}.get(exp.design)
+    if minimum is None:
+        return []
+    sizes = sorted({n // d for d in (8, 4, 2, 1) if n // d >= minimum})
+    return sizes if len(sizes) >= 2 else []
+
+
+def convergence(exp: Experiment, design: Design, y: np.ndarray, method: str, output: str,
+                *, seed: int, full: pd.DataFrame | None = None
+                ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Indices on growing nested sub-samples of the design, and the verdict (see module doc).
+
+    ``full`` is the analysis of the whole sample (``param, index, value, conf``), if
+    already computed; it is reused for the largest size.
+    """
+    sizes = convergence_sizes(exp) if design.unit_rows else []
+    verdict: dict[str, Any] = {"output": output, "method": method, "converged": None,
+                               "max_change": np.nan, "max_conf": np.nan}
+    if not sizes:
+        why = ("the eFAST design does not nest" if exp.design == "fast"
+               else "the sample is too small to halve")
+        verdict["verdict"] = f"not assessed: {why}; rerun with a larger sample_size to check"
+        return pd.DataFrame(), verdict
+    frames = []
+    for n in sizes:
+        rows = n * design.unit_rows
+        sub_y = y[:rows]
+        if np.ptp(sub_y) == 0:
+            continue
+        if full is not None and rows >= len(y):
+            df = full[["param", "index", "value", "conf"]].copy()
+        else:
+            df = analyse_method(method, exp, design.raw[:rows], sub_y, seed=seed)
+        df.insert(0, "n", n)
+        frames.append(df)
+    if len(frames) < 2:
+        verdict["verdict"] = "not assessed: sub-samples are constant"
+        return pd.DataFrame(), verdict
+    conv = pd.concat(frames, ignore_index=True)
+    conv.insert(0, "method", method)
+    conv.insert(0, "output", output)
+    main = conv[conv["index"].isin(MAIN_INDICES[method])].copy()
+    if method == "morris":
+        scale = main.loc[main["n"] == sizes[-1], "value"].abs().max()
+        if scale > 0:
+            main["value"] /= scale
+            main["conf"] /= scale
+    last, prev = sizes[-1], sizes[-2]
+    a = main[main["n"] == last].set_index(["param", "index"])
+    b = main[main["n"] == prev].set_index(["param", "index"])
+    change = float((a["value"] - b["value"].reindex(a.index)).abs().max())
+    conf = float(a["conf"].max()) if a["conf"].notna().any() else np.nan
+    tol = float(exp.options["convergence_tolerance"])
+    ci_tol = float(exp.options["ci_tolerance"])
+    ok = change <= tol and (np.isnan(conf) or conf <= ci_tol)
+    worst = (a["value"] - b["value"].reindex(a.index)).abs().idxmax()
+    reasons = []
+    if change > tol:
+        reasons.append(f"{worst[1]} of {worst[0]} moved {change:.3f} > {tol} from n={prev} "
+                       f"to n={last}")
+    if not np.isnan(conf) and conf > ci_tol:
+        reasons.append(f"widest CI half-width {conf:.3f} > {ci_tol}")
+    verdict.update(converged=bool(ok), max_change=change, max_conf=conf,
+                   verdict="converged" if ok else "not converged: " + "; ".join(reasons))
+    return conv, verdict
+
+
+def period_means(out_dir: str | Path, measures: Sequence[str], period: int) -> pd.DataFrame:
+    """Per run and period: the mean of each monthly measure over the period's months.
+
+    Read shard by shard (memory stays bounded); only complete periods are kept.
+    """
+    frames = []
+    for ts in storage.iter_timeseries(out_dir, measures):
+        ts = ts.assign(period=ts["month"] // period)
+        g = ts.groupby(["run_id", "period"])
+        agg = g[list(measures)].mean()
+        agg["months"] = g.size()
+        frames.append(agg[agg["months"] == period].drop(columns="months").reset_index())
+    if not frames:
+        return pd.DataFrame(columns=["run_id", "period", *measures])
+    return pd.concat(frames, ignore_index=True)
+
+
+def time_resolved(exp: Experiment, out_dir: str | Path, design: Design, runs: pd.DataFrame,
+                  notes: list[str]) -> pd.DataFrame:
+    """Indices of each monthly measure's period means, period by period."""
+    columns = ["measure", "period", "method", "param", "index", "value", "conf"]
+    if not exp.measures:
+        return pd.DataFrame(columns=columns)
+    period = int(exp.options["period_months"])
+    method = ANALYSES[exp.design][0]
+    pm = period_means(out_dir, exp.measures, period)
+    if pm.empty:
+        notes.append("time-resolved indices: no complete period in the timeseries")
+        return pd.DataFrame(columns=columns)
+    ok = runs.loc[runs["status"] == "ok", ["run_id", "point"]]
+    pm = pm.merge(ok, on="run_id", how="inner")
+    n_points = len(design.points)
+    a_seed = _child_seed(exp.seed, ANALYSIS_STREAM)
+    frames = []
+    keep = set(MAIN_INDICES[method])
+    for measure in exp.measures:
+        table = pm.groupby(["point", "period"])[measure].mean().unstack("period")
+        table = table.reindex(range(n_points))
+        reached = [p for p in table.columns if table[p].notna().all()]
+        if len(reached) < len(table.columns):
+            notes.append(f"{measure}: time-resolved indices cover periods 1-{len(reached)}, "
+                         "the periods every design point reaches (horizons differ or runs "
+                         "failed)")
+        for p in reached:
+            y = table[p].to_numpy("float64")
+            if not _usable(y, f"{measure} in period {int(p) + 1}", notes):
+                continue
+            df = analyse_method(method, exp, design.raw, y, seed=a_seed)
+            df = df[df["index"].isin(keep)]
+            df.insert(0, "method", method)
+            df.insert(0, "period", int(p))
+            df.insert(0, "measure", measure)
+            frames.append(df)
+    return _frame(frames, columns)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def write_analysis(analysis: Analysis, out_dir: str | Path, *, plots: bool = True
+                   ) -> dict[str, Path]:
+    """Store the tables (``indices``, ``noise``, ``convergence``, ``verdicts``,
+    ``time_indices``) as Parquet and draw the plots into ``plots/``."""
+    out = Path(out_dir)
+    files = {}
+    for name in ("indices", "noise", "convergence", "verdicts", "time_indices"):
+        files[name] = storage.write_table(out, name, getattr(analysis, name))
+    if plots:
+        from partnersim import plotting_sensitivity as ps
+
+        files.update(ps.save_all(analysis, out / storage.PLOTS_DIR))
+    return files
+
+
+def format_indices(analysis: Analysis, *, max_params: int = 8) -> str:
+    """A compact text table: per output, the main indices with CIs, noise share and verdict."""
+    lines = []
+    noise = analysis.noise.set_index("output") if len(analysis.noise) else pd.DataFrame()
+    verdicts = analysis.verdicts
+    for (output, method), df in analysis.indices.groupby(["output", "method"], sort=False):
+        main = MAIN_INDICES[method]
+        head = f"{output} [{method}]"
+        if output in noise.index and np.isfinite(noise.loc[output, "noise_share"]):
+            r = noise.loc[output]
+            head += (f"  replicate noise {r['noise_share']:.2f} "
+                     f"[{r['noise_low']:.2f}, {r['noise_high']:.2f}] of run variance, "
+                     f"{r['noise_share_mean']:.2f} of the mean's")
+        v = verdicts[(verdicts["output"] == output) & (verdicts["method"] == method)]
+        if len(v):
+            head += f"  ({v['verdict'].iloc[0]})"
+        lines.append(head)
+        wide = df[df["index"].isin(main)].pivot_table(index="param", columns="index",
+                                                      values=["value", "conf"], sort=False)
+        order = wide[("value", main[-1])].sort_values(ascending=False).index[:max_params]
+        for param in order:
+            cells = []
+            for ix in main:
+                val, conf = wide.loc[param, ("value", ix)], wide.loc[param, ("conf", ix)]
+                cells.append(f"{ix} {val:6.3f}" + ("" if np.isnan(conf) else f" ±{conf:.3f}"))
+            lines.append(f"    {param:<28} " + "   ".join(cells))
+    lines += [f"note: {n}" for n in analysis.notes]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- verbs
+
+
+@dataclass
+class StudyOutcome:
+    """What ``sweep`` or ``sensitivity`` did and where it put it.
+
+    Attributes:
+        experiment: The experiment as run (with overrides applied).
+        out_dir: The results folder.
+        report: The runner's report.
+        files: Named output files (tables and plots).
+        analysis: The sensitivity tables (``None`` for a sweep or an incomplete run).
+    """
+
+    experiment: Experiment
+    out_dir: Path
+    report: RunReport
+    files: dict[str, Path]
+    analysis: Analysis | None = None
+
+
+def sweep(exp: Experiment, out_dir: str | Path, *, plots: bool = True,
+          **run_options: Any) -> StudyOutcome:
+    """Run an experiment's design and store the runs plus a per-point summary (``points``).
+
+    A grid over one or two parameters also gets a plot per output (``plots/sweep_*``).
+
+    Args:
+        exp: A validated experiment.
+        out_dir: Results folder.
+        plots: Draw the grid plots.
+        **run_options: ``executor, workers, chunk_size, scheduler, overwrite, progress,
+            command`` as for ``run_experiment``.
+    """
+    report, design = run_experiment(exp, out_dir, **run_options)
+    out = Path(out_dir)
+    files = {"manifest": out / storage.MANIFEST, "design": out / "design.parquet",
+             "runs": out / storage.RUNS_DIR}
+    if exp.measures:
+        files["timeseries"] = out / storage.TIMESERIES_DIR
+    runs = storage.load_runs(out)
+    outputs = output_names(exp, runs)
+    points = points_summary(runs, outputs, design.points)
+    files["points"] = storage.write_table(out, "points", points)
+    if plots and exp.design == "grid":
+        from partnersim import plotting_sensitivity as ps
+
+        files.update(ps.save_sweep(points, exp.names, outputs, out / storage.PLOTS_DIR))
+    return StudyOutcome(exp, out, report, files)
+
+
+def sensitivity(exp: Experiment, out_dir: str | Path, *, plots: bool = True,
+                **run_options: Any) -> StudyOutcome:
+    """Run an experiment's design, then compute and store indices, noise, convergence, plots.
+
+    Indices are computed once every run is stored (failed runs included); if runs were
+    lost (a crashed worker) the analysis waits for the rerun that completes them.
+
+    Raises:
+        InputError: a design without sensitivity indices (a grid), before anything runs.
+    """
+    if not ANALYSES[exp.design]:
+        raise InputError("a grid has no sensitivity indices; run it with 'partnersim sweep'",
+                         source=exp.source, key="design")
+    outcome = sweep(exp, out_dir, plots=False, **run_options)
+    if outcome.report.complete:
+        analysis = analyse(exp, out_dir)
+        outcome.files.update(write_analysis(analysis, out_dir, plots=plots))
+        outcome.analysis = analysis
+    return outcome

@@ -1,0 +1,243 @@
+"""Experiment files: the shipped ones, parameter mapping, and every kind of bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from partnersim.errors import InputError
+from partnersim.experiment import DESIGNS, Factor, load_experiment
+from partnersim.params import PARAMETERS
+from partnersim.sensitivity import build_design, make_specs
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPERIMENTS = ROOT / "experiments"
+SCENARIOS = ROOT / "scenarios"
+PI = "3.141592653589793"
+
+
+def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_morris_screens_every_assumption_tagged_numeric_parameter():
+    exp = load_experiment(EXPERIMENTS / "morris_assumptions.toml")
+    tagged = {s.name for s in PARAMETERS.values() if s.provenance == "A" and s.is_numeric}
+    assert set(exp.names) == tagged
+    n_staff = next(f for f in exp.factors if f.name == "n_staff")
+    assert (n_staff.lower, n_staff.upper) == (100, 400)
+    assert exp.design == "morris" and exp.is_partnersim
+    assert exp.text.startswith("# Question:")
+
+
+def test_sobol_study_of_relationship_time():
+    exp = load_experiment(EXPERIMENTS / "sobol_relationship_time.toml")
+    assert exp.names == ["relationship_time", "resources", "leadership", "p_turnover",
+                         "prior_familiarity", "ground_rules", "service_pressure",
+                         "horizon_months"]
+    rt = exp.factors[0]
+    assert (rt.lower, rt.upper) == (PARAMETERS["relationship_time"].lower,
+                                    PARAMETERS["relationship_time"].upper)
+    assert {"cumulative_output", "output_vs_alone", "trust_across_final",
+            "health_effect_final"} <= set(exp.outputs)
+    assert exp.sample_size & (exp.sample_size - 1) == 0
+    small = exp.with_overrides(sample_size=4, replicates=2)
+    design = build_design(small)
+    assert len(design.points) == 4 * (8 + 2)
+    horizons = {p["horizon_months"] for p in design.points}
+    assert all(isinstance(h, int) and 60 <= h <= 240 for h in horizons)
+
+
+def test_grid_of_time_against_resources():
+    exp = load_experiment(EXPERIMENTS / "grid_time_vs_resources.toml")
+    design = build_design(exp)
+    assert len(design.points) == 9 * 5
+    assert {p["capacity_budget"] for p in design.points} == {0.0, 10.0, 25.0, 50.0, 100.0}
+    specs = make_specs(exp.with_overrides(replicates=3), design)
+    assert len(specs) == 135
+    # replicate r shares its seed across points (common random numbers)
+    assert len({s.seed for s in specs if s.replicate == 1}) == 1
+    assert [s.run_id for s in specs] == list(range(135))
+
+
+def test_base_scenario_params_and_interventions_are_carried(tmp_path):
+    path = write(tmp_path, f"""
+        scenario = "{SCENARIOS / 'ground_rules.toml'}"
+        design = "latin"
+        sample_size = 5
+        [params]
+        n_staff = 60
+        [vary]
+        leadership = {{ range = [0.2, 0.8] }}
+    """)
+    exp = load_experiment(path)
+    assert exp.base_params["n_staff"] == 60
+    assert exp.interventions and exp.interventions[0].kind == "ground_rules"
+    specs = make_specs(exp, build_design(exp))
+    assert all(0.2 <= s.params["leadership"] <= 0.8 for s in specs)
+    assert specs[0].interventions == exp.interventions
+
+
+def test_int_bool_and_choice_mapping():
+    ints = Factor("n", "int", 2, 5)
+    assert ints.salib_bounds == [2.0, 6.0]
+    u = np.random.default_rng(0).uniform(2.0, 6.0, 40_000)
+    counts = np.bincount([ints.value(x) for x in u])[2:]
+    assert len(counts) == 4 and np.allclose(counts / counts.sum(), 0.25, atol=0.01)
+    assert ints.value(6.0) == 5 and ints.value(2.0) == 2
+    flag = Factor("f", "bool")
+    assert (flag.value(0.49), flag.value(0.5)) == (False, True)
+    choice = Factor("c", "choice", values=("majority", "supermajority", "consensus"))
+    assert choice.salib_bounds == [0.0, 3.0]
+    assert [choice.value(x) for x in (0.0, 0.99, 1.0, 2.5, 3.0)] == [
+        "majority", "majority", "supermajority", "consensus", "consensus"]
+    assert Factor("n", "int", 0, 10, levels=4).grid_values(5) == (0, 3, 7, 10)
+    # SALib's scaling lower + u * (upper - lower) can overshoot by an ulp; never past bounds
+    x = Factor("x", "float", 0.3, 0.9)
+    assert 0.3 + 1.0 * (0.9 - 0.3) > 0.9 and x.value(0.3 + 1.0 * (0.9 - 0.3)) == 0.9
+
+
+def test_declared_choice_and_bool_parameters_vary_over_their_options(tmp_path):
+    exp = load_experiment(write(tmp_path, """
+        design = "sobol"
+        sample_size = 8
+        [vary]
+        decision_rule = {}
+        joint_chair = {}
+        n_agenda_items = { range = [1, 3] }
+    """))
+    points = build_design(exp).points
+    assert {p["decision_rule"] for p in points} == set(PARAMETERS["decision_rule"].choices)
+    assert {p["joint_chair"] for p in points} == {False, True}
+    assert {p["n_agenda_items"] for p in points} <= {1, 2, 3}
+    assert all(type(p["n_agenda_items"]) is int for p in points)
+
+
+def test_overrides_are_validated():
+    exp = load_experiment(EXPERIMENTS / "sobol_relationship_time.toml")
+    with pytest.raises(InputError, match=r"--sample-size: sample size 100 cannot be used: "
+                                         r"sobol needs a power of 2.*64 or 128"):
+        exp.with_overrides(sample_size=100)
+    with pytest.raises(InputError, match="--replicates"):
+        exp.with_overrides(replicates=0)
+    grid = load_experiment(EXPERIMENTS / "grid_time_vs_resources.toml")
+    with pytest.raises(InputError, match="a grid has no sample size"):
+        grid.with_overrides(sample_size=10)
+
+
+def test_designs_are_seeded_and_reproducible():
+    exp = load_experiment(EXPERIMENTS / "sobol_relationship_time.toml").with_overrides(
+        sample_size=8)
+    a, b = build_design(exp), build_design(exp)
+    assert np.array_equal(a.raw, b.raw)
+    c = build_design(exp.with_overrides(seed=1))
+    assert not np.array_equal(a.raw, c.raw)
+
+
+BAD = [
+    # (file text, key in message, words in message)
+    ('design = "sobol"\nsample_size = 8\n[vary]\nrelationship_tme = {}',
+     "vary.relationship_tme", "unknown parameter (did you mean 'relationship_time'?)"),
+    ('design = "sobol"\nsample_size = 8\n[vary]\nrelationship_time = { range = [0.1, 0.9] }',
+     "vary.relationship_time.range", "outside the declared bounds [0.0, 0.6]"),
+    ('design = "sobel"\n[vary]\nleadership = {}',
+     "design", "design 'sobel' is not supported (did you mean 'sobol'?)"),
+    ('design = "dgsm"\n[vary]\nleadership = {}',
+     "design", "not supported (DGSM needs derivative designs"),
+    ('design = "sobol"\nsample_size = 100\n[vary]\nleadership = {}',
+     "sample_size", "sobol needs a power of 2 (the base sample of Sobol' points), e.g. 64 or 128"),
+    ('design = "fast"\nsample_size = 50\n[vary]\nleadership = {}',
+     "sample_size", "needs more than 4*M^2 = 64 runs per parameter"),
+    ('design = "pawn"\nsample_size = 10\n[vary]\nleadership = {}',
+     "sample_size", "pawn with S=10 slices needs at least 2*S = 20 runs"),
+    ('design = "grid"\nsample_size = 10\n[vary]\nleadership = {}',
+     "sample_size", "a grid has no sample size"),
+    ('desing = "sobol"\n[vary]\nleadership = {}', "desing", "did you mean 'design'?"),
+    ('design = "sobol"\nsample_size = 8\n[vary]\nleadership = {}\n[options]\nnum_level = 4',
+     "options.num_level", "did you mean 'num_levels'?"),
+    ('design = "morris"\n[vary]\nleadership = {}\n[options]\nnum_levels = 3',
+     "options.num_levels", "even number of levels"),
+    ('design = "sobol"\nsample_size = 8\noutputs = ["trust_acros_final"]\n[vary]\nleadership = {}',
+     "outputs[0]", "unknown end-of-run output 'trust_acros_final' (did you mean "
+     "'trust_across_final'?)"),
+    ('design = "sobol"\nsample_size = 8\noutputs = ["trust_across"]\n[vary]\nleadership = {}',
+     "outputs[0]", "a monthly measure: list it under measures"),
+    ('design = "sobol"\nsample_size = 8\n[params]\nleadership = 3.0\n[vary]\nresources = {}',
+     "params.leadership", "outside the bounds [0.0, 1.0]"),
+    ('design = "sobol"\nsample_size = 8\nscenario = "nowhere.toml"\n[vary]\nleadership = {}',
+     "scenario", "not found"),
+    ('design = "sobol"\nsample_size = 8', "vary", "no parameters to vary"),
+    ('design = "sobol"\nsample_size = 8\n[vary]\nn_staff = { range = [10.5, 20] }',
+     "vary.n_staff.range", "integer"),
+    ('design = "grid"\n[vary]\ndecision_rule = { values = ["majority", "unanimity"] }',
+     "vary.decision_rule.values", "'unanimity' is not one of"),
+    ('model = "partnersim.testfunctions:ishigami"\ndesign = "sobol"\nsample_size = 8\n'
+     '[vary]\nx1 = {}', "vary.x1", "needs a range or values"),
+    ('model = "partnersim.nothing:here"\ndesign = "sobol"\n[vary]\nx1 = {range=[0,1]}',
+     "model", "cannot import model"),
+    ('design = "sobol"\nsample_size = 8\n[vary]\nleadership = { range = [0.2] }',
+     "vary.leadership.range", "expected [lower, upper]"),
+    ('design = "sobol"\n[vary\n', None, "malformed TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "words"), BAD, ids=[b[2][:40] for b in BAD])
+def test_bad_input_gives_one_line_naming_file_and_key(tmp_path, text, key, words):
+    path = write(tmp_path, text)
+    with pytest.raises(InputError) as err:
+        load_experiment(path)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert msg.startswith(f"{path}: " + (f"{key}: " if key else ""))
+    assert words in msg
+
+
+def test_interventions_past_the_shortest_sampled_horizon_are_refused(tmp_path):
+    path = write(tmp_path, f"""
+        scenario = "{SCENARIOS / 'leader_leaves.toml'}"
+        design = "sobol"
+        sample_size = 8
+        [vary]
+        horizon_months = {{ range = [12, 60] }}
+    """)
+    with pytest.raises(InputError, match="vary.horizon_months: the base scenario's "
+                                         "interventions do not fit the shortest horizon"):
+        load_experiment(path)
+
+
+def test_missing_file_and_every_design_listed(tmp_path):
+    with pytest.raises(InputError, match="experiment file not found"):
+        load_experiment(tmp_path / "none.toml")
+    assert set(DESIGNS) == {"grid", "latin", "sobol", "morris", "fast", "rbd_fast", "pawn",
+                            "delta"}
+
+
+def test_generic_model_factors(tmp_path):
+    exp = load_experiment(write(tmp_path, f"""
+        model = "partnersim.testfunctions:ishigami"
+        design = "latin"
+        sample_size = 30
+        [params]
+        noise_sd = 0.5
+        [vary]
+        x1 = {{ range = [-{PI}, {PI}] }}
+        x2 = {{ range = [-{PI}, {PI}] }}
+        x3 = {{ values = [0.0, 1.0], type = "choice" }}
+    """))
+    assert not exp.is_partnersim and exp.base_params == {"noise_sd": 0.5}
+    pts = build_design(exp).points
+    assert {p["x3"] for p in pts} == {0.0, 1.0}
+
+
+def test_the_documented_example_is_a_valid_experiment(tmp_path):
+    doc = (ROOT / "docs" / "experiments.md").read_text()
+    block = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    block = block.replace('"../scenarios/baseline.toml"', f'"{SCENARIOS / "baseline.toml"}"')
+    exp = load_experiment(write(tmp_path, block))
+    assert exp.design == "sobol" and exp.replicates == 2
+    assert {"relationship_time", "decision_rule", "capacity_budget"} <= set(exp.names)
+    assert "n_staff" not in exp.names
