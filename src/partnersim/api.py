@@ -12,13 +12,17 @@ Example::
     cmp.files["report_html"]                        # the self-contained report
 
 ``partnersim run SCENARIO`` is ``run_scenario``; ``partnersim compare A B ...``
-is ``compare``. Figures are in :mod:`partnersim.plotting` and take the stored
-tables (``plot_trajectories(timeseries, "trust_across")`` ...).
+is ``compare``; ``partnersim sweep`` and ``partnersim sensitivity`` are ``sweep`` and
+``sensitivity`` on ``load_experiment(path)``; ``partnersim validate`` is ``validate``.
+Figures are in :mod:`partnersim.plotting` and take the stored tables
+(``plot_trajectories(timeseries, "trust_across")`` ...).
 """
 
 from __future__ import annotations
 
 from partnersim.compare import Comparison, compare, paired_differences
+from partnersim.experiment import Experiment, load_experiment
+from partnersim.patterns import validate
 from partnersim.scenario import (
     Scenario,
     dump_scenario,
@@ -26,20 +30,26 @@ from partnersim.scenario import (
     make_scenario,
     parse_scenario,
 )
+from partnersim.sensitivity import sensitivity, sweep
 from partnersim.storage import Results, load_results
 from partnersim.workflow import RunOutcome, run_scenario
 
 __all__ = [
     "Comparison",
+    "Experiment",
     "Results",
     "RunOutcome",
     "Scenario",
     "compare",
     "dump_scenario",
+    "load_experiment",
     "load_results",
     "load_scenario",
     "make_scenario",
     "paired_differences",
     "parse_scenario",
     "run_scenario",
+    "sensitivity",
+    "sweep",
+    "validate",
 ]

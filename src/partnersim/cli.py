@@ -32,6 +32,236 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from partnersim.workflow import (
+        command_line,
+        format_summary,
+        headline_measures,
+        run_scenario,
+        summary_table,
+    )
+
+    extra = [f"--executor={args.executor}"] if args.executor != "process" else []
+    command = command_line("run", [args.scenario], out=args.out, replicates=args.replicates,
+                           extra=extra)
+    outcome = run_scenario(args.scenario, args.out, replicates=args.replicates,
+                           overwrite=args.overwrite, executor=args.executor,
+                           workers=args.workers, scheduler=args.scheduler,
+                           progress=not args.no_progress, command=command)
+    print(outcome.report.summary())
+    if not outcome.report.complete:
+        print("partnersim: some runs are missing; run the same command again to finish",
+              file=sys.stderr)
+        return 1
+    print()
+    print(f"{outcome.scenario.name}: {outcome.scenario.question}".rstrip(": "))
+    print(format_summary(summary_table(outcome.runs, headline_measures())))
+    print()
+    for key in ("runs", "timeseries", "manifest"):
+        print(f"{key + ':':<12}{outcome.files[key]}")
+    figures = [p for k, p in outcome.files.items() if k not in ("runs", "timeseries", "manifest")]
+    if figures:
+        print(f"{'figures:':<12}" + ", ".join(str(p) for p in figures))
+    return 0 if outcome.report.ok else 1
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from partnersim.compare import compare, summary_lines
+    from partnersim.workflow import command_line
+
+    extra = [f"--executor={args.executor}"] if args.executor != "process" else []
+    command = command_line("compare", args.scenarios, out=args.out,
+                           replicates=args.replicates, extra=extra)
+    cmp = compare(args.scenarios, args.out, replicates=args.replicates,
+                  overwrite=args.overwrite, executor=args.executor, workers=args.workers,
+                  scheduler=args.scheduler, progress=not args.no_progress, command=command)
+    print("\n".join(summary_lines(cmp)))
+    print()
+    print(f"{'report:':<12}{cmp.files['report_html']}")
+    print(f"{'summary:':<12}{cmp.files['report_md']}")
+    print(f"{'tables:':<12}{cmp.out_dir}")
+    return 0
+
+
+def _add_executor_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", metavar="DIR", help="results folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a results folder that already holds results")
+    p.add_argument("--replicates", type=int, metavar="N",
+                   help="runs per scenario (default: the scenario file's 'replicates')")
+    p.add_argument("--executor", choices=("process", "serial", "dask"), default="process",
+                   help="where runs execute (default: a local process pool)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes (default: all usable cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address, e.g. tcp://host:8786 (implies --executor dask)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _load_study(args: argparse.Namespace):  # -> partnersim.experiment.Experiment
+    from partnersim.experiment import load_experiment
+
+    exp = load_experiment(args.experiment)
+    return exp.with_overrides(sample_size=args.sample_size, replicates=args.replicates,
+                              seed=args.seed)
+
+
+def _study_options(args: argparse.Namespace, verb: str) -> dict:
+    from pathlib import Path
+
+    command = ["partnersim", verb, str(Path(args.experiment))]
+    for flag in ("out", "executor", "workers", "chunk_size", "scheduler", "sample_size",
+                 "replicates", "seed"):
+        value = getattr(args, flag)
+        if value is not None:
+            command += [f"--{flag.replace('_', '-')}", str(value)]
+    return {"executor": args.executor, "workers": args.workers, "chunk_size": args.chunk_size,
+            "scheduler": args.scheduler, "overwrite": args.overwrite,
+            "progress": not args.no_progress, "command": command}
+
+
+def _print_study(outcome) -> int:  # outcome: partnersim.sensitivity.StudyOutcome
+    print(outcome.report.summary())
+    if outcome.analysis is not None:
+        from partnersim.sensitivity import format_indices
+
+        print()
+        print(format_indices(outcome.analysis))
+    print()
+    for key in ("manifest", "runs", "timeseries", "design", "points", "indices", "noise",
+                "convergence", "verdicts", "time_indices"):
+        if key in outcome.files:
+            print(f"{key + ':':<14}{outcome.files[key]}")
+    plots = [p for k, p in outcome.files.items() if str(p).endswith(".png")]
+    if plots:
+        print(f"{'plots:':<14}{plots[0].parent} ({len(plots)} files)")
+    if not outcome.report.complete:
+        print("partnersim: some runs are missing; run the same command again to finish",
+              file=sys.stderr)
+    elif outcome.report.failed:
+        print(f"partnersim: {outcome.report.failed} run(s) failed (see 'status' and 'error' "
+              f"in the runs table)", file=sys.stderr)
+    return 0 if outcome.report.ok else 1
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from partnersim.sensitivity import sweep
+
+    exp = _load_study(args)
+    out = args.out or f"results/{exp.name}"
+    return _print_study(sweep(exp, out, plots=not args.no_plots,
+                              **_study_options(args, "sweep")))
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    from partnersim.sensitivity import sensitivity
+
+    exp = _load_study(args)
+    out = args.out or f"results/{exp.name}"
+    return _print_study(sensitivity(exp, out, plots=not args.no_plots,
+                                    **_study_options(args, "sensitivity")))
+
+
+def _add_study_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("experiment", metavar="EXPERIMENT", help="experiment file (.toml)")
+    p.add_argument("--out", metavar="DIR",
+                   help="results folder (default: results/<experiment name>); an "
+                        "interrupted folder of the same experiment is resumed")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start afresh, replacing the results folder (without it, a folder of "
+                        "the same experiment is resumed and one of another is refused)")
+    p.add_argument("--executor", choices=("process", "serial", "dask"), default="process",
+                   help="where runs execute (default: a local process pool)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes (default: all usable cores)")
+    p.add_argument("--chunk-size", type=int, metavar="N",
+                   help="runs per task (default: about 16 tasks per worker, at most 50 runs)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address, e.g. tcp://host:8786 (implies --executor dask)")
+    p.add_argument("--sample-size", type=int, metavar="N",
+                   help="override the file's sample_size")
+    p.add_argument("--replicates", type=int, metavar="N",
+                   help="override the file's replicates per design point")
+    p.add_argument("--seed", type=int, metavar="N", help="override the file's master seed")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _validate_robustness(args: argparse.Namespace, ids: list[str] | None) -> int:
+    from pathlib import Path
+
+    from partnersim.patterns import robustness, robustness_summary
+
+    def show(point: int, pattern: str, result) -> None:
+        print(f"point {point + 1}/{args.robustness} {pattern:<5} "
+              f"{'holds' if result.holds else 'does not hold'}", flush=True)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = robustness(args.robustness, patterns=ids, workers=args.workers, progress=show,
+                       out_csv=out / "robustness.csv")
+    summary = robustness_summary(table)
+    summary.to_csv(out / "robustness_summary.csv", index=False)
+    print()
+    print(summary.to_string(index=False))
+    print(f"{'table:':<10}{out / 'robustness.csv'}")
+    print(f"{'summary:':<10}{out / 'robustness_summary.csv'}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from partnersim.patterns import markdown_table, prepare_output, validate, write_results
+
+    ids = [p.strip().upper() for p in args.patterns.split(",") if p.strip()] \
+        if args.patterns else None
+
+    def show(result, seconds: float) -> None:
+        verdict = "holds" if result.holds else "DOES NOT HOLD"
+        print(f"{result.pattern:<5} {verdict:<14} effect {result.effect:.3g} "
+              f"[{result.ci_low:.3g}, {result.ci_high:.3g}], {result.share_expected:.0%} of "
+              f"{result.n_seeds} seeds ({seconds:.0f} s)", flush=True)
+
+    prepare_output(args.out)  # fail before any run if the folder cannot be written
+    if args.robustness:
+        return _validate_robustness(args, ids)
+    results = validate(ids, quick=args.quick, workers=args.workers, progress=show)
+    files = write_results(results, args.out)
+    print()
+    print(markdown_table(results), end="")
+    print()
+    for key, path in files.items():
+        print(f"{key + ':':<10}{path}")
+    failed = [r.pattern for r in results if not r.holds]
+    if failed:
+        print(f"partnersim: {len(failed)} pattern(s) do not hold: {', '.join(failed)}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from partnersim.dashboard import default_assets_dir, prepare_assets, serve
+
+    assets = Path(args.assets_dir) if args.assets_dir else default_assets_dir()
+    if args.prepare_assets:
+        prepare_assets(assets, force=args.force)
+        return 0
+    scenario = Path(args.scenario) if args.scenario else None
+    code = serve(scenario, host=args.host, port=args.port, assets_dir=assets)
+    import os
+    import threading
+
+    if any(t.is_alive() and not t.daemon and t is not threading.main_thread()
+           for t in threading.enumerate()):
+        # a session left playing keeps stepping its model in a worker thread after the
+        # server has stopped; Ctrl-C must end the command, so leave without waiting for it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="partnersim",
@@ -44,6 +274,58 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group", help="only parameters of this group (lever)")
     p.add_argument("--format", choices=("text", "markdown"), default="text")
     p.set_defaults(handler=_cmd_params)
+
+    p = sub.add_parser("run", help="replicates of one scenario -> results folder, summary, figures")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario file (.toml)")
+    _add_executor_options(p)
+    p.set_defaults(handler=_cmd_run)
+
+    p = sub.add_parser("compare", help="scenarios on shared seeds -> paired differences, report")
+    p.add_argument("scenarios", metavar="SCENARIO", nargs="+",
+                   help="scenario files; the first is the reference")
+    _add_executor_options(p)
+    p.set_defaults(handler=_cmd_compare)
+
+    p = sub.add_parser("sweep", help="a grid or sampled design over parameters, with replicates")
+    _add_study_options(p)
+    p.add_argument("--no-plots", action="store_true", help="tables only, no plots")
+    p.set_defaults(handler=_cmd_sweep)
+
+    p = sub.add_parser("sensitivity",
+                       help="SALib design -> runs -> indices with CIs, convergence, plots")
+    _add_study_options(p)
+    p.add_argument("--no-plots", action="store_true", help="tables only, no plots")
+    p.set_defaults(handler=_cmd_sensitivity)
+
+    p = sub.add_parser("validate",
+                       help="the SF patterns of DESIGN.md section 3 -> pass/fail table")
+    p.add_argument("--quick", action="store_true",
+                   help="the smaller ensembles CI runs (n_seeds.quick in each pattern file)")
+    p.add_argument("--out", metavar="DIR", default="results/validation",
+                   help="folder for patterns.csv, patterns.md, details.json "
+                        "(default: results/validation)")
+    p.add_argument("--patterns", metavar="IDS",
+                   help="comma-separated pattern ids, e.g. SF1,SF3 (default: all)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes (default: all usable cores; 1: in-process)")
+    p.add_argument("--robustness", type=int, metavar="N",
+                   help="instead: run every pattern's quick check at N Latin-hypercube "
+                        "points of the assumption parameters -> robustness.csv")
+    p.set_defaults(handler=_cmd_validate)
+
+    p = sub.add_parser("dashboard", help="the workshop dashboard in a browser, on 127.0.0.1")
+    p.add_argument("scenario", metavar="SCENARIO", nargs="?",
+                   help="scenario file to open (default: every parameter at its default)")
+    p.add_argument("--port", type=int, default=8765, help="TCP port (default 8765; 0: any free)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="interface to listen on (default 127.0.0.1, this computer only)")
+    p.add_argument("--assets-dir", metavar="DIR",
+                   help="prepared front-end assets (default: .cache/solara-assets in the "
+                        "project, or $PARTNERSIM_ASSETS_DIR)")
+    p.add_argument("--prepare-assets", action="store_true",
+                   help="fetch the front-end assets once from the npm registry, then exit")
+    p.add_argument("--force", action="store_true", help="with --prepare-assets: fetch again")
+    p.set_defaults(handler=_cmd_dashboard)
 
     return parser
 
@@ -59,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("partnersim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -5,23 +5,32 @@ returning a :class:`PatternResult`. A pattern *holds* when its effect points the
 expected way in at least 90% of paired seeds and the bootstrap confidence
 interval of the mean paired effect excludes zero (DESIGN.md section 3).
 
-``overrides`` are parameter values applied to every run of the experiment; the
-tests use them to switch a mechanism off and confirm that the check then reports
-"does not hold".
+Each experiment (conditions as parameter overrides and interventions, seed counts for
+the quick and full ensembles, master seed, settings) is data, read from
+``experiments/patterns/sfN.toml``; the checks are functions over those definitions.
+``overrides`` are parameter values applied to every run of the experiment, after the
+file's conditions; the tests use them to switch a mechanism off and confirm that the
+check then reports "does not hold". ``validate`` runs a set of checks (the
+``partnersim validate`` verb); ``robustness`` repeats them across a Latin-hypercube
+sample of the assumption parameters. docs/validation.md records the results.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import tomllib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from partnersim import mechanisms
+from partnersim.errors import InputError
 from partnersim.model import PartnershipModel
 from partnersim.seeding import replicate_seeds
-from partnersim.simulate import simulate
 
 DIRECTION_SHARE = 0.9
 """Share of paired seeds whose effect must point the expected way."""
@@ -67,35 +76,186 @@ def bootstrap_ci(values: np.ndarray, *, seed: int = 0, level: float = CI_LEVEL,
 
 
 def judge(pattern: str, measured: str, effects: Sequence[float],
-          details: Mapping[str, float] | None = None, *, all_of: Sequence[np.ndarray] = ()
-          ) -> PatternResult:
+          details: Mapping[str, float] | None = None, *,
+          all_of: Sequence[np.ndarray] | Mapping[str, np.ndarray] = ()) -> PatternResult:
     """Summarise paired effects (positive = expected direction) into a verdict.
 
-    ``all_of`` lists further per-seed effect arrays that must each hold as well
-    (for patterns with several parts); the reported effect is the first one.
+    ``all_of`` lists (or names) further per-seed effect arrays that must each hold as well
+    (for patterns with several parts); the reported effect is the first one. The share
+    and CI lower bound of each part go into the details (``<part>_share``, ``<part>_ci_low``).
     """
     effects = np.asarray(effects, dtype=float)
     low, high = bootstrap_ci(effects)
     share = float(np.mean(effects > 0))
     holds = share >= DIRECTION_SHARE and low > 0
-    for extra in all_of:
+    details = dict(details or {})
+    parts = all_of.items() if isinstance(all_of, Mapping) else (
+        (f"part{k + 2}", v) for k, v in enumerate(all_of))
+    for name, extra in parts:
         extra = np.asarray(extra, dtype=float)
         e_low, _ = bootstrap_ci(extra)
-        holds = holds and float(np.mean(extra > 0)) >= DIRECTION_SHARE and e_low > 0
+        e_share = float(np.mean(extra > 0))
+        details[f"{name}_share"] = e_share
+        details[f"{name}_ci_low"] = e_low
+        holds = holds and e_share >= DIRECTION_SHARE and e_low > 0
     return PatternResult(pattern, measured, float(effects.mean()), low, high, share,
-                         len(effects), bool(holds), dict(details or {}))
+                         len(effects), bool(holds), details)
 
 
-def _paired(conditions: Mapping[str, Mapping[str, Any]], seeds: Sequence[int],
-            outcome: Callable[[Any], float], *, interventions: Mapping[str, Sequence] = {}
-            ) -> dict[str, np.ndarray]:
-    """Run each condition with the same seeds; return outcome per condition and seed."""
-    results = {}
-    for name, params in conditions.items():
-        results[name] = np.array([
-            outcome(simulate(params, seed=s, interventions=interventions.get(name, ())))
-            for s in seeds])
-    return results
+# --- experiment definitions (experiments/patterns/*.toml) ---------------------------------
+
+PATTERN_DIR = Path(__file__).resolve().parents[2] / "experiments" / "patterns"
+"""Where the pattern experiment files live (one ``sfN.toml`` per pattern)."""
+
+
+@dataclass(frozen=True)
+class PatternDefinition:
+    """One pattern's seeded experiment, read from ``experiments/patterns/sfN.toml``.
+
+    Attributes:
+        id: pattern id ("SF3").
+        title, statement, measured, anchors: text for tables and docs.
+        master_seed: master seed; replicate i has the same seed in every condition.
+        n_seeds: {"quick": n, "full": n}.
+        params: overrides applied to every condition.
+        conditions: condition name -> {"params": {...}, "interventions": [...]}.
+        settings: the check's other numbers (months, windows, thresholds).
+        mechanism_off: overrides that switch the pattern's mechanism off (tests).
+    """
+
+    id: str
+    title: str
+    statement: str
+    measured: str
+    anchors: str
+    master_seed: int
+    n_seeds: Mapping[str, int]
+    params: Mapping[str, Any]
+    conditions: Mapping[str, Mapping[str, Any]]
+    settings: Mapping[str, Any]
+    mechanism_off: Mapping[str, Any]
+
+    def condition(self, name: str, overrides: Mapping[str, Any]) -> tuple[dict, tuple]:
+        """Parameters (file base, condition, then ``overrides``) and interventions."""
+        cond = self.conditions.get(name, {})
+        params = {**self.params, **cond.get("params", {}), **overrides}
+        return params, tuple(cond.get("interventions", ()))
+
+
+def load_definition(pattern: str, directory: Path | None = None) -> PatternDefinition:
+    """Read one pattern's experiment file."""
+    path = (directory or PATTERN_DIR) / f"{pattern.lower()}.toml"
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError("pattern experiment file not found", source=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"malformed TOML ({exc})", source=str(path)) from None
+    return PatternDefinition(
+        id=data["id"], title=data.get("title", ""), statement=data.get("statement", ""),
+        measured=data.get("measured", ""), anchors=data.get("anchors", ""),
+        master_seed=int(data["master_seed"]), n_seeds=dict(data["n_seeds"]),
+        params=dict(data.get("params", {})), conditions=dict(data.get("conditions", {})),
+        settings=dict(data.get("settings", {})), mechanism_off=dict(data.get("mechanism_off", {})))
+
+
+# --- running cases ----------------------------------------------------------------------------
+
+_EXECUTOR: Any = None
+"""A process pool shared by the checks while ``pattern_pool`` is open (None: in-process)."""
+
+
+@contextmanager
+def pattern_pool(workers: int | None = None) -> Iterator[None]:
+    """Run the checks' simulations on a process pool of the runner (``workers`` > 1)."""
+    global _EXECUTOR
+    if not workers or workers <= 1:
+        yield
+        return
+    from partnersim.runner import open_executor
+
+    pool = open_executor("process", workers=workers)
+    _EXECUTOR = pool.executor
+    try:
+        yield
+    finally:
+        _EXECUTOR = None
+        pool.close()
+
+
+def _probe(model: PartnershipModel, name: str) -> float:
+    """End-of-run statistics that need the model's state, not only its measures."""
+    s, t = model.staff, model.ties
+    if name == "tenure_trust_corr":  # SF11: tie duration against trust, over all ties
+        duration = model.month - t.formed
+        if len(t) < 3 or duration.std() == 0 or t.trust.std() == 0:
+            return 0.0
+        return float(np.corrcoef(duration, t.trust)[0, 1])
+    if name == "between_sector_share":  # SF13: share of position variance between sectors
+        x, sector = s.position, model.agencies.sector[s.agency]
+        total = x.var()
+        means = np.bincount(sector, weights=x) / np.maximum(np.bincount(sector), 1)
+        return float(((means[sector] - x.mean()) ** 2).mean() / total) if total > 0 else 0.0
+    raise ValueError(f"unknown probe {name!r}")
+
+
+def run_case(case: Mapping[str, Any]) -> dict[str, Any]:
+    """One run of a pattern experiment (executed in a worker process when a pool is open).
+
+    ``case`` holds ``params``, ``seed``, ``interventions``, optional ``hooks`` (model
+    attributes set before the run: ``force_first_task``, ``force_outcomes_until``),
+    ``measures`` (monthly columns to return) and ``probes`` (see ``_probe``).
+    """
+    model = PartnershipModel(rng=case["seed"], interventions=case.get("interventions", ()),
+                             **case["params"])
+    model.collect_mesa = False
+    for key, value in case.get("hooks", {}).items():
+        setattr(model, key, value)
+    model.run()
+    table = model.measures_frame()
+    return {"summary": model.summary(),
+            "ts": {m: table[m].to_numpy() for m in case.get("measures", ())},
+            "probes": {p: _probe(model, p) for p in case.get("probes", ())}}
+
+
+def run_cases(cases: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Run cases in order, on the shared pool if one is open."""
+    if _EXECUTOR is None:
+        return [run_case(c) for c in cases]
+    return list(_EXECUTOR.map(run_case, cases, chunksize=max(1, len(cases) // 16)))
+
+
+def run_conditions(defn: PatternDefinition, names: Sequence[str], seeds: Sequence[int],
+                   overrides: Mapping[str, Any], *, measures: Sequence[str] = (),
+                   probes: Sequence[str] = (), hooks: Mapping[str, Mapping[str, Any]] = {}
+                   ) -> dict[str, list[dict[str, Any]]]:
+    """Run each named condition on the same seeds; results per condition, in seed order."""
+    cases = []
+    for name in names:
+        params, ivs = defn.condition(name, overrides)
+        cases += [{"params": params, "seed": s, "interventions": ivs, "measures": measures,
+                   "probes": probes, "hooks": dict(hooks.get(name, {}))} for s in seeds]
+    out = run_cases(cases)
+    k = len(seeds)
+    return {name: out[i * k:(i + 1) * k] for i, name in enumerate(names)}
+
+
+def _summary(results: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
+    return np.array([float(r["summary"][key]) for r in results])
+
+
+def _window(results: Sequence[Mapping[str, Any]], measure: str, a: int, b: int,
+            how: str = "mean") -> np.ndarray:
+    vals = [r["ts"][measure][a:b] for r in results]
+    return np.array([float(np.nansum(v) if how == "sum" else np.nanmean(v)) for v in vals])
+
+
+def _setup(pattern: str, n_seeds: int | None, master_seed: int | None
+           ) -> tuple[PatternDefinition, list[int]]:
+    defn = load_definition(pattern)
+    n = int(n_seeds if n_seeds is not None else defn.n_seeds["full"])
+    seeds = replicate_seeds(int(master_seed if master_seed is not None else defn.master_seed), n)
+    return defn, seeds
 
 
 # SF1 --------------------------------------------------------------------------------------
@@ -120,12 +280,13 @@ def _dyad_trajectory(model: PartnershipModel, rng: np.random.Generator, *, shock
                 t.damage[rows] += p.reputation_damage * (1.0 - t.damage[rows])
             mechanisms.apply_signals(model, rows, np.array([-1.0]), np.ones(1))
         if p.reputation_recovery > 0:
-            t.damage *= 1.0 - p.reputation_recovery
+            t.damage[:] *= 1.0 - p.reputation_recovery
         path[month] = t.trust[0]
     return path
 
 
-def check_sf1(n_seeds: int = 20, master_seed: int = 101, **overrides: Any) -> PatternResult:
+def check_sf1(n_seeds: int | None = None, master_seed: int | None = None,
+              **overrides: Any) -> PatternResult:
     """SF1, trust asymmetry: a failure lowers trust more than an equal success raises it
     (ratio 2 to 4); trust recovers after a competence failure but not after an integrity
     breach (Slovic 1993; Schweitzer et al. 2006).
@@ -134,10 +295,13 @@ def check_sf1(n_seeds: int = 20, master_seed: int = 101, **overrides: Any) -> Pa
     conditions all required: the loss/gain ratio lies in [2, 4]; trust 48 months after a
     competence failure is back within 0.05 of its pre-shock level; after a breach it is not.
     """
-    params = {"n_staff": 10, "horizon_months": 12, **overrides}
-    months, shock = 120, 60
+    defn, seeds = _setup("SF1", n_seeds, master_seed)
+    cfg = defn.settings
+    params = {**defn.params, **overrides}
+    months, shock, after = int(cfg["months"]), int(cfg["shock_month"]), int(cfg["after_months"])
+    tol = float(cfg["recovery_tolerance"])
     gap_integrity, recovered_competence, ratios = [], [], []
-    for seed in replicate_seeds(master_seed, n_seeds):
+    for seed in seeds:
         paths = {}
         for kind in ("competence", "integrity"):
             model = PartnershipModel(rng=seed, **params)
@@ -145,10 +309,10 @@ def check_sf1(n_seeds: int = 20, master_seed: int = 101, **overrides: Any) -> Pa
             paths[kind] = _dyad_trajectory(model, rng, shock=kind, months=months,
                                            shock_month=shock)
         before = paths["competence"][shock - 12: shock].mean()
-        after_c = paths["competence"][shock + 48:].mean()
-        after_i = paths["integrity"][shock + 48:].mean()
-        gap_integrity.append(before - after_i)
-        recovered_competence.append(0.05 - abs(before - after_c))
+        after_c = paths["competence"][shock + after:].mean()
+        after_i = paths["integrity"][shock + after:].mean()
+        gap_integrity.append(before - after_i - tol)
+        recovered_competence.append(tol - abs(before - after_c))
         # equal and opposite signals at trust 0.5
         model = PartnershipModel(rng=seed, **params)
         model.ties.add(np.array([0, 0]), np.array([1, 2]), np.array([0.5, 0.5]),
@@ -157,17 +321,19 @@ def check_sf1(n_seeds: int = 20, master_seed: int = 101, **overrides: Any) -> Pa
         gain, loss = model.ties.trust[0] - 0.5, 0.5 - model.ties.trust[1]
         ratios.append(loss / gain if gain > 0 else np.inf)
     ratios = np.array(ratios)
-    in_range = np.where((ratios >= 2.0) & (ratios <= 4.0), 1.0, -1.0)
-    return judge("SF1", "trust lost 4 years after an integrity breach (trust units)",
-                 gap_integrity,
+    lo, hi = cfg["ratio_range"]
+    in_range = np.where((ratios >= lo) & (ratios <= hi), 1.0, -1.0)
+    return judge("SF1", defn.measured, gap_integrity,
                  {"loss_gain_ratio": float(np.median(ratios)),
-                  "competence_recovery_gap": float(0.05 - np.mean(recovered_competence))},
-                 all_of=[np.array(recovered_competence) + 1e-12 * 0, in_range])
+                  "competence_recovery_gap": float(tol - np.mean(recovered_competence))},
+                 all_of={"competence_recovers": np.array(recovered_competence),
+                         "ratio_in_range": in_range})
 
 
 # SF2 --------------------------------------------------------------------------------------
 
-def check_sf2(n_seeds: int = 20, master_seed: int = 102, **overrides: Any) -> PatternResult:
+def check_sf2(n_seeds: int | None = None, master_seed: int | None = None,
+              **overrides: Any) -> PatternResult:
     """SF2, unfamiliarity and ground rules: unfamiliar partners start lower and take longer
     to reach the trust threshold; ground rules shorten that time, more for unfamiliar
     partners (Gulati 1995; McKnight et al. 1998; seed: HAZ codes of conduct).
@@ -176,78 +342,668 @@ def check_sf2(n_seeds: int = 20, master_seed: int = 102, **overrides: Any) -> Pa
     (time saved for familiar ones), in months; also required: unfamiliar partners start
     lower and take longer without ground rules.
     """
-    base = {"horizon_months": 72, **overrides}
-    conditions = {
-        "unfamiliar": {**base, "prior_familiarity": 0.05},
-        "unfamiliar_rules": {**base, "prior_familiarity": 0.05, "ground_rules": 1.0},
-        "familiar": {**base, "prior_familiarity": 0.6},
-        "familiar_rules": {**base, "prior_familiarity": 0.6, "ground_rules": 1.0},
-    }
-    seeds = replicate_seeds(master_seed, n_seeds)
-    ttt = _paired(conditions, seeds, lambda r: r.summary["time_to_trust_months"])
-    start = _paired({k: conditions[k] for k in ("unfamiliar", "familiar")}, seeds,
-                    lambda r: float(r.timeseries["trust_across"].iloc[0]))
+    defn, seeds = _setup("SF2", n_seeds, master_seed)
+    names = ("unfamiliar", "unfamiliar_rules", "familiar", "familiar_rules")
+    res = run_conditions(defn, names, seeds, overrides, measures=("trust_across",))
+    ttt = {k: _summary(res[k], "time_to_trust_months") for k in names}
+    start = {k: _window(res[k], "trust_across", 0, 1) for k in ("unfamiliar", "familiar")}
     saved_unfamiliar = ttt["unfamiliar"] - ttt["unfamiliar_rules"]
     saved_familiar = ttt["familiar"] - ttt["familiar_rules"]
     return judge(
-        "SF2", "extra months to trust threshold saved by ground rules for unfamiliar partners",
-        saved_unfamiliar - saved_familiar,
+        "SF2", defn.measured, saved_unfamiliar - saved_familiar,
         {f"time_to_trust_{k}": float(v.mean()) for k, v in ttt.items()}
         | {"start_trust_unfamiliar": float(start["unfamiliar"].mean()),
            "start_trust_familiar": float(start["familiar"].mean())},
-        all_of=[start["familiar"] - start["unfamiliar"], ttt["unfamiliar"] - ttt["familiar"]])
+        all_of={"familiar_start_higher": start["familiar"] - start["unfamiliar"],
+                "unfamiliar_take_longer": ttt["unfamiliar"] - ttt["familiar"]})
+
+
+# SF3 --------------------------------------------------------------------------------------
+
+def _skewness(x: np.ndarray) -> float:
+    x = np.asarray(x, dtype=float)
+    sd = x.std()
+    return float(((x - x.mean()) ** 3).mean() / sd ** 3) if sd > 0 else 0.0
+
+
+def bimodality_coefficient(x: np.ndarray) -> float:
+    """Sarle's bimodality coefficient; above 5/9 (0.555) suggests bi- or multimodality
+    or strong skew (Pfister et al. 2013)."""
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    sd = x.std()
+    if n < 4 or sd == 0:
+        return 0.0
+    g = ((x - x.mean()) ** 3).mean() / sd ** 3
+    k = ((x - x.mean()) ** 4).mean() / sd ** 4 - 3.0
+    return float((g * g + 1.0) / (k + 3.0 * (n - 1) ** 2 / ((n - 2) * (n - 3))))
+
+
+def check_sf3(n_seeds: int | None = None, master_seed: int | None = None,
+              **overrides: Any) -> PatternResult:
+    """SF3, small wins and path dependence: runs whose early joint work succeeded have
+    higher trust and commitment at year 5 than identical runs (same seed) whose early
+    work failed; across seeds with identical parameters, year-5 trust is strongly skewed
+    or bimodal (advantage versus inertia) (Ansell & Gash 2008; Vangen & Huxham 2003).
+
+    Effect: year-5 cross-agency trust after early success minus after early failure;
+    also required: the same for commitment, and the bimodality coefficient of year-5
+    trust across the unforced runs exceeds 5/9 (bootstrap CI above it).
+    """
+    defn, seeds = _setup("SF3", n_seeds, master_seed)
+    cfg = defn.settings
+    until = int(cfg["early_months"])
+    hooks = {"early_success": {"force_first_task": True, "force_outcomes_until": until},
+             "early_failure": {"force_first_task": False, "force_outcomes_until": until}}
+    res = run_conditions(defn, ("early_success", "early_failure"), seeds, overrides,
+                         hooks=hooks)
+    trust = _summary(res["early_success"], "trust_across_year5") - _summary(
+        res["early_failure"], "trust_across_year5")
+    commit = _summary(res["early_success"], "commitment_year5") - _summary(
+        res["early_failure"], "commitment_year5")
+    # the unforced ensemble: a larger set of seeds of the same partnership
+    spread_seeds = replicate_seeds(defn.master_seed + 1, max(len(seeds),
+                                                             int(cfg["spread_seeds_min"])))
+    free = run_conditions(defn, ("free",), spread_seeds, overrides)["free"]
+    year5 = _summary(free, "trust_across_year5")
+    rng = np.random.default_rng(0)
+    boot = np.array([bimodality_coefficient(year5[rng.integers(0, len(year5), len(year5))])
+                     for _ in range(500)])
+    # one value per bootstrap resample: positive when that resample looks bimodal/skewed
+    bimodal = boot - 5.0 / 9.0
+    return judge("SF3", defn.measured, trust,
+                 {"commitment_gain": float(commit.mean()),
+                  "bimodality_coefficient": bimodality_coefficient(year5),
+                  "skewness_year5_trust": _skewness(year5),
+                  "year5_trust_sd": float(year5.std())},
+                 all_of={"commitment_higher": commit, "year5_trust_bimodal": bimodal})
+
+
+# SF4 --------------------------------------------------------------------------------------
+
+def check_sf4(n_seeds: int | None = None, master_seed: int | None = None,
+              **overrides: Any) -> PatternResult:
+    """SF4, collaborative inertia: at the realistic baseline the partnership's cumulative
+    output stays below what the partners would deliver alone; collaborative advantage
+    needs adequate leadership and capacity resources together (Huxham & Vangen 2004, 2005;
+    Audit Scotland 2011).
+
+    Effect: output relative to working alone with strong leadership and a budget, minus
+    the better of strong leadership alone and a budget under weak leadership; also
+    required: inertia at the baseline (relative output below 1) and advantage (above 1)
+    with both.
+    """
+    defn, seeds = _setup("SF4", n_seeds, master_seed)
+    names = ("baseline", "leadership_only", "budget_weak_leadership", "leadership_and_budget")
+    res = run_conditions(defn, names, seeds, overrides)
+    ova = {k: _summary(res[k], "output_vs_alone") for k in names}
+    together = ova["leadership_and_budget"] - np.maximum(ova["leadership_only"],
+                                                         ova["budget_weak_leadership"])
+    return judge("SF4", defn.measured, together,
+                 {f"output_vs_alone_{k}": float(v.mean()) for k, v in ova.items()}
+                 | {"share_inertia_baseline": float(np.mean(ova["baseline"] < 1.0))},
+                 all_of={"baseline_inertia": 1.0 - ova["baseline"],
+                         "advantage_with_both": ova["leadership_and_budget"] - 1.0})
+
+
+# SF5 --------------------------------------------------------------------------------------
+
+def check_sf5(n_seeds: int | None = None, master_seed: int | None = None,
+              **overrides: Any) -> PatternResult:
+    """SF5, synergy drivers: across a Latin-hypercube cross-section of partnerships, a
+    regression of the synthetic PSAT synergy score on functioning dimensions ranks
+    leadership and efficiency (and trust) above non-financial resources (Weiss et al. 2002;
+    Jones & Barry 2011).
+
+    One replicate is one cross-section of ``partnerships`` sampled partnerships, each with
+    its own seed; the regression uses standardised year-``at_month`` values. Effect per
+    replicate: the smaller of the leadership and efficiency coefficients minus the
+    resources coefficient; also required: trust's coefficient above resources'.
+    """
+    from scipy.stats import qmc
+
+    defn, seeds = _setup("SF5", n_seeds, master_seed)
+    cfg = defn.settings
+    m, at = int(cfg["partnerships"]), int(cfg["at_month"])
+    ranges = cfg["ranges"]
+    names = list(ranges)
+    cases = []
+    for seed in seeds:
+        sample = qmc.LatinHypercube(d=len(names), seed=seed).random(m)
+        run_seeds = replicate_seeds(seed, m)
+        for row, s in zip(sample, run_seeds, strict=True):
+            params = {**defn.params, **overrides}
+            for name, u in zip(names, row, strict=True):
+                lo, hi = ranges[name]
+                params[name] = float(lo + u * (hi - lo))
+            cases.append({"params": params, "seed": s,
+                          "measures": ("psat_synergy", "psat_leadership", "psat_efficiency",
+                                       "trust_across", "psat_resources")})
+    out = run_cases(cases)
+    lead_eff, trust_res, coefs = [], [], []
+    for r in range(len(seeds)):
+        block = out[r * m:(r + 1) * m]
+        cols = {k: np.array([b["ts"][k][at - 12:at].mean() for b in block])
+                for k in ("psat_synergy", "psat_leadership", "psat_efficiency", "trust_across",
+                          "psat_resources")}
+        z = {k: (v - v.mean()) / (v.std() if v.std() > 0 else 1.0) for k, v in cols.items()}
+        X = np.column_stack([z["psat_leadership"], z["psat_efficiency"], z["trust_across"],
+                             z["psat_resources"], np.ones(m)])
+        beta, *_ = np.linalg.lstsq(X, z["psat_synergy"], rcond=None)
+        coefs.append(beta[:4])
+        lead_eff.append(min(beta[0], beta[1]) - beta[3])
+        trust_res.append(beta[2] - beta[3])
+    coefs = np.array(coefs).mean(axis=0)
+    return judge("SF5", defn.measured, lead_eff,
+                 {"beta_leadership": float(coefs[0]), "beta_efficiency": float(coefs[1]),
+                  "beta_trust": float(coefs[2]), "beta_resources": float(coefs[3])},
+                 all_of={"trust_above_resources": trust_res})
+
+
+# SF6 --------------------------------------------------------------------------------------
+
+def check_sf6(n_seeds: int | None = None, master_seed: int | None = None,
+              **overrides: Any) -> PatternResult:
+    """SF6, power imbalance: a wider power gap lowers low-power members' trust in
+    high-power ones and the equity of decisions; a supermajority or consensus rule restores
+    them at the cost of slower decisions (Jones & Barry 2016; Choi & Robertson 2014).
+
+    Effect: low-to-high trust (mean of the last ``last_months``) under a narrow gap minus
+    under a wide gap; also required: equity falls with the gap; under the wide gap the
+    stricter rule raises trust and equity and lengthens the decision delay.
+    """
+    defn, seeds = _setup("SF6", n_seeds, master_seed)
+    names = ("narrow_gap", "wide_gap", "wide_gap_supermajority")
+    res = run_conditions(defn, names, seeds, overrides, measures=("trust_low_to_high",))
+    h = int(defn.settings["last_months"])
+    trust = {k: _window(res[k], "trust_low_to_high", -h, None) for k in names}
+    equity = {k: _summary(res[k], "decision_equity_mean") for k in names}
+    delay = {k: _summary(res[k], "decision_delay_mean") for k in names}
+    return judge("SF6", defn.measured, trust["narrow_gap"] - trust["wide_gap"],
+                 {f"trust_low_to_high_{k}": float(v.mean()) for k, v in trust.items()}
+                 | {f"equity_{k}": float(v.mean()) for k, v in equity.items()}
+                 | {f"delay_{k}": float(v.mean()) for k, v in delay.items()},
+                 all_of={"gap_lowers_equity": equity["narrow_gap"] - equity["wide_gap"],
+                         "rule_restores_trust": trust["wide_gap_supermajority"] - trust["wide_gap"],
+                         "rule_restores_equity":
+                             equity["wide_gap_supermajority"] - equity["wide_gap"],
+                         "rule_is_slower": delay["wide_gap_supermajority"] - delay["wide_gap"]})
+
+
+# SF7 --------------------------------------------------------------------------------------
+
+def check_sf7(n_seeds: int | None = None, master_seed: int | None = None,
+              **overrides: Any) -> PatternResult:
+    """SF7, communication: under broadcast, peripheral members are less informed than core
+    members; two-way communication raises information and shared understanding at a time
+    cost; information is an inverted U in message volume (seed: SCAN; Leavitt & Mueller
+    1951; Eppler & Mengis 2004).
+
+    Effect: mean information of peripheral members under two-way minus broadcast; also
+    required: core minus periphery under broadcast; two-way raises shared understanding
+    and staff-time cost; information at a moderate volume above the better of a low and a
+    very high volume.
+    """
+    defn, seeds = _setup("SF7", n_seeds, master_seed)
+    names = ("broadcast", "two_way", "low_volume", "high_volume")
+    measures = ("info_core", "info_periphery", "shared_understanding", "cost_time",
+                "psat_administration")
+    res = run_conditions(defn, names, seeds, overrides, measures=measures)
+    h = int(defn.settings["last_months"])
+
+    def w(k: str, m: str) -> np.ndarray:
+        return _window(res[k], m, -h, None)
+
+    gap = w("broadcast", "info_core") - w("broadcast", "info_periphery")
+    periphery = w("two_way", "info_periphery") - w("broadcast", "info_periphery")
+    understanding = w("two_way", "shared_understanding") - w("broadcast", "shared_understanding")
+    cost = w("two_way", "cost_time") - w("broadcast", "cost_time")
+    info = {k: w(k, "psat_administration") for k in names}  # mean information of all staff
+    peak = info["broadcast"] - np.maximum(info["low_volume"], info["high_volume"])
+    return judge("SF7", defn.measured, periphery,
+                 {"core_minus_periphery_broadcast": float(gap.mean()),
+                  "understanding_gain_two_way": float(understanding.mean()),
+                  "time_cost_two_way": float(cost.mean())}
+                 | {f"info_{k}": float(v.mean()) for k, v in info.items()},
+                 all_of={"periphery_underinformed": gap, "two_way_understanding": understanding,
+                         "two_way_costs_time": cost, "volume_inverted_u": peak})
+
+
+# SF8 --------------------------------------------------------------------------------------
+
+def check_sf8(n_seeds: int | None = None, master_seed: int | None = None,
+              **overrides: Any) -> PatternResult:
+    """SF8, champions, leadership stability and turnover: losing champions or the chair
+    hurts trust and output more, and for longer, than losing as many random members;
+    higher turnover lowers steady-state trust and capacity; a joint chair and capacity
+    held in structures buffer both (seed; Carley 1992; Provan & Milward 1995; Zellner et
+    al. 2014).
+
+    Effect: cross-agency trust over the ``window_months`` after the shock, after random
+    members leave minus after the same number of champions leave; also required: the
+    same for output; the chair's loss costs more output than a random member's; a joint
+    chair halves that loss; high turnover lowers final trust and personal capacity; with
+    capacity held in structures the turnover loss of capacity is smaller.
+    """
+    defn, seeds = _setup("SF8", n_seeds, master_seed)
+    cfg = defn.settings
+    a = int(cfg["shock_month"])
+    b = a + int(cfg["window_months"])
+    names = ("champions_leave", "members_leave", "chair_leaves", "member_leaves",
+             "joint_chair_leaves", "joint_member_leaves", "low_turnover", "high_turnover",
+             "low_turnover_personal", "high_turnover_personal")
+    res = run_conditions(defn, names, seeds, overrides,
+                         measures=("trust_across", "output", "capacity_personal"))
+
+    def w(k: str, m: str) -> np.ndarray:
+        return _window(res[k], m, a, b, "mean")
+
+    trust = w("members_leave", "trust_across") - w("champions_leave", "trust_across")
+    output = w("members_leave", "output") - w("champions_leave", "output")
+    c = a + int(cfg["chair_window_months"])
+
+    def wc(k: str) -> np.ndarray:  # a chair's loss is felt while the successor settles in
+        return _window(res[k], "output", a, c, "mean")
+
+    chair = wc("member_leaves") - wc("chair_leaves")
+    joint = chair - (wc("joint_member_leaves") - wc("joint_chair_leaves"))
+    steady_trust = _summary(res["low_turnover"], "trust_across_final") - _summary(
+        res["high_turnover"], "trust_across_final")
+    cap = {k: _window(res[k], "capacity_personal", -12, None) for k in
+           ("low_turnover", "high_turnover", "low_turnover_personal", "high_turnover_personal")}
+    loss_structures = cap["low_turnover"] - cap["high_turnover"]
+    loss_personal = cap["low_turnover_personal"] - cap["high_turnover_personal"]
+    return judge("SF8", defn.measured, trust,
+                 {"output_loss_champions_vs_members": float(output.mean()),
+                  "output_loss_chair_vs_member": float(chair.mean()),
+                  "joint_chair_buffer": float(joint.mean()),
+                  "turnover_trust_loss": float(steady_trust.mean()),
+                  "turnover_capacity_loss_structures": float(loss_structures.mean()),
+                  "turnover_capacity_loss_personal": float(loss_personal.mean())},
+                 all_of={"champions_output": output, "chair_output": chair,
+                         "joint_chair_buffers": joint, "turnover_lowers_trust": steady_trust,
+                         "turnover_lowers_capacity": loss_structures,
+                         "structures_buffer_capacity": loss_personal - loss_structures})
 
 
 # SF9 --------------------------------------------------------------------------------------
 
-SF9_SHARES = (0.0, 0.15, 0.4)
-"""Relationship-time shares compared: none, moderate, heavy."""
+def _last_year_output(result: Mapping[str, Any]) -> float:
+    ts = result["ts"]
+    return float(ts["output"][-12:].sum() / ts["output_alone"][-12:].sum())
 
 
-def _last_year_output(result: Any) -> float:
-    ts = result.timeseries
-    return float(ts["output"].iloc[-12:].sum() / ts["output_alone"].iloc[-12:].sum())
-
-
-def check_sf9(n_seeds: int = 20, master_seed: int = 109, **overrides: Any) -> PatternResult:
+def check_sf9(n_seeds: int | None = None, master_seed: int | None = None,
+              **overrides: Any) -> PatternResult:
     """SF9, the balancing act: long-run output (last year, relative to partners working
     alone) is an inverted U in the relationship-time share; raising the share is worse
-    before better (Repenning & Sterman 2002; seed: the balancing act).
+    before better; under a pressure surge, time allocation that responds to pressure locks
+    the partnership into lower trust than a protected share does (Repenning & Sterman
+    2002; seed: the balancing act).
 
     Effect: output at a moderate share minus the better of no and heavy relationship
-    time; also required: raising the share from 0.05 to 0.15 at month 24 lowers output
-    in the following year relative to staying at 0.05, but raises it by the last year.
+    time; also required: raising the share at ``raise_month`` lowers output in the
+    following year relative to staying low but raises it by the last year; after a
+    temporary pressure surge, cross-agency trust at the end is lower with endogenous time
+    allocation than with the share protected.
     """
-    seeds = replicate_seeds(master_seed, n_seeds)
-    conditions = {f"phi_{s}": {**overrides, "relationship_time": s} for s in SF9_SHARES}
-    out = _paired(conditions, seeds, _last_year_output)
-    none, moderate, heavy = (out[f"phi_{s}"] for s in SF9_SHARES)
-    peak = moderate - np.maximum(none, heavy)
+    defn, seeds = _setup("SF9", n_seeds, master_seed)
+    cfg = defn.settings
+    names = ("phi_none", "phi_moderate", "phi_heavy", "stay_low", "raise", "surge_endogenous",
+             "surge_protected")
+    res = run_conditions(defn, names, seeds, overrides,
+                         measures=("output", "output_alone", "trust_across"))
+    out = {k: np.array([_last_year_output(r) for r in res[k]]) for k in names}
+    peak = out["phi_moderate"] - np.maximum(out["phi_none"], out["phi_heavy"])
+    a = int(cfg["raise_month"])
+    dip = _window(res["stay_low"], "output", a, a + 12, "sum") - _window(
+        res["raise"], "output", a, a + 12, "sum")
+    later = out["raise"] - out["stay_low"]
+    h = int(cfg["last_months"])
+    trap = _window(res["surge_protected"], "trust_across", -h, None) - _window(
+        res["surge_endogenous"], "trust_across", -h, None)
+    return judge("SF9", defn.measured, peak,
+                 {f"output_{k}": float(out[k].mean()) for k in ("phi_none", "phi_moderate",
+                                                               "phi_heavy")}
+                 | {"first_year_dip": float(dip.mean()), "last_year_gain": float(later.mean()),
+                    "trap_trust_gap": float(trap.mean())},
+                 all_of={"worse_first": dip, "better_later": later, "capability_trap": trap})
 
-    raise_at = 24
-    low = {**overrides, "relationship_time": 0.05}
-    step = [{"kind": "relationship_time", "month": raise_at, "share": 0.15}]
-    stay = [simulate(low, seed=s) for s in seeds]
-    raised = [simulate(low, seed=s, interventions=step) for s in seeds]
 
-    def window(r: Any, a: int, b: int) -> float:
-        ts = r.timeseries
-        return float(ts["output"].iloc[a:b].sum())
+# SF10 -------------------------------------------------------------------------------------
 
-    dip = np.array([window(s, raise_at, raise_at + 12) - window(r, raise_at, raise_at + 12)
-                    for s, r in zip(stay, raised, strict=True)])
-    later = np.array([_last_year_output(r) - _last_year_output(s)
-                      for s, r in zip(stay, raised, strict=True)])
-    return judge("SF9", "last-year output at phi=0.15 above the better of phi=0 and 0.4 "
-                 "(share of output alone)", peak,
-                 {f"output_{k}": float(v.mean()) for k, v in out.items()}
-                 | {"first_year_dip": float(dip.mean()), "last_year_gain": float(later.mean())},
-                 all_of=[dip, later])
+def check_sf10(n_seeds: int | None = None, master_seed: int | None = None,
+               **overrides: Any) -> PatternResult:
+    """SF10, outcome lag and masking: within a 3 to 5 year evaluation window the
+    population-health difference between a high- and a low-functioning partnership is
+    mostly undetectable; process proxies diverge within 1 to 2 years and predict the
+    later health difference (seed; Smith et al. 2009; Alderwick et al. 2021).
+
+    Effect: cross-agency trust at ``proxy_month`` in the high- minus the low-functioning
+    partnership (paired seeds); also required: synergy likewise; an evaluator comparing
+    the high-functioning area with a comparison area finds no significant health effect at
+    3 and at 5 years in more than half the runs (bootstrap over runs); and across runs the
+    early synergy proxy correlates positively with the final health effect.
+    """
+    defn, seeds = _setup("SF10", n_seeds, master_seed)
+    cfg = defn.settings
+    names = ("high", "low")
+    res = run_conditions(defn, names, seeds, overrides,
+                         measures=("trust_across", "synergy", "health_effect"))
+    m = int(cfg["proxy_month"])
+    trust = _window(res["high"], "trust_across", m - 6, m) - _window(
+        res["low"], "trust_across", m - 6, m)
+    synergy = _window(res["high"], "synergy", m - 6, m) - _window(res["low"], "synergy", m - 6, m)
+    undetected = {w: 1.0 - _summary(res["high"], f"health_detectable_{w}") for w in ("3y", "5y")}
+    rng = np.random.default_rng(0)
+
+    def boot_share(x: np.ndarray) -> np.ndarray:  # one value per resample: share - 0.5
+        return np.array([x[rng.integers(0, len(x), len(x))].mean() - 0.5 for _ in range(500)])
+
+    proxy = np.concatenate([_window(res[k], "synergy", m - 6, m) for k in names])
+    final = np.concatenate([_summary(res[k], "health_effect_final") for k in names])
+    idx = [rng.integers(0, len(proxy), len(proxy)) for _ in range(500)]
+    corr = np.array([np.corrcoef(proxy[i], final[i])[0, 1] for i in idx])
+    return judge("SF10", defn.measured, trust,
+                 {"synergy_gap": float(synergy.mean()),
+                  "undetected_share_3y": float(undetected["3y"].mean()),
+                  "undetected_share_5y": float(undetected["5y"].mean()),
+                  "health_effect_high": float(_summary(res["high"], "health_effect_final").mean()),
+                  "proxy_health_correlation": float(np.corrcoef(proxy, final)[0, 1])},
+                 all_of={"synergy_diverges": synergy,
+                         "undetected_3y": boot_share(undetected["3y"]),
+                         "undetected_5y": boot_share(undetected["5y"]),
+                         "proxy_predicts_health": corr})
+
+
+# SF11 -------------------------------------------------------------------------------------
+
+def check_sf11(n_seeds: int | None = None, master_seed: int | None = None,
+               **overrides: Any) -> PatternResult:
+    """SF11, negative control: trust must not simply rise with tenure. Across ties at the
+    end of a run, the correlation of a tie's duration with its trust is small (below
+    ``max_abs_corr`` in size) and varies across runs (Vanneste, Puranam & Kretschmer 2014).
+
+    Effect per run: ``max_abs_corr`` minus the absolute correlation; also required: the
+    spread of the correlation across runs exceeds ``min_sd`` (bootstrap over runs).
+    """
+    defn, seeds = _setup("SF11", n_seeds, master_seed)
+    cfg = defn.settings
+    res = run_conditions(defn, ("baseline",), seeds, overrides, probes=("tenure_trust_corr",))
+    r = np.array([x["probes"]["tenure_trust_corr"] for x in res["baseline"]])
+    rng = np.random.default_rng(0)
+    sd = np.array([r[rng.integers(0, len(r), len(r))].std(ddof=1) - float(cfg["min_sd"])
+                   for _ in range(500)])
+    return judge("SF11", defn.measured, float(cfg["max_abs_corr"]) - np.abs(r),
+                 {"mean_corr": float(r.mean()), "sd_corr": float(r.std(ddof=1)),
+                  "min_corr": float(r.min()), "max_corr": float(r.max())},
+                 all_of={"varies_across_runs": sd})
+
+
+# SF12 -------------------------------------------------------------------------------------
+
+def check_sf12(n_seeds: int | None = None, master_seed: int | None = None,
+               **overrides: Any) -> PatternResult:
+    """SF12, community and voluntary participation lag: without capacity investment their
+    members stay peripheral (attend less than statutory members); with investment their
+    participation rises, but only after a delay (seed: communities need support first;
+    Sullivan, Barnes & Matka 2002; Foster-Fishman et al. 2001).
+
+    Effect: community and voluntary attendance in the last ``last_months`` with the
+    earmarked budget minus without; also required: without investment, statutory members
+    attend more than community and voluntary ones; the gain in the first
+    ``early_months`` is smaller than the later gain (the delay).
+    """
+    defn, seeds = _setup("SF12", n_seeds, master_seed)
+    cfg = defn.settings
+    measures = ("active_voluntary", "active_community", "active_nhs_acute", "active_nhs_primary",
+                "active_social_work")
+    res = run_conditions(defn, ("no_investment", "investment"), seeds, overrides,
+                         measures=measures)
+
+    def part(k: str, a: int, b: int | None, sectors: Sequence[str]) -> np.ndarray:
+        return np.mean([_window(res[k], f"active_{s}", a, b) for s in sectors], axis=0)
+
+    vc = ("voluntary", "community")
+    h, e = int(cfg["last_months"]), int(cfg["early_months"])
+    late = part("investment", -h, None, vc) - part("no_investment", -h, None, vc)
+    early = part("investment", 0, e, vc) - part("no_investment", 0, e, vc)
+    peripheral = part("no_investment", -h, None, ("nhs_acute", "nhs_primary", "social_work")) \
+        - part("no_investment", -h, None, vc)
+    return judge("SF12", defn.measured, late,
+                 {"early_gain": float(early.mean()),
+                  "statutory_minus_community_voluntary": float(peripheral.mean()),
+                  "active_cv_no_investment": float(part("no_investment", -h, None, vc).mean()),
+                  "active_cv_investment": float(part("investment", -h, None, vc).mean())},
+                 all_of={"peripheral_without": peripheral, "delayed": late - early})
+
+
+# SF13 -------------------------------------------------------------------------------------
+
+def check_sf13(n_seeds: int | None = None, master_seed: int | None = None,
+               **overrides: Any) -> PatternResult:
+    """SF13, shared definitions: without a shared vision, problem definitions fragment
+    into sector clusters and shared understanding stays low; a clear vision and dialogue
+    make them converge (seed: definitions of health inequalities; Deffuant et al. 2000;
+    Ansell & Gash 2008).
+
+    Effect: shared understanding at the end with a clear vision minus without; also
+    required: without a vision most of the spread of positions lies between sectors
+    (between-sector share above ``cluster_share``); with a clear vision, dialogue
+    (relationship time) raises shared understanding over little dialogue.
+    """
+    defn, seeds = _setup("SF13", n_seeds, master_seed)
+    cfg = defn.settings
+    names = ("no_vision", "clear_vision", "clear_vision_little_dialogue")
+    res = run_conditions(defn, names, seeds, overrides, measures=("shared_understanding",),
+                         probes=("between_sector_share",))
+    h = int(cfg["last_months"])
+    su = {k: _window(res[k], "shared_understanding", -h, None) for k in names}
+    clusters = np.array([r["probes"]["between_sector_share"] for r in res["no_vision"]]) \
+        - float(cfg["cluster_share"])
+    dialogue = su["clear_vision"] - su["clear_vision_little_dialogue"]
+    return judge("SF13", defn.measured, su["clear_vision"] - su["no_vision"],
+                 {f"understanding_{k}": float(v.mean()) for k, v in su.items()}
+                 | {"between_sector_share_no_vision": float(clusters.mean()
+                                                            + float(cfg["cluster_share"]))},
+                 all_of={"sector_clusters": clusters, "dialogue_converges": dialogue})
 
 
 PATTERNS: dict[str, Callable[..., PatternResult]] = {
-    "SF1": check_sf1,
-    "SF2": check_sf2,
-    "SF9": check_sf9,
+    f"SF{i}": fn for i, fn in enumerate(
+        (check_sf1, check_sf2, check_sf3, check_sf4, check_sf5, check_sf6, check_sf7,
+         check_sf8, check_sf9, check_sf10, check_sf11, check_sf12, check_sf13), start=1)
 }
-"""Every implemented pattern check by id."""
+"""Every pattern check by id, SF1 to SF13."""
+
+
+# --- the validation run (``partnersim validate``) ------------------------------------------
+
+def validate(patterns: Sequence[str] | None = None, *, quick: bool = False,
+             workers: int | None = None,
+             progress: Callable[[PatternResult, float], None] | None = None
+             ) -> list[PatternResult]:
+    """Run pattern checks with their files' quick or full seed counts.
+
+    Args:
+        patterns: ids to run (default: all, SF1 to SF13).
+        quick: use each file's ``n_seeds.quick`` (a CI-sized ensemble) instead of ``full``.
+        workers: worker processes for the simulations (default: all usable cores).
+        progress: called after each pattern with its result and seconds taken.
+
+    Raises:
+        InputError: an unknown pattern id.
+    """
+    import time
+
+    from partnersim.errors import did_you_mean
+    from partnersim.runner import default_workers
+
+    ids = list(patterns or PATTERNS)
+    for pid in ids:
+        if pid not in PATTERNS:
+            raise InputError(f"unknown pattern {pid!r}{did_you_mean(pid, PATTERNS)}; expected "
+                             f"some of {', '.join(PATTERNS)}", key="--patterns")
+    mode = "quick" if quick else "full"
+    results = []
+    with pattern_pool(workers if workers is not None else default_workers()):
+        for pid in ids:
+            start = time.perf_counter()
+            result = PATTERNS[pid](n_seeds=load_definition(pid).n_seeds[mode])
+            results.append(result)
+            if progress is not None:
+                progress(result, time.perf_counter() - start)
+    return results
+
+
+def results_table(results: Sequence[PatternResult]) -> Any:
+    """One row per pattern: id, title, what was measured, effect with CI, share, verdict."""
+    rows = []
+    for r in results:
+        defn = load_definition(r.pattern)
+        rows.append({"pattern": r.pattern, "title": defn.title, "measured": r.measured,
+                     "effect": r.effect, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                     "share_expected": r.share_expected, "n_seeds": r.n_seeds,
+                     "holds": r.holds,
+                     "parts_held": _parts_summary(r)})
+    return pd.DataFrame(rows)
+
+
+def _parts_summary(r: PatternResult) -> str:
+    """'k/m' sub-parts (beyond the headline effect) whose share and CI hold."""
+    names = [k[: -len("_share")] for k in r.details if k.endswith("_share")
+             and f"{k[: -len('_share')]}_ci_low" in r.details]
+    ok = sum(r.details[f"{n}_share"] >= DIRECTION_SHARE and r.details[f"{n}_ci_low"] > 0
+             for n in names)
+    return f"{ok}/{len(names)}" if names else "-"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def markdown_table(results: Sequence[PatternResult]) -> str:
+    """The validation table as Markdown."""
+    lines = ["| pattern | measured | effect [95% CI] | share of seeds | seeds | other parts "
+             "| holds |", "|---|---|---|---|---|---|---|"]
+    for _, row in results_table(results).iterrows():
+        lines.append(
+            f"| {row.pattern} {row.title} | {row.measured} | {_fmt(row.effect)} "
+            f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}] | {row.share_expected:.0%} | "
+            f"{row.n_seeds} | {row.parts_held} | {'yes' if row.holds else '**no**'} |")
+    return "\n".join(lines) + "\n"
+
+
+def prepare_output(out_dir: str | Path) -> Path:
+    """Create the output folder (or check it is writable) before any run.
+
+    Raises:
+        InputError: the folder cannot be created or written.
+    """
+    import os
+
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the folder ({exc.strerror})", source=str(out)) from None
+    if not os.access(out, os.W_OK):
+        raise InputError("the folder is not writable", source=str(out))
+    return out
+
+
+def write_results(results: Sequence[PatternResult], out_dir: str | Path) -> dict[str, Path]:
+    """Write ``patterns.csv``, ``patterns.md`` and ``details.json`` into ``out_dir``."""
+    import json
+
+    out = prepare_output(out_dir)
+    files = {"csv": out / "patterns.csv", "markdown": out / "patterns.md",
+             "details": out / "details.json"}
+    results_table(results).to_csv(files["csv"], index=False)
+    files["markdown"].write_text(markdown_table(results))
+    files["details"].write_text(json.dumps(
+        {r.pattern: {"holds": r.holds, "effect": r.effect, "ci": [r.ci_low, r.ci_high],
+                     "share_expected": r.share_expected, "n_seeds": r.n_seeds,
+                     "details": dict(r.details)} for r in results}, indent=2) + "\n")
+    return files
+
+
+# --- robustness across the assumption parameters ---------------------------------------------
+
+ROBUSTNESS_EXCLUDE: tuple[str, ...] = (
+    "n_staff", "horizon_months", "trust_threshold", "staff_month_cost", "champion_cost",
+    "ground_rules_cost", "vision_work_cost", "joint_chair_cost",
+)
+"""Assumption parameters left at their defaults in the robustness sample: structure and
+horizon (set by each experiment), the measure's threshold and prices (no dynamics)."""
+
+ROBUSTNESS_WIDTH = 0.25
+"""Each parameter is sampled within +-25% of its declared range around its default."""
+
+
+def robustness_sample(n_points: int, seed: int) -> tuple[list[str], np.ndarray]:
+    """A Latin-hypercube sample of the assumption-tagged (A) numeric parameters that no
+    pattern experiment sets, each within ``ROBUSTNESS_WIDTH`` of its declared range around
+    the default (clipped to the bounds). Returns the names and an ``n_points x k`` array."""
+    from scipy.stats import qmc
+
+    from partnersim.params import PARAMETERS
+
+    used: set[str] = set()
+    for pid in PATTERNS:
+        d = load_definition(pid)
+        used |= set(d.params) | set(d.mechanism_off) | set(d.settings.get("ranges", {}))
+        for cond in d.conditions.values():
+            used |= set(cond.get("params", {}))
+    names = [n for n, spec in PARAMETERS.items()
+             if spec.provenance == "A" and spec.type in ("int", "float")
+             and n not in ROBUSTNESS_EXCLUDE and n not in used]
+    u = qmc.LatinHypercube(d=len(names), seed=seed).random(n_points)
+    values = np.empty_like(u)
+    for k, name in enumerate(names):
+        spec = PARAMETERS[name]
+        half = ROBUSTNESS_WIDTH * (spec.upper - spec.lower)
+        lo = max(spec.lower, spec.default - half)
+        hi = min(spec.upper, spec.default + half)
+        values[:, k] = lo + u[:, k] * (hi - lo)
+        if spec.type == "int":
+            values[:, k] = np.round(values[:, k])
+    return names, values
+
+
+def robustness(n_points: int = 16, *, seed: int = 20261127, patterns: Sequence[str] | None = None,
+               workers: int | None = None,
+               progress: Callable[[int, str, PatternResult], None] | None = None,
+               out_csv: str | Path | None = None) -> Any:
+    """Run each pattern's quick check at every point of ``robustness_sample``.
+
+    Returns a DataFrame with one row per point and pattern: the point, its parameter
+    values, and the pattern's verdict, effect and direction share. With ``out_csv`` the
+    table so far is rewritten after every point (a long run can be stopped early).
+    """
+    from partnersim.params import PARAMETERS
+    from partnersim.runner import default_workers
+
+    names, values = robustness_sample(n_points, seed)
+    ids = list(patterns or PATTERNS)
+    rows = []
+    with pattern_pool(workers if workers is not None else default_workers()):
+        for i, row in enumerate(values):
+            overrides = {n: (int(v) if PARAMETERS[n].type == "int" else float(v))
+                         for n, v in zip(names, row, strict=True)}
+            for pid in ids:
+                r = PATTERNS[pid](n_seeds=load_definition(pid).n_seeds["quick"], **overrides)
+                rows.append({"point": i, "pattern": pid, "holds": r.holds, "effect": r.effect,
+                             "share_expected": r.share_expected, **overrides})
+                if progress is not None:
+                    progress(i, pid, r)
+            if out_csv is not None:
+                pd.DataFrame(rows).to_csv(out_csv, index=False)
+    return pd.DataFrame(rows)
+
+
+def robustness_summary(table: Any) -> Any:
+    """Share of sampled parameter sets in which each pattern holds."""
+    g = table.groupby("pattern", sort=False)["holds"]
+    return pd.DataFrame({"pattern": g.size().index, "points": g.size().to_numpy(),
+                         "share_holding": g.mean().to_numpy()})

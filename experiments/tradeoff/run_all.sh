@@ -1,0 +1,17 @@
+#!/bin/sh
+# Regenerate every result and figure of the relationship-time study (docs/findings.md).
+# Runs: about 10 minutes on 2 cores. Results go to results/tradeoff/runs/ (not committed);
+# figures and small tables to results/tradeoff/ (committed).
+set -e
+cd "$(dirname "$0")/../.."
+PS=.venv/bin/partnersim
+for x in horizon resources turnover leadership familiarity pressure; do
+    $PS sweep experiments/tradeoff/share_by_$x.toml --out results/tradeoff/runs/share_by_$x --no-progress
+done
+$PS compare experiments/tradeoff/raise_share_low.toml experiments/tradeoff/raise_share_at_24.toml \
+    --out results/tradeoff/runs/raise_share --no-progress
+$PS compare experiments/tradeoff/trap_protected.toml experiments/tradeoff/trap_endogenous.toml \
+    --out results/tradeoff/runs/trap --no-progress
+$PS sensitivity experiments/tradeoff/sobol_share_over_time.toml \
+    --out results/tradeoff/runs/sobol_share_over_time --no-progress
+.venv/bin/python experiments/tradeoff/figures.py
