@@ -14,7 +14,6 @@ import pandas as pd
 from partnersim import mechanisms as stages
 from partnersim import metrics
 from partnersim.agents import Agency, StaffMember
-from partnersim.errors import InputError
 from partnersim.interventions import parse_interventions
 from partnersim.network import Ties
 from partnersim.params import PARAMETERS, SECTORS, Params, make_params
@@ -439,4 +438,4 @@ def _explicit_signature() -> inspect.Signature:
 
 PartnershipModel.__init__.__signature__ = _explicit_signature()  # type: ignore[attr-defined]
 
-__all__ = ["PartnershipModel", "InputError", "LEVERS"]
+__all__ = ["LEVERS", "PartnershipModel"]

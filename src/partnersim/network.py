@@ -30,7 +30,6 @@ class Ties:
     DTYPE = np.dtype([("damage", float), ("familiarity", float), ("formed", np.int64),
                       ("last_met", np.int64)])
     """Fields used less often share one structured array; the hot ones are contiguous."""
-    FIELDS = ("src", "dst", "trust", *DTYPE.names)
 
     def __init__(self, n_staff: int):
         self.n = int(n_staff)
@@ -108,9 +107,6 @@ class Ties:
         start = np.searchsorted(self.key, rows * self.n)
         end = np.searchsorted(self.key, (rows + 1) * self.n)
         return start, end
-
-    def out_degree(self) -> np.ndarray:
-        return np.bincount(self.src, minlength=self.n)
 
     def mean_out_trust(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean trust each member holds in their contacts, and their out-degree."""
