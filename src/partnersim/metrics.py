@@ -45,8 +45,8 @@ SUMMARIES: tuple[str, ...] = (
 
 HEADLINE: tuple[str, ...] = (
     "cumulative_output", "output_vs_alone", "trust_across_final", "shared_understanding_final",
-    "capacity_final", "health_effect_final", "time_to_trust_months", "cost_money_total",
-    "cost_time_total",
+    "capacity_final", "health_effect_final", "time_to_trust_months", "reached_trust",
+    "cost_money_total", "cost_time_total",
 )
 """Headline end-of-run measures that comparisons report."""
 
