@@ -291,3 +291,13 @@ def test_an_interrupted_run_resumes_with_the_same_command(scenario: Path, tmp_pa
     assert main(args) == 0
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), full)
     assert json.loads((out / "manifest.json").read_text())["complete"] is True
+
+
+def test_params_lists_groups_and_rejects_an_unknown_group(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["params", "--group", "trust"]) == 0
+    out = capsys.readouterr().out
+    assert "provenance: E empirical" in out and "trust_loss_ratio" in out
+    assert "leadership " not in out
+    assert main(["params", "--group", "trst"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown group 'trst'" in err and "did you mean 'trust'" in err and "Traceback" not in err

@@ -11,12 +11,16 @@ import argparse
 import sys
 
 from partnersim import __version__
-from partnersim.errors import InputError
+from partnersim.errors import InputError, did_you_mean
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
     from partnersim.params import PARAMETERS
 
+    groups = sorted({spec.group for spec in PARAMETERS.values()})
+    if args.group is not None and args.group not in groups:
+        raise InputError(f"unknown group {args.group!r}{did_you_mean(args.group, groups)}; "
+                         f"expected one of {', '.join(groups)}", key="--group")
     rows = [spec for spec in PARAMETERS.values() if args.group in (None, spec.group)]
     if args.format == "markdown":
         from partnersim.docs import parameter_table
@@ -24,10 +28,13 @@ def _cmd_params(args: argparse.Namespace) -> int:
         print(parameter_table(rows))
         return 0
     width = max(len(s.name) for s in rows)
+    print("provenance: E empirical, L literature, A assumption (explored by sensitivity analysis)")
+    print(f"{'parameter':<{width}}  {'group':<20} {'default':<10} {'bounds':<18} prov  "
+          "unit: description")
     for s in rows:
         bounds = f"[{s.lower}, {s.upper}]" if s.is_numeric else (
             "{" + ", ".join(s.choices) + "}" if s.choices else "{true, false}")
-        print(f"{s.name:<{width}}  {s.default!s:<10} {bounds:<18} {s.provenance}  "
+        print(f"{s.name:<{width}}  {s.group:<20} {s.default!s:<10} {bounds:<18} {s.provenance}     "
               f"{s.unit}: {s.description}")
     return 0
 
