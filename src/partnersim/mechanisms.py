@@ -124,7 +124,8 @@ def meet(model: PartnershipModel, ev: MonthEvents) -> None:
         cross = ag[i] != ag[j]
     keep = (accept | (is_bridger & cross)) & (i != j)
     ev.pairs_i, ev.pairs_j = i[keep], j[keep]
-    _ensure_ties(model, ev.pairs_i, ev.pairs_j)
+    rows = _ensure_ties(model, ev.pairs_i, ev.pairs_j)
+    ev.rows_ij, ev.rows_ji = rows[: len(ev.pairs_i)], rows[len(ev.pairs_i):]
     _agencies_get_acquainted(model, ev.pairs_i, ev.pairs_j)
 
 
@@ -161,8 +162,11 @@ def initial_trust(model: PartnershipModel, src: np.ndarray, dst: np.ndarray,
     return np.clip(t0, 0.0, 1.0)
 
 
-def _ensure_ties(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> None:
-    """Create ties i->j and j->i for pairs meeting for the first time; familiarity grows."""
+def _ensure_ties(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Create ties i->j and j->i for pairs meeting for the first time; familiarity grows.
+
+    Returns the tie rows of i->j followed by those of j->i.
+    """
     src = np.concatenate([i, j])
     dst = np.concatenate([j, i])
     rows = model.ties.find(src, dst)
@@ -183,6 +187,7 @@ def _ensure_ties(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> None:
     t = model.ties
     t.familiarity[rows] += model.p.familiarity_gain * (1.0 - t.familiarity[rows])
     t.last_met[rows] = model.month
+    return rows
 
 
 # 3 ----------------------------------------------------------------------------------------
@@ -232,8 +237,8 @@ def deliberate(model: PartnershipModel, ev: MonthEvents) -> None:
         close = np.abs(x[i] - x[j]) < bound
         i, j = i[close], j[close]
         # both sides move toward each other, each by how far they trust the other
-        t_ij = model.ties.trust[model.ties.find(i, j)]
-        t_ji = model.ties.trust[model.ties.find(j, i)]
+        t_ij = model.ties.trust[ev.rows_ij[close]]
+        t_ji = model.ties.trust[ev.rows_ji[close]]
         np.add.at(delta, i, p.convergence_rate * t_ij * (x[j] - x[i]))
         np.add.at(delta, j, p.convergence_rate * t_ji * (x[i] - x[j]))
     two_way = 1.0 + (p.two_way_gain if lv["communication_mode"] == "two_way" else 0.0)
@@ -267,11 +272,11 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
     i, j = i[cross], j[cross]
     take = rng.random(len(i)) < p.p_joint_task
     i, j = i[take], j[take]
+    r_ij, r_ji = ev.rows_ij[cross][take], ev.rows_ji[cross][take]
     ev.tasks = len(i)
     if not len(i):
         model.months_since_win += 1
         return
-    r_ij, r_ji = t.find(i, j), t.find(j, i)
     trust_pair = 0.5 * (t.trust[r_ij] + t.trust[r_ji])
     horizon = model.agencies.horizon
     mismatch = np.abs(np.log(horizon[s.agency[i]] / horizon[s.agency[j]])) / np.log(5.0)
@@ -319,8 +324,8 @@ def competence_signals(model: PartnershipModel, ev: MonthEvents) -> None:
     if not len(i):
         return
     s, p, t = model.staff, model.p, model.ties
-    src, dst = np.concatenate([i, j]), np.concatenate([j, i])
-    rows = t.find(src, dst)
+    dst = np.concatenate([j, i])
+    rows = np.concatenate([ev.rows_ij, ev.rows_ji])
     noise_sd = p.misreading_noise * (1.0 - p.ground_rules_noise_cut * model.levers["ground_rules"])
     noise_sd = noise_sd * (1.0 - 0.5 * t.familiarity[rows])
     observed = s.ability[dst] + model.streams["trust"].normal(0.0, 1.0, len(rows)) * noise_sd

@@ -90,6 +90,10 @@ class MonthEvents:
 
     pairs_i: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     pairs_j: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    # tie rows of i -> j and j -> i for each meeting pair; valid until turnover (stage 9)
+    # because no stage in between adds or drops ties
+    rows_ij: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    rows_ji: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     tasks: int = 0
     wins: int = 0
     breaches: int = 0
