@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from partnersim.numerics import compiled
 from partnersim.params import DECISION_RULES, SECTOR_QUORUM
 
 if TYPE_CHECKING:
@@ -53,10 +54,16 @@ def participation(model: PartnershipModel) -> np.ndarray:
     """Probability a member can act as an active partner: community and voluntary members
     need personal capacity above a threshold first (seed; Foster-Fishman et al. 2001)."""
     s, p = model.staff, model.p
-    sector = model.agencies.sector[s.agency]
-    gated = sector >= 3
-    part = np.ones(model.n)
-    part[gated] = sigmoid(p.participation_steepness * (s.capacity[gated] - p.participation_threshold))
+    return _participation(s.capacity, model.agencies.sector[s.agency], p.participation_steepness,
+                          p.participation_threshold)
+
+
+@compiled
+def _participation(capacity, sector, steepness, threshold):  # pragma: no cover - compiled
+    part = np.ones(len(capacity))
+    for k in range(len(capacity)):
+        if sector[k] >= 3:
+            part[k] = 1.0 / (1.0 + np.exp(-(steepness * (capacity[k] - threshold))))
     return part
 
 
@@ -84,37 +91,26 @@ def meet(model: PartnershipModel, ev: MonthEvents) -> None:
     References: Ansell & Gash 2008 (face-to-face dialogue); Carley 1991; Zellner et al. 2014;
     Burt 2000 (decay of network ties).
     """
-    s, p, rng = model.staff, model.p, model.streams["meet"]
-    model.ties.remove_lapsed(model.month, p.tie_lapse_months)
-    rel = s.phi / REFERENCE_PHI
-    p_attend = participation(model) * np.minimum(1.0, rel) * (0.5 + 0.5 * s.commitment)
-    s.attended[:] = s.engaged & (rng.random(model.n) < p_attend)
-    s.attendance += ATTENDANCE_MEMORY * (s.attended - s.attendance)
-    att = np.flatnonzero(s.attended)
+    s, p, rng, t = model.staff, model.p, model.streams["meet"], model.ties
+    t.remove_lapsed(model.month, p.tie_lapse_months)
+    att = _attend(rng.random(model.n), participation(model), s.phi, s.commitment, s.engaged,
+                  s.attended, s.attendance)
     if len(att) < 2:
         return
     bridger = s.champion[att] | model.chair_flags()[att]
-    rate = p.contacts_per_month * np.minimum(rel[att], 2.0) * np.where(
-        bridger, p.champion_contacts, 1.0)
-    k = np.floor(rate + rng.random(len(att))).astype(np.int64)
-    who = np.repeat(np.arange(len(att)), k)  # index into att
+    who = _contacts(rng.random(len(att)), s.phi[att], bridger, p.contacts_per_month,
+                    p.champion_contacts)  # index into att, one entry per contact made
     if len(who) == 0:
         return
     i = att[who]
-    # a contact with someone already known (if they came), else a new or random one
-    start, end = model.ties.out_range(i)
-    deg = end - start
-    repeat = (rng.random(len(i)) < p.p_repeat_contact) & (deg > 0)
-    pick = start + np.floor(rng.random(len(i)) * np.maximum(deg, 1)).astype(np.int64)
+    # a contact with someone already known (if they came), else a new or random one;
+    # cross-agency contacts happen in proportion to agency familiarity
+    repeat, pick = rng.random(len(i)), rng.random(len(i))
     j = att[rng.integers(0, len(att), len(i))]
-    if repeat.any():
-        j_known = model.ties.dst[np.minimum(pick, max(len(model.ties) - 1, 0))]
-        j = np.where(repeat & s.attended[j_known], j_known, j)
-    # cross-agency contacts happen in proportion to agency familiarity; bridgers seek them
     ag = s.agency
-    fam = model.agencies.familiarity[ag[i], ag[j]]
-    cross = ag[i] != ag[j]
-    accept = ~cross | (rng.random(len(i)) < 0.3 + 0.7 * fam)
+    cross, accept = _partners(i, j, repeat, pick, rng.random(len(i)), t.start, t.dst, s.attended, ag,
+                      model.agencies.familiarity, p.p_repeat_contact)
+    # champions and chairs look for partners in other agencies
     is_bridger = bridger[who]
     for _ in range(3):
         redraw = is_bridger & ~cross & (rng.random(len(i)) < p.champion_bridging)
@@ -129,6 +125,53 @@ def meet(model: PartnershipModel, ev: MonthEvents) -> None:
     _agencies_get_acquainted(model, ev.pairs_i, ev.pairs_j)
 
 
+@compiled
+def _attend(draws, participation, phi, commitment, engaged, attended,
+            attendance):  # pragma: no cover - compiled
+    """Who attends this month (probability: participation x relationship time relative to
+    REFERENCE_PHI, capped at 1, x (0.5 + 0.5 commitment)); updates ``attended`` and the
+    moving average ``attendance``; returns the attendees' rows."""
+    for k in range(len(phi)):
+        p_attend = participation[k] * min(1.0, phi[k] / REFERENCE_PHI) * (0.5 + 0.5 * commitment[k])
+        attended[k] = engaged[k] and draws[k] < p_attend
+        attendance[k] += ATTENDANCE_MEMORY * (attended[k] - attendance[k])
+    return np.flatnonzero(attended)
+
+
+@compiled
+def _contacts(draws, phi, bridger, per_month, bridger_factor):  # pragma: no cover - compiled
+    """How many contacts each attendee makes: the base number scaled by relationship time
+    (up to twice the reference) and, for champions and chairs, ``bridger_factor``; the
+    fractional part is made with that probability. Returns each contact's maker."""
+    counts = np.empty(len(phi), dtype=np.int64)
+    for k in range(len(phi)):
+        rate = per_month * min(phi[k] / REFERENCE_PHI, 2.0) * (bridger_factor if bridger[k] else 1.0)
+        counts[k] = np.int64(np.floor(rate + draws[k]))
+    return np.repeat(np.arange(len(phi)), counts)
+
+
+@compiled
+def _partners(i, j, repeat, pick, draws, start, dst, attended, agency, familiarity,
+              p_repeat):  # pragma: no cover - compiled
+    """Partner choice: with probability ``p_repeat`` a member who has contacts meets one of
+    them (picked at random; if they came), else the random attendee already in ``j``
+    (updated in place). A cross-agency contact goes ahead with probability 0.3 + 0.7 x
+    the agencies' familiarity (compared with ``draws``). Returns whether each contact crosses
+    agencies and whether it goes ahead."""
+    cross = np.empty(len(i), dtype=np.bool_)
+    accept = np.empty(len(i), dtype=np.bool_)
+    for k in range(len(i)):
+        first, deg = start[i[k]], start[i[k] + 1] - start[i[k]]
+        if repeat[k] < p_repeat and deg > 0:
+            known = dst[first + np.int64(np.floor(pick[k] * deg))]
+            if attended[known]:
+                j[k] = known
+        cross[k] = agency[i[k]] != agency[j[k]]
+        fam = familiarity[agency[i[k]], agency[j[k]]]
+        accept[k] = (not cross[k]) or draws[k] < 0.3 + 0.7 * fam
+    return cross, accept
+
+
 def _agencies_get_acquainted(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> None:
     """Agencies whose members meet become familiar with each other in proportion to the
     share of the smaller agency that met someone from the other this month, up to the
@@ -137,16 +180,27 @@ def _agencies_get_acquainted(model: PartnershipModel, i: np.ndarray, j: np.ndarr
     from partnersim.model import WITHIN_AGENCY_FAMILIARITY
 
     ag = model.agencies
-    k = len(ag.sector)
-    a, b = model.staff.agency[i], model.staff.agency[j]
-    cross = a != b
-    met = np.bincount(a[cross] * k + b[cross], minlength=k * k).reshape(k, k)
-    met = met + met.T
-    size = np.bincount(model.staff.agency, minlength=k)
-    contact = np.minimum(1.0, met / np.maximum(np.minimum.outer(size, size), 1))
-    np.fill_diagonal(contact, 0.0)
-    ag.familiarity += model.p.agency_familiarity_gain * contact * np.maximum(
-        0.0, WITHIN_AGENCY_FAMILIARITY - ag.familiarity)
+    _acquaint(ag.familiarity, model.staff.agency, i, j, model.p.agency_familiarity_gain,
+              WITHIN_AGENCY_FAMILIARITY)
+
+
+@compiled
+def _acquaint(familiarity, agency, i, j, gain, ceiling):  # pragma: no cover - compiled
+    k = len(familiarity)
+    met = np.zeros((k, k), dtype=np.int64)  # cross-agency meetings, both ways
+    for m in range(len(i)):
+        a, b = agency[i[m]], agency[j[m]]
+        if a != b:
+            met[a, b] += 1
+            met[b, a] += 1
+    size = np.zeros(k, dtype=np.int64)
+    for a in agency:
+        size[a] += 1
+    for a in range(k):
+        for b in range(k):
+            if a != b:
+                contact = min(1.0, met[a, b] / max(min(size[a], size[b]), 1))
+                familiarity[a, b] += gain * contact * max(0.0, ceiling - familiarity[a, b])
 
 
 def initial_trust(model: PartnershipModel, src: np.ndarray, dst: np.ndarray,
@@ -167,27 +221,57 @@ def _ensure_ties(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> np.nd
 
     Returns the tie rows of i->j followed by those of j->i.
     """
-    src = np.concatenate([i, j])
-    dst = np.concatenate([j, i])
-    rows = model.ties.find(src, dst)
-    new = rows < 0
-    if new.any():
-        keys = np.sort(src[new] * model.n + dst[new])
-        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
-        ns, nd = keys // model.n, keys % model.n
-        fam = model.agencies.familiarity[model.staff.agency[ns], model.staff.agency[nd]]
-        # members present from the start may know each other from their agencies' earlier
-        # work (prior familiarity); a newcomer knows nobody personally yet (DESIGN 2.2.9)
-        tenure = model.staff.tenure
-        original = (tenure[ns] >= model.month) & (tenure[nd] >= model.month)
-        known = np.where(original, fam, model.p.newcomer_reputation * fam)
-        model.ties.add(ns, nd, initial_trust(model, ns, nd, known), np.where(original, fam, 0.0),
-                       model.month)
-        rows = model.ties.find(src, dst)
-    t = model.ties
-    t.familiarity[rows] += model.p.familiarity_gain * (1.0 - t.familiarity[rows])
-    t.last_met[rows] = model.month
+    src = np.concatenate((i, j))
+    dst = np.concatenate((j, i))
+    t, s, p = model.ties, model.staff, model.p
+    rows = t.find(src, dst)
+    keys, trust, familiarity = _first_meetings(
+        rows, src, dst, model.n, model.month, s.agency, s.tenure, s.propensity,
+        model.agencies.familiarity, p.newcomer_reputation, p.trust_weight_propensity,
+        p.trust_weight_familiarity, p.trust_weight_institution * model.levers["ground_rules"])
+    if len(keys):
+        t.add(keys // model.n, keys % model.n, trust, familiarity, model.month)
+        rows = t.find(src, dst)
+    t.touch(rows, p.familiarity_gain, model.month)
     return rows
+
+
+@compiled
+def first_trust(propensity, familiarity, w_propensity, w_familiarity,
+                institution):  # pragma: no cover - compiled
+    """``initial_trust`` of one pair: institution = w_institution x ground rules."""
+    return min(max(w_propensity * propensity + w_familiarity * familiarity + institution, 0.0), 1.0)
+
+
+@compiled
+def _first_meetings(rows, src, dst, n, month, agency, tenure, propensity, agency_familiarity,
+                    newcomer_reputation, w_propensity, w_familiarity,
+                    institution):  # pragma: no cover - compiled
+    """The pairs in (src, dst) without a tie (``rows`` -1), once each and sorted by key, with
+    their first trust and familiarity. Members present from the start may know each other
+    from their agencies' earlier work (prior familiarity); a newcomer knows nobody
+    personally yet and is trusted on the reputation of their agency (DESIGN 2.2.9)."""
+    new = rows < 0
+    keys = _unique(src[new] * n + dst[new])
+    trust, familiarity = np.empty(len(keys)), np.empty(len(keys))
+    for k in range(len(keys)):
+        a, b = keys[k] // n, keys[k] % n
+        fam = agency_familiarity[agency[a], agency[b]]
+        original = tenure[a] >= month and tenure[b] >= month
+        known = fam if original else newcomer_reputation * fam
+        trust[k] = first_trust(propensity[a], known, w_propensity, w_familiarity, institution)
+        familiarity[k] = fam if original else 0.0
+    return keys, trust, familiarity
+
+
+@compiled
+def _unique(values):  # pragma: no cover - compiled
+    """Sorted unique values (np.unique without its overhead on small arrays)."""
+    values = np.sort(values)
+    keep = np.ones(len(values), dtype=np.bool_)
+    for k in range(1, len(values)):
+        keep[k] = values[k] != values[k - 1]
+    return values[keep]
 
 
 # 3 ----------------------------------------------------------------------------------------
@@ -347,17 +431,31 @@ def apply_signals(model: PartnershipModel, rows: np.ndarray, signal: np.ndarray,
     if not len(rows):
         return
     p, t = model.p, model.ties
-    power = model.agencies.power[model.staff.agency]
-    gap = np.maximum(0.0, power[t.dst[rows]] - power[t.src[rows]])
-    trust = t.trust[rows]
-    ceiling = 1.0 - t.damage[rows]
-    gain = p.trust_gain_rate * weight * signal * (ceiling - trust) * (1.0 - p.power_gain_damping * gap)
-    loss = p.trust_gain_rate * p.trust_loss_ratio * weight * signal * trust
-    delta = np.where(signal > 0, gain, loss)
-    # several signals on one tie add up; assigning through repeated rows is harmless
-    # because every copy carries the same total
-    change = np.bincount(rows, weights=delta, minlength=len(t))[rows]
-    t.trust[rows] = np.clip(trust + change, 0.0, ceiling)
+    _apply_signals(t.trust, t.damage, t.src, t.dst, model.agencies.power[model.staff.agency],
+                   np.asarray(rows, dtype=np.int64), signal, weight, p.trust_gain_rate,
+                   p.trust_loss_ratio, p.power_gain_damping)
+
+
+@compiled
+def _apply_signals(trust, damage, src, dst, power, rows, signal, weight, gain_rate, loss_ratio,
+                   damping):  # pragma: no cover - compiled
+    # every signal is judged against the trust the month started with; several signals on
+    # one tie add up before the result is held within [0, ceiling]
+    change = np.zeros(len(trust))
+    for k in range(len(rows)):
+        r = rows[k]
+        if signal[k] > 0:
+            gap = max(0.0, power[dst[r]] - power[src[r]])
+            change[r] += (gain_rate * weight[k] * signal[k] * ((1.0 - damage[r]) - trust[r])
+                          * (1.0 - damping * gap))
+        else:
+            change[r] += gain_rate * loss_ratio * weight[k] * signal[k] * trust[r]
+    done = np.zeros(len(trust), dtype=np.bool_)
+    for k in range(len(rows)):
+        r = rows[k]
+        if not done[r]:
+            done[r] = True
+            trust[r] = min(max(trust[r] + change[r], 0.0), 1.0 - damage[r])
 
 
 def update_trust(model: PartnershipModel, ev: MonthEvents) -> None:
@@ -369,12 +467,22 @@ def update_trust(model: PartnershipModel, ev: MonthEvents) -> None:
                       np.concatenate(ev.sig_weights))
     if model.p.reputation_recovery > 0:
         model.ties.damage[:] *= 1.0 - model.p.reputation_recovery
-    t = model.ties
-    if model.p.trust_forgetting > 0 and len(t):
-        # old evidence fades: trust relaxes toward the prior a first meeting would give now,
-        # below the ceiling an integrity breach has set (Jøsang & Ismail 2002)
-        prior = np.minimum(initial_trust(model, t.src, t.dst), 1.0 - t.damage)
-        t.trust += model.p.trust_forgetting * (prior - t.trust)
+    t, p, s = model.ties, model.p, model.staff
+    if p.trust_forgetting > 0 and len(t):
+        _forget(t.trust, t.damage, t.src, t.dst, s.propensity, s.agency,
+                model.agencies.familiarity, p.trust_weight_propensity, p.trust_weight_familiarity,
+                p.trust_weight_institution * model.levers["ground_rules"], p.trust_forgetting)
+
+
+@compiled
+def _forget(trust, damage, src, dst, propensity, agency, familiarity, w_propensity,
+            w_familiarity, institution, rate):  # pragma: no cover - compiled
+    """Old evidence fades: trust relaxes toward the prior a first meeting would give now
+    (``initial_trust``), below the ceiling an integrity breach has set (Jøsang & Ismail 2002)."""
+    for r in range(len(trust)):
+        prior = min(first_trust(propensity[src[r]], familiarity[agency[src[r]], agency[dst[r]]],
+                                w_propensity, w_familiarity, institution), 1.0 - damage[r])
+        trust[r] += rate * (prior - trust[r])
 
 
 # 7 ----------------------------------------------------------------------------------------
@@ -437,15 +545,10 @@ def decide(model: PartnershipModel, ev: MonthEvents) -> None:
             item[2] = 0.0
         # support falls off smoothly with distance from one's own problem definition
         # (a member may back a proposal somewhat off their view; Choi & Robertson 2014)
-        distance = np.abs(x - item[0])
-        if p.acceptance_softness > 0:
-            support = rng.random(len(x)) < sigmoid(np.clip(
-                (p.acceptance_width - distance) / p.acceptance_softness, -50.0, 50.0))
-        else:
-            support = distance < p.acceptance_width
-        sector_support = np.bincount(voter_sector, weights=support, minlength=n_sectors)
-        heard = bool(np.all(sector_support >= quorum * sector_voters - 1e-9))
-        if float(power @ support) >= (need - 1e-12) * total_power and heard:
+        draws = rng.random(len(x)) if p.acceptance_softness > 0 else np.empty(0)
+        support, passed = _vote(x, item[0], draws, p.acceptance_width, p.acceptance_softness,
+                                power, (need - 1e-12) * total_power, voter_sector, quorum * sector_voters)
+        if passed:
             n_support = int(support.sum())
             delays.append(item[1])
             accept.append(n_support / len(x))
@@ -474,10 +577,48 @@ def decide(model: PartnershipModel, ev: MonthEvents) -> None:
         ev.decision_equity = sum(equities) / len(equities)
     if overruled_any.any() and len(t):
         staff_power = model.agencies.power[s.agency]
-        rows = np.flatnonzero(overruled_any[t.src] & supporters_any[t.dst]
-                              & (staff_power[t.dst] > staff_power[t.src]))
+        rows = _overruled_ties(t.src, t.dst, staff_power, overruled_any, supporters_any)
         apply_signals(model, rows, np.full(len(rows), -p.overrule_signal),
                       np.full(len(rows), 0.5))
+
+
+@compiled
+def _vote(x, centre, draws, width, softness, power, power_needed, sector, sector_needed
+          ):  # pragma: no cover - compiled
+    """Who supports a proposal at ``centre``, and whether it passes: enough power in favour
+    and, in every sector, enough of its attending members (the sector quorum).
+
+    Support falls off smoothly with distance from one's own problem definition (a member
+    may back a proposal somewhat off their view; Choi & Robertson 2014): with
+    ``softness`` > 0 a member supports with probability sigmoid((width - distance) /
+    softness), compared with ``draws``; with softness 0, exactly when distance < width.
+    """
+    support = np.empty(len(x), dtype=np.bool_)
+    power_for = 0.0
+    sector_for = np.zeros(len(sector_needed))
+    for k in range(len(x)):
+        distance = abs(x[k] - centre)
+        if softness > 0:
+            z = min(max((width - distance) / softness, -50.0), 50.0)
+            support[k] = draws[k] < 1.0 / (1.0 + np.exp(-z))
+        else:
+            support[k] = distance < width
+        if support[k]:
+            power_for += power[k]
+            sector_for[sector[k]] += 1.0
+    heard = True
+    for a in range(len(sector_needed)):
+        heard = heard and sector_for[a] >= sector_needed[a] - 1e-9
+    return support, heard and power_for >= power_needed
+
+
+@compiled
+def _overruled_ties(src, dst, power, overruled, supporters):  # pragma: no cover - compiled
+    """Ties from a member overruled this month to a more powerful member who carried it."""
+    hit = np.zeros(len(src), dtype=np.bool_)
+    for r in range(len(src)):
+        hit[r] = overruled[src[r]] and supporters[dst[r]] and power[dst[r]] > power[src[r]]
+    return np.flatnonzero(hit)
 
 
 # 9 ----------------------------------------------------------------------------------------
@@ -599,13 +740,14 @@ def deliver(model: PartnershipModel, ev: MonthEvents) -> None:
 
     References: Lasker et al. 2001; Huxham & Vangen 2005; Repenning & Sterman 2002.
     """
-    from partnersim.metrics import cross_agency_trust
+    from partnersim.metrics import tie_trust
 
     s, p, lv, ag = model.staff, model.p, model.levers, model.agencies
     two_way_cost = p.two_way_time_cost if lv["communication_mode"] == "two_way" else 0.0
     time = np.clip(1.0 - s.phi - two_way_cost * s.engaged, 0.0, 1.0)
     productivity = ag.resources[s.agency]
-    t_across = cross_agency_trust(model)
+    ev.tie_trust = tie_trust(model)
+    t_across = ev.tie_trust.across(model)
     # integrated work: the operational arrangements in place, used by members in proportion
     # to the time they give to the partnership (none at all: they deliver alone)
     integration = model.capacity_stocks[2] * (1.0 - np.exp(-s.phi / p.integration_time_scale))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from partnersim import mechanisms as mech
+from partnersim.numerics import compiled, total
 from partnersim.params import CAPACITY_LEVELS, SECTORS
 
 if TYPE_CHECKING:
@@ -67,12 +69,53 @@ def prior_trust(model: PartnershipModel, *, cross: bool) -> float:
                          + p.trust_weight_institution * model.levers["ground_rules"], 0.0, 1.0))
 
 
-def cross_agency_trust(model: PartnershipModel) -> float:
-    """Mean trust on ties between members of different agencies (the prior before any meet)."""
+@dataclass(frozen=True)
+class TieTrust:
+    """Trust over the partnership's ties, gathered in one pass (``tie_trust``)."""
+
+    n_cross: int  # ties between members of different agencies
+    cross_sum: float  # their total trust
+    total: float  # total trust over all ties
+    n_low_to_high: int  # ties from a low-power to a statutory member
+    low_to_high_sum: float
+    sector_sum: np.ndarray  # trust held by each sector's members, summed over their ties
+    sector_ties: np.ndarray  # ties held by each sector's members
+    max_degree: int  # most ties any one member holds
+
+    def across(self, model: PartnershipModel) -> float:
+        """Mean trust on ties between members of different agencies (the prior before any meet)."""
+        return self.cross_sum / self.n_cross if self.n_cross else prior_trust(model, cross=True)
+
+
+def tie_trust(model: PartnershipModel) -> TieTrust:
+    """Trust over the ties, by kind of tie (see ``TieTrust``)."""
     t = model.ties
-    ag = model.staff.agency
-    cross = ag[t.src] != ag[t.dst]
-    return float(t.trust[cross].mean()) if cross.any() else prior_trust(model, cross=True)
+    sector = model.agencies.sector[model.staff.agency]
+    return TieTrust(*_tie_trust(t.src, t.dst, t.trust, sector, mech.LOW_POWER_SECTOR, len(SECTORS),
+                                model.n))
+
+
+@compiled
+def _tie_trust(src, dst, trust, sector, low_sector, n_sectors, n):  # pragma: no cover - compiled
+    cross = np.empty(len(src))
+    low_high = np.empty(len(src))
+    n_cross = n_low_high = 0
+    sector_sum = np.zeros(n_sectors)
+    sector_ties = np.zeros(n_sectors, dtype=np.int64)
+    degree = np.zeros(n, dtype=np.int64)
+    for r in range(len(src)):
+        a, b = sector[src[r]], sector[dst[r]]
+        if a != b:
+            cross[n_cross] = trust[r]
+            n_cross += 1
+        if a >= low_sector and b < low_sector:
+            low_high[n_low_high] = trust[r]
+            n_low_high += 1
+        sector_sum[a] += trust[r]
+        sector_ties[a] += 1
+        degree[src[r]] += 1
+    return (n_cross, total(cross[:n_cross]), total(trust), n_low_high,
+            total(low_high[:n_low_high]), sector_sum, sector_ties, degree.max())
 
 
 def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
@@ -80,23 +123,16 @@ def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
     s, t, p, lv = model.staff, model.ties, model.p, model.levers
     n, n_sectors = model.n, len(SECTORS)
     sector = model.agencies.sector[s.agency]
-    src_sector = sector[t.src]
-    cross = src_sector != sector[t.dst]
-    n_cross = int(cross.sum())
-    trust_cross_sum = float(t.trust[cross].sum())
-    trust_total = float(t.trust.sum())
-    trust_across = (trust_cross_sum / n_cross if n_cross
-                    else prior_trust(model, cross=True))
-    n_within = len(t) - n_cross
-    trust_within = ((trust_total - trust_cross_sum) / n_within if n_within
+    ties = ev.tie_trust  # gathered by ``deliver``; no stage since has changed a tie
+    trust_across = ties.across(model)
+    n_within = len(t) - ties.n_cross
+    trust_within = ((ties.total - ties.cross_sum) / n_within if n_within
                     else prior_trust(model, cross=False))
-    low_high = (src_sector >= mech.LOW_POWER_SECTOR) & (sector[t.dst] < mech.LOW_POWER_SECTOR)
-    trust_low_high = float(t.trust[low_high].mean()) if low_high.any() else trust_across
+    trust_low_high = (ties.low_to_high_sum / ties.n_low_to_high if ties.n_low_to_high
+                      else trust_across)
     # trust held by members of each sector, over their ties
-    sector_sum = np.bincount(src_sector, weights=t.trust, minlength=n_sectors)
-    sector_deg = np.bincount(src_sector, minlength=n_sectors)
-    trust_sector = np.divide(sector_sum, sector_deg, out=np.full(n_sectors, trust_across),
-                             where=sector_deg > 0)
+    trust_sector = np.divide(ties.sector_sum, ties.sector_ties, out=np.full(n_sectors, trust_across),
+                             where=ties.sector_ties > 0)
     core = s.attendance >= 0.5
     n_core = int(core.sum())
     info_sum = float(s.info.sum())
@@ -105,8 +141,7 @@ def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
     info_periphery = (info_sum - info_core_sum) / (n - n_core) if n_core < n else float("nan")
     counts = np.bincount(sector, minlength=n_sectors)
     active = np.bincount(sector, weights=s.attended, minlength=n_sectors) / np.maximum(counts, 1)
-    degree = np.bincount(t.src, minlength=n)
-    centralisation = (float(degree.max() * n - len(t)) / ((n - 1) * (n - 2))
+    centralisation = (float(ties.max_degree * n - len(t)) / ((n - 1) * (n - 2))
                       if n > 2 and len(t) else 0.0)
     leadership = mech.effective_leadership(model)
     effect = mech.health_effect(model)

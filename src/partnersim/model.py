@@ -107,6 +107,7 @@ class MonthEvents:
     synergy_index: float = 0.0
     understanding: float = 0.0
     coordination_loss: float = 0.0
+    tie_trust: Any = None  # trust over the ties after turnover (metrics.TieTrust), from deliver
     # trust signals gathered during the month: tie rows, signal in [-1, 1], weight
     sig_rows: list = field(default_factory=list)
     sig_values: list = field(default_factory=list)
