@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from partnersim.numerics import compiled
+from partnersim.numerics import compiled, mean, std, total
 from partnersim.params import DECISION_RULES, SECTOR_QUORUM
 
 if TYPE_CHECKING:
@@ -75,11 +75,15 @@ def allocate_time(model: PartnershipModel, ev: MonthEvents) -> None:
     References: Repenning & Sterman 2002.
     """
     s, p, lv = model.staff, model.p, model.levers
-    gap = model.unmet_demand[s.agency]
-    factor = 1.0 + p.leadership_time_nudge * effective_leadership(model) \
-        - p.pressure_time_response * gap
-    s.phi[:] = np.clip(lv["relationship_time"] * factor, 0.0, PHI_MAX)
-    s.phi[~s.engaged] = 0.0
+    _allocate(s.phi, s.engaged, model.unmet_demand[s.agency], lv["relationship_time"],
+              1.0 + p.leadership_time_nudge * effective_leadership(model),
+              p.pressure_time_response)
+
+
+@compiled
+def _allocate(phi, engaged, gap, share, lift, response):  # pragma: no cover - compiled
+    for k in range(len(phi)):
+        phi[k] = min(max(share * (lift - response * gap[k]), 0.0), PHI_MAX) if engaged[k] else 0.0
 
 
 # 2 ----------------------------------------------------------------------------------------
@@ -313,28 +317,34 @@ def deliberate(model: PartnershipModel, ev: MonthEvents) -> None:
     from partnersim.model import SECTOR_CULTURE, VISION_POSITION
 
     s, p, lv = model.staff, model.p, model.levers
-    x = s.position
-    i, j = ev.pairs_i, ev.pairs_j
-    delta = np.zeros(model.n)
-    if len(i):
-        bound = p.confidence_bound * (1.0 + 0.5 * lv["ground_rules"])
-        close = np.abs(x[i] - x[j]) < bound
-        i, j = i[close], j[close]
-        # both sides move toward each other, each by how far they trust the other
-        t_ij = model.ties.trust[ev.rows_ij[close]]
-        t_ji = model.ties.trust[ev.rows_ji[close]]
-        np.add.at(delta, i, p.convergence_rate * t_ij * (x[j] - x[i]))
-        np.add.at(delta, j, p.convergence_rate * t_ji * (x[i] - x[j]))
     two_way = 1.0 + (p.two_way_gain if lv["communication_mode"] == "two_way" else 0.0)
-    delta += p.vision_pull * lv["vision_clarity"] * s.info * two_way * (VISION_POSITION - x)
-    delta += p.culture_pull * (SECTOR_CULTURE[model.agencies.sector[s.agency]] - x)
-    s.position[:] = np.clip(x + delta, 0.0, 1.0)
+    _deliberate(s.position, ev.pairs_i, ev.pairs_j, model.ties.trust, ev.rows_ij, ev.rows_ji,
+                p.confidence_bound * (1.0 + 0.5 * lv["ground_rules"]), p.convergence_rate,
+                p.vision_pull * lv["vision_clarity"], s.info, two_way, p.culture_pull,
+                SECTOR_CULTURE[model.agencies.sector[s.agency]], VISION_POSITION)
     ev.understanding = shared_understanding(model)
+
+
+@compiled
+def _deliberate(x, i, j, trust, rows_ij, rows_ji, bound, rate, vision_pull, info, two_way,
+                culture_pull, culture, vision):  # pragma: no cover - compiled
+    delta = np.zeros(len(x))
+    # both sides of a close pair move toward each other, each by how far they trust the other
+    for k in range(len(i)):
+        if abs(x[i[k]] - x[j[k]]) < bound:
+            delta[i[k]] += rate * trust[rows_ij[k]] * (x[j[k]] - x[i[k]])
+    for k in range(len(i)):
+        if abs(x[i[k]] - x[j[k]]) < bound:
+            delta[j[k]] += rate * trust[rows_ji[k]] * (x[i[k]] - x[j[k]])
+    for k in range(len(x)):
+        delta[k] += vision_pull * info[k] * two_way * (vision - x[k])
+        delta[k] += culture_pull * (culture[k] - x[k])
+        x[k] = min(max(x[k] + delta[k], 0.0), 1.0)
 
 
 def shared_understanding(model: PartnershipModel) -> float:
     """1 - 2 * spread of problem definitions (1: everyone agrees; 0: spread of 0.5)."""
-    return float(max(0.0, 1.0 - 2.0 * model.staff.position.std()))
+    return float(max(0.0, 1.0 - 2.0 * std(model.staff.position)))
 
 
 # 5 ----------------------------------------------------------------------------------------
@@ -352,37 +362,30 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
     """
     s, p, rng, t = model.staff, model.p, model.streams["work"], model.ties
     i, j = ev.pairs_i, ev.pairs_j
-    cross = s.agency[i] != s.agency[j]
-    i, j = i[cross], j[cross]
-    take = rng.random(len(i)) < p.p_joint_task
-    i, j = i[take], j[take]
-    r_ij, r_ji = ev.rows_ij[cross][take], ev.rows_ji[cross][take]
+    cross = np.flatnonzero(s.agency[i] != s.agency[j])
+    task = cross[rng.random(len(cross)) < p.p_joint_task]
+    i, j, r_ij, r_ji = i[task], j[task], ev.rows_ij[task], ev.rows_ji[task]
     ev.tasks = len(i)
     if not len(i):
         model.months_since_win += 1
         return
-    trust_pair = 0.5 * (t.trust[r_ij] + t.trust[r_ji])
     horizon = model.agencies.horizon
-    mismatch = np.abs(np.log(horizon[s.agency[i]] / horizon[s.agency[j]])) / np.log(5.0)
-    logit = (p.success_base
-             + p.success_leadership * effective_leadership(model)
-             + p.success_efficiency * efficiency(model)
-             + p.success_trust * trust_pair
-             + p.success_understanding * ev.understanding
-             + p.success_resources * 0.5 * model.agencies.resources[s.agency[i]]
-             + p.success_capacity * 0.5 * (s.capacity[i] + s.capacity[j])
-             - p.timescale_penalty * mismatch)
-    success = rng.random(len(i)) < sigmoid(logit)
+    p_success, size = _task_odds(
+        t.trust, r_ij, r_ji, s.agency[i], s.agency[j], horizon, model.agencies.resources,
+        s.capacity[i], s.capacity[j],
+        p.success_base + p.success_leadership * effective_leadership(model)
+        + p.success_efficiency * efficiency(model),
+        p.success_trust, p.success_understanding * ev.understanding, p.success_resources,
+        p.success_capacity, p.timescale_penalty, p.perceived_risk)
+    success = rng.random(len(i)) < p_success
     if model.force_first_task is not None and model.month < model.force_outcomes_until:
         success[:] = model.force_first_task  # validation hook (SF3): a forced early record
     if model.first_task_success is None:
         if model.force_first_task is not None:
             success[0] = model.force_first_task
         model.first_task_success = bool(success[0])
-    size = np.clip(trust_pair / p.perceived_risk, 0.2, 1.0)
-    outcome = success.astype(float)
+    signal = np.tanh(p.signal_sensitivity * (success - p.performance_standard))
     for b, rows in ((j, r_ij), (i, r_ji)):
-        signal = np.tanh(p.signal_sensitivity * (outcome - p.performance_standard))
         ev.sig_rows.append(rows)
         ev.sig_values.append(signal)
         ev.sig_weights.append(size)
@@ -398,6 +401,28 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
     ev.wins = int(success.sum())
     model.small_wins_total += ev.wins
     model.months_since_win = 0 if ev.wins else model.months_since_win + 1
+
+
+@compiled
+def _task_odds(trust, r_ij, r_ji, agency_i, agency_j, horizon, resources, capacity_i,
+               capacity_j, base, w_trust, understanding, w_resources, w_capacity, w_timescale,
+               perceived_risk):  # pragma: no cover - compiled
+    """Each joint task's chance of success, and its size (trust relative to risk, 0.2 to 1).
+
+    ``base`` holds the intercept and the leadership and efficiency terms (the same for every
+    task this month), ``understanding`` its weighted term; a pair whose agencies work to
+    different time horizons pays ``w_timescale`` x |log(ratio)| / log 5."""
+    p_success, size = np.empty(len(r_ij)), np.empty(len(r_ij))
+    for k in range(len(r_ij)):
+        pair_trust = 0.5 * (trust[r_ij[k]] + trust[r_ji[k]])
+        mismatch = np.abs(np.log(horizon[agency_i[k]] / horizon[agency_j[k]])) / np.log(5.0)
+        logit = (base + w_trust * pair_trust + understanding
+                 + w_resources * 0.5 * resources[agency_i[k]]
+                 + w_capacity * 0.5 * (capacity_i[k] + capacity_j[k])
+                 - w_timescale * mismatch)
+        p_success[k] = 1.0 / (1.0 + np.exp(-logit))
+        size[k] = min(max(pair_trust / perceived_risk, 0.2), 1.0)
+    return p_success, size
 
 
 # 6 ----------------------------------------------------------------------------------------
@@ -494,16 +519,24 @@ def update_commitment(model: PartnershipModel, ev: MonthEvents) -> None:
     References: Ansell & Gash 2008; Emerson et al. 2012; Huxham & Vangen 2005.
     """
     s, p = model.staff, model.p
-    mean_trust, deg = model.ties.mean_out_trust()
-    target = 0.5 * (np.where(deg > 0, mean_trust, s.commitment) + ev.understanding)
-    win_heard = (ev.wins > 0) * (0.3 + 0.7 * s.info) * (1.0 - s.commitment)
-    cost = s.phi / REFERENCE_PHI * model.unmet_demand[s.agency]
     erosion = p.commitment_erosion if model.months_since_win >= p.no_win_months else 0.0
-    s.commitment[:] = np.clip(
-        s.commitment + p.commitment_trust_rate * (target - s.commitment)
-        + p.commitment_win_boost * win_heard - p.commitment_cost * cost - erosion, 0.0, 1.0)
-    s.engaged[:] = np.where(s.engaged, s.commitment >= p.disengage_threshold,
-                            s.commitment >= p.disengage_threshold + REENGAGE_MARGIN)
+    _commit(s.commitment, s.engaged, *model.ties.mean_out_trust(), ev.understanding,
+            ev.wins > 0, s.info, s.phi, model.unmet_demand[s.agency], p.commitment_trust_rate,
+            p.commitment_win_boost, p.commitment_cost, erosion, p.disengage_threshold)
+
+
+@compiled
+def _commit(commitment, engaged, mean_trust, degree, understanding, win, info, phi, gap,
+            trust_rate, win_boost, cost_rate, erosion, threshold):  # pragma: no cover - compiled
+    for k in range(len(commitment)):
+        c = commitment[k]
+        target = 0.5 * ((mean_trust[k] if degree[k] > 0 else c) + understanding)
+        win_heard = (0.3 + 0.7 * info[k]) * (1.0 - c) if win else 0.0
+        cost = phi[k] / REFERENCE_PHI * gap[k]
+        c = c + trust_rate * (target - c) + win_boost * win_heard - cost_rate * cost - erosion
+        c = min(max(c, 0.0), 1.0)
+        commitment[k] = c
+        engaged[k] = c >= threshold if engaged[k] else c >= threshold + REENGAGE_MARGIN
 
 
 # 8 ----------------------------------------------------------------------------------------
@@ -654,19 +687,28 @@ def agencies_forget(model: PartnershipModel, leavers: np.ndarray) -> None:
     t, ag = model.ties, model.agencies
     if not len(t) or not len(leavers):
         return
-    k = len(ag.sector)
-    a, b = model.staff.agency[t.src], model.staff.agency[t.dst]
-    cross = a != b
-    pair = a[cross] * k + b[cross]
-    held = np.bincount(pair, minlength=k * k).reshape(k, k)
-    gone = np.zeros(model.n, dtype=bool)
+    gone = np.zeros(model.n, dtype=np.bool_)
     gone[leavers] = True
-    leaving = gone[t.src[cross]] | gone[t.dst[cross]]
-    lost = np.bincount(pair[leaving], minlength=k * k).reshape(k, k)
-    held, lost = held + held.T, lost + lost.T
-    share = np.divide(lost, held, out=np.zeros((k, k)), where=held > 0)
-    off = ~np.eye(k, dtype=bool)
-    ag.familiarity[off] *= (1.0 - share)[off]
+    _forget_agencies(ag.familiarity, model.staff.agency, t.src, t.dst, gone)
+
+
+@compiled
+def _forget_agencies(familiarity, agency, src, dst, gone):  # pragma: no cover - compiled
+    k = len(familiarity)
+    held = np.zeros((k, k), dtype=np.int64)  # cross-agency ties between a and b, both ways
+    lost = np.zeros((k, k), dtype=np.int64)  # ...of them held by leavers
+    for r in range(len(src)):
+        a, b = agency[src[r]], agency[dst[r]]
+        if a != b:
+            held[a, b] += 1
+            held[b, a] += 1
+            if gone[src[r]] or gone[dst[r]]:
+                lost[a, b] += 1
+                lost[b, a] += 1
+    for a in range(k):
+        for b in range(k):
+            if a != b and held[a, b] > 0:
+                familiarity[a, b] *= 1.0 - lost[a, b] / held[a, b]
 
 
 # 10 ---------------------------------------------------------------------------------------
@@ -688,34 +730,45 @@ def build_capacity(model: PartnershipModel, ev: MonthEvents) -> None:
     References: Foster-Fishman et al. 2001; Sullivan, Barnes & Matka 2002; seed (Box 1).
     """
     s, p, lv = model.staff, model.p, model.levers
-    rate = budget_rate(model)
-    sector = model.agencies.sector[s.agency]
-    earmark = lv["budget_earmark"]
-    if earmark == "none":
-        personal = np.full(model.n, rate)
-        stock_rate = np.full(6, rate)
-    else:
-        target = 3 if earmark == "voluntary" else 4
-        personal = np.where(sector == target, 2.0 * rate, 0.0)
-        stock_rate = np.zeros(6)
-        stock_rate[5 if earmark == "voluntary" else 4] = 2.0 * rate
-    s.capacity += (personal + p.learning_rate * s.attended) * (1.0 - s.capacity) \
-        - p.capacity_decay * 0.5 * s.capacity
-    np.clip(s.capacity, 0.0, 1.0, out=s.capacity)
-    k = model.capacity_stocks
-    statutory = sector <= 2
-    drivers = np.array([
-        effective_leadership(model) * lv["vision_clarity"],  # strategic
-        lv["ground_rules"],  # governance
-        # operational: successful joint work per engaged member, relative to a partnership
-        # where one member in JOINT_WORK_REFERENCE completes a joint task each month
-        min(1.0, ev.wins / max(1.0, JOINT_WORK_REFERENCE * float(s.engaged.sum()))),
-        s.capacity[statutory].mean(),  # practice
-        s.capacity[sector == 4].mean() if (sector == 4).any() else 0.0,  # community
-        s.capacity[sector == 3].mean() if (sector == 3).any() else 0.0,  # voluntary
-    ])
-    k += (stock_rate + p.structure_learning_rate * drivers) * (1.0 - k) - p.capacity_decay * k
-    np.clip(k, 0.0, 1.0, out=k)
+    earmark = {"none": -1, "voluntary": 3, "community": 4}[lv["budget_earmark"]]
+    operational = min(1.0, ev.wins / max(1.0, JOINT_WORK_REFERENCE * float(s.engaged.sum())))
+    _build_capacity(s.capacity, s.attended, model.agencies.sector[s.agency], model.capacity_stocks,
+                    budget_rate(model), earmark, p.learning_rate, p.capacity_decay,
+                    p.structure_learning_rate,
+                    effective_leadership(model) * lv["vision_clarity"], lv["ground_rules"],
+                    operational)
+
+
+@compiled
+def _build_capacity(capacity, attended, sector, stocks, rate, earmark, learning, decay,
+                    structure_learning, strategic, governance,
+                    operational):  # pragma: no cover - compiled
+    """Personal capacity: the budget's rate for everyone, or twice it for the earmarked
+    sector only (``earmark`` -1: none), plus learning by attending; then the six stocks,
+    each built by the budget (all, or the earmarked sector's stock) and by its driver:
+    strategic (leadership x vision), governance (ground rules), operational (successful
+    joint work per engaged member, relative to a partnership where one member in
+    JOINT_WORK_REFERENCE completes a joint task each month), practice (statutory members'
+    capacity), community and voluntary (those members' capacity)."""
+    for k in range(len(capacity)):
+        personal = rate if earmark < 0 else (2.0 * rate if sector[k] == earmark else 0.0)
+        capacity[k] += (personal + learning * attended[k]) * (1.0 - capacity[k]) \
+            - decay * 0.5 * capacity[k]
+        capacity[k] = min(max(capacity[k], 0.0), 1.0)
+    drivers = np.array([strategic, governance, operational, mean(capacity[sector <= 2]),
+                        _mean_or_zero(capacity[sector == 4]), _mean_or_zero(capacity[sector == 3])])
+    stock_rate = np.full(6, rate) if earmark < 0 else np.zeros(6)
+    if earmark >= 0:
+        stock_rate[5 if earmark == 3 else 4] = 2.0 * rate
+    for level in range(6):
+        stocks[level] += ((stock_rate[level] + structure_learning * drivers[level]) * (1.0 - stocks[level])
+                          - decay * stocks[level])
+        stocks[level] = min(max(stocks[level], 0.0), 1.0)
+
+
+@compiled
+def _mean_or_zero(values):  # pragma: no cover - compiled
+    return mean(values) if len(values) else 0.0
 
 
 # 11 ---------------------------------------------------------------------------------------
@@ -727,7 +780,7 @@ def synergy_index(model: PartnershipModel, trust_across: float, understanding: f
                         p.success_understanding, p.success_resources, p.success_capacity])
     values = np.array([effective_leadership(model), efficiency(model), trust_across,
                        understanding, min(1.0, 0.5 * float(model.agencies.resources.mean())),
-                       model.staff.capacity.mean()])
+                       mean(model.staff.capacity)])
     total = weights.sum()
     return float(np.dot(weights, values) / total) if total > 0 else 0.0
 
@@ -744,25 +797,36 @@ def deliver(model: PartnershipModel, ev: MonthEvents) -> None:
 
     s, p, lv, ag = model.staff, model.p, model.levers, model.agencies
     two_way_cost = p.two_way_time_cost if lv["communication_mode"] == "two_way" else 0.0
-    time = np.clip(1.0 - s.phi - two_way_cost * s.engaged, 0.0, 1.0)
-    productivity = ag.resources[s.agency]
     ev.tie_trust = tie_trust(model)
     t_across = ev.tie_trust.across(model)
-    # integrated work: the operational arrangements in place, used by members in proportion
-    # to the time they give to the partnership (none at all: they deliver alone)
-    integration = model.capacity_stocks[2] * (1.0 - np.exp(-s.phi / p.integration_time_scale))
     ev.synergy_index = synergy_index(model, t_across, shared_understanding(model))
     ev.synergy = p.synergy_max * ev.synergy_index
     ev.coordination_loss = p.coordination_cost * (1.0 - t_across)
-    factor = 1.0 + integration * (ev.synergy - ev.coordination_loss)
-    per_member = time * productivity * factor
-    by_agency = np.bincount(s.agency, weights=per_member, minlength=len(ag.sector))
-    alone_by_agency = np.bincount(s.agency, weights=productivity, minlength=len(ag.sector))
-    ev.output = float(by_agency.sum())
-    ev.output_alone = float(alone_by_agency.sum())
+    by_agency, alone_by_agency = _deliver(
+        s.phi, s.engaged, s.agency, ag.resources, two_way_cost, model.capacity_stocks[2],
+        p.integration_time_scale, ev.synergy - ev.coordination_loss)
+    ev.output = total(by_agency)
+    ev.output_alone = total(alone_by_agency)
     demand = alone_by_agency * ag.pressure * lv["service_pressure"]
     model.unmet_demand = np.clip((demand - by_agency) / np.maximum(demand, 1e-9), 0.0, 1.0)
     model.integration_gain.append(ev.output / ev.output_alone - 1.0)
+
+
+@compiled
+def _deliver(phi, engaged, agency, resources, two_way_cost, operational, time_scale,
+             net_synergy):  # pragma: no cover - compiled
+    """Each agency's output and its output working alone. Integrated work uses the
+    operational arrangements in place (the ``operational`` stock), by members in proportion
+    to the time they give to the partnership (none at all: they deliver alone)."""
+    by_agency = np.zeros(len(resources))
+    alone = np.zeros(len(resources))
+    for k in range(len(phi)):
+        time = min(max(1.0 - phi[k] - two_way_cost * engaged[k], 0.0), 1.0)
+        productivity = resources[agency[k]]
+        integration = operational * (1.0 - np.exp(-phi[k] / time_scale))
+        by_agency[agency[k]] += time * productivity * (1.0 + integration * net_synergy)
+        alone[agency[k]] += productivity
+    return by_agency, alone
 
 
 def health_kernel(mean_lag: float, horizon: int) -> np.ndarray:

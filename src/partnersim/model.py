@@ -16,6 +16,7 @@ from partnersim import metrics
 from partnersim.agents import Agency, StaffMember
 from partnersim.interventions import parse_interventions
 from partnersim.network import Ties
+from partnersim.numerics import compiled
 from partnersim.params import PARAMETERS, SECTORS, Params, make_params
 from partnersim.seeding import named_streams
 
@@ -216,29 +217,22 @@ class PartnershipModel(mesa.Model):
     def _draw_members(self, rows: np.ndarray, rng: np.random.Generator, *, newcomer: bool) -> None:
         """Draw the personal attributes of (new) members in ``rows``."""
         s, m = self.staff, len(rows)
-        sector = self.agencies.sector[s.agency[rows]]
-        s.motive[rows] = np.searchsorted(np.cumsum(MOTIVE_SHARE)[:-1], rng.random(m), side="right")
-        s.honesty[rows] = np.clip(MOTIVE_HONESTY[s.motive[rows]] + rng.normal(0, 0.05, m), 0, 1)
+        motive_draw, honesty_noise = rng.random(m), rng.normal(0, 0.05, m)
         s.ability[rows] = rng.beta(6.0, 4.0, m)
         s.propensity[rows] = rng.beta(5.0, 5.0, m)
         s.commitment[rows] = rng.uniform(0.45, 0.75, m)
-        s.info[rows] = 0.0
-        s.position[rows] = np.clip(SECTOR_CULTURE[sector] + rng.normal(0, 0.06, m), 0, 1)
-        base_capacity = np.where(sector <= 2, 0.45, np.where(sector == 3, 0.3, 0.2))
+        position_noise = rng.normal(0, 0.06, m)
+        # newcomers start from newcomer_capacity, brought up to speed by the structures
+        # (operational arrangements, practice) in place; founding members by sector
+        newcomer_capacity = -1.0
         if newcomer:
-            # structures (operational arrangements, practice) bring newcomers up to speed
             inherited = self.p.structure_transfer * self.capacity_stocks[[2, 3]].mean()
-            s.capacity[rows] = np.clip(self.p.newcomer_capacity
-                                       + inherited * (1.0 - self.p.newcomer_capacity)
-                                       + rng.normal(0, 0.03, m), 0, 1)
-        else:
-            s.capacity[rows] = np.clip(base_capacity + rng.normal(0, 0.1, m), 0, 1)
-        s.champion[rows] = False
-        s.tenure[rows] = 0
-        s.engaged[rows] = True
-        s.attendance[rows] = 0.0
-        s.attended[rows] = False
-        s.phi[rows] = 0.0
+            newcomer_capacity = self.p.newcomer_capacity + inherited * (1.0 - self.p.newcomer_capacity)
+        capacity_noise = rng.normal(0, 0.03 if newcomer else 0.1, m)
+        _set_members(rows, self.agencies.sector[s.agency[rows]], motive_draw, honesty_noise,
+                     position_noise, capacity_noise, newcomer_capacity, s.motive, s.honesty,
+                     s.info, s.position, s.capacity, s.champion, s.tenure, s.engaged,
+                     s.attendance, s.attended, s.phi)
 
     def _appoint_initial_roles(self) -> None:
         self._set_chairs(2 if self.p.joint_chair else 1)
@@ -423,6 +417,32 @@ class PartnershipModel(mesa.Model):
     def summary(self) -> dict[str, Any]:
         """End-of-run summary measures (valid once the run has reached its horizon)."""
         return metrics.summarise(self)
+
+
+@compiled
+def _set_members(rows, sector, motive_draw, honesty_noise, position_noise, capacity_noise,
+                 newcomer_capacity, motive, honesty, info, position, capacity, champion, tenure,
+                 engaged, attendance, attended, phi):  # pragma: no cover - compiled
+    """Attributes of the members in ``rows`` from their draws (``_draw_members``); a
+    ``newcomer_capacity`` below 0 marks founding members (capacity by sector)."""
+    motive_edges = np.cumsum(MOTIVE_SHARE)[:-1]
+    for k in range(len(rows)):
+        r = rows[k]
+        motive[r] = np.searchsorted(motive_edges, motive_draw[k], side="right")
+        honesty[r] = min(max(MOTIVE_HONESTY[motive[r]] + honesty_noise[k], 0.0), 1.0)
+        info[r] = 0.0
+        position[r] = min(max(SECTOR_CULTURE[sector[k]] + position_noise[k], 0.0), 1.0)
+        if newcomer_capacity >= 0:
+            capacity[r] = min(max(newcomer_capacity + capacity_noise[k], 0.0), 1.0)
+        else:
+            base = 0.45 if sector[k] <= 2 else (0.3 if sector[k] == 3 else 0.2)
+            capacity[r] = min(max(base + capacity_noise[k], 0.0), 1.0)
+        champion[r] = False
+        tenure[r] = 0
+        engaged[r] = True
+        attendance[r] = 0.0
+        attended[r] = False
+        phi[r] = 0.0
 
 
 def _current(name: str, model: PartnershipModel) -> float:
