@@ -225,19 +225,16 @@ def _ensure_ties(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> np.nd
 
     Returns the tie rows of i->j followed by those of j->i.
     """
-    src = np.concatenate((i, j))
-    dst = np.concatenate((j, i))
-    t, s, p = model.ties, model.staff, model.p
-    rows = t.find(src, dst)
-    keys, trust, familiarity = _first_meetings(
-        rows, src, dst, model.n, model.month, s.agency, s.tenure, s.propensity,
-        model.agencies.familiarity, p.newcomer_reputation, p.trust_weight_propensity,
-        p.trust_weight_familiarity, p.trust_weight_institution * model.levers["ground_rules"])
-    if len(keys):
-        t.add(keys // model.n, keys % model.n, trust, familiarity, model.month)
-        rows = t.find(src, dst)
-    t.touch(rows, p.familiarity_gain, model.month)
-    return rows
+    s, p = model.staff, model.p
+    institution = p.trust_weight_institution * model.levers["ground_rules"]
+
+    def first_meeting(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _first_meeting(src, dst, model.month, s.agency, s.tenure, s.propensity,
+                              model.agencies.familiarity, p.newcomer_reputation,
+                              p.trust_weight_propensity, p.trust_weight_familiarity, institution)
+
+    return model.ties.meet(np.concatenate((i, j)), np.concatenate((j, i)), model.month,
+                           p.familiarity_gain, first_meeting)
 
 
 @compiled
@@ -248,34 +245,22 @@ def first_trust(propensity, familiarity, w_propensity, w_familiarity,
 
 
 @compiled
-def _first_meetings(rows, src, dst, n, month, agency, tenure, propensity, agency_familiarity,
-                    newcomer_reputation, w_propensity, w_familiarity,
-                    institution):  # pragma: no cover - compiled
-    """The pairs in (src, dst) without a tie (``rows`` -1), once each and sorted by key, with
-    their first trust and familiarity. Members present from the start may know each other
-    from their agencies' earlier work (prior familiarity); a newcomer knows nobody
-    personally yet and is trusted on the reputation of their agency (DESIGN 2.2.9)."""
-    new = rows < 0
-    keys = _unique(src[new] * n + dst[new])
-    trust, familiarity = np.empty(len(keys)), np.empty(len(keys))
-    for k in range(len(keys)):
-        a, b = keys[k] // n, keys[k] % n
+def _first_meeting(src, dst, month, agency, tenure, propensity, agency_familiarity,
+                   newcomer_reputation, w_propensity, w_familiarity,
+                   institution):  # pragma: no cover - compiled
+    """First trust and familiarity of pairs meeting for the first time. Members present
+    from the start may know each other from their agencies' earlier work (prior
+    familiarity); a newcomer knows nobody personally yet and is trusted on the reputation
+    of their agency (DESIGN 2.2.9)."""
+    trust, familiarity = np.empty(len(src)), np.empty(len(src))
+    for k in range(len(src)):
+        a, b = src[k], dst[k]
         fam = agency_familiarity[agency[a], agency[b]]
         original = tenure[a] >= month and tenure[b] >= month
         known = fam if original else newcomer_reputation * fam
         trust[k] = first_trust(propensity[a], known, w_propensity, w_familiarity, institution)
         familiarity[k] = fam if original else 0.0
-    return keys, trust, familiarity
-
-
-@compiled
-def _unique(values):  # pragma: no cover - compiled
-    """Sorted unique values (np.unique without its overhead on small arrays)."""
-    values = np.sort(values)
-    keep = np.ones(len(values), dtype=np.bool_)
-    for k in range(1, len(values)):
-        keep[k] = values[k] != values[k - 1]
-    return values[keep]
+    return trust, familiarity
 
 
 # 3 ----------------------------------------------------------------------------------------
@@ -350,7 +335,8 @@ def shared_understanding(model: PartnershipModel) -> float:
 # 5 ----------------------------------------------------------------------------------------
 def efficiency(model: PartnershipModel) -> float:
     """How well the partnership uses partners' time: governance and operational capacity."""
-    return float(model.capacity_stocks[1:3].mean())
+    k = model.capacity_stocks
+    return float(k[1] + k[2]) / 2.0  # the mean of the two, as numpy computes it
 
 
 def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
@@ -433,14 +419,27 @@ def competence_signals(model: PartnershipModel, ev: MonthEvents) -> None:
     if not len(i):
         return
     s, p, t = model.staff, model.p, model.ties
-    dst = np.concatenate([j, i])
-    rows = np.concatenate([ev.rows_ij, ev.rows_ji])
-    noise_sd = p.misreading_noise * (1.0 - p.ground_rules_noise_cut * model.levers["ground_rules"])
-    noise_sd = noise_sd * (1.0 - 0.5 * t.familiarity[rows])
-    observed = s.ability[dst] + model.streams["trust"].normal(0.0, 1.0, len(rows)) * noise_sd
+    rows = np.concatenate((ev.rows_ij, ev.rows_ji))
+    noise = model.streams["trust"].normal(0.0, 1.0, len(rows))
     ev.sig_rows.append(rows)
-    ev.sig_values.append(np.tanh(p.signal_sensitivity * (observed - p.performance_standard)))
+    gap = _competence_gap(
+        rows, np.concatenate((j, i)), noise, s.ability, t.familiarity,
+        p.misreading_noise * (1.0 - p.ground_rules_noise_cut * model.levers["ground_rules"]),
+        p.performance_standard)
+    ev.sig_values.append(np.tanh(p.signal_sensitivity * gap))  # numpy's tanh: bit-stable
     ev.sig_weights.append(np.ones(len(rows)))
+
+
+@compiled
+def _competence_gap(rows, observed, noise, ability, familiarity, noise_sd,
+                    standard):  # pragma: no cover - compiled
+    """Observed competence minus the expected standard; the noise's s.d. falls as the
+    observer gets to know the observed."""
+    gap = np.empty(len(rows))
+    for k in range(len(rows)):
+        seen = ability[observed[k]] + noise[k] * (noise_sd * (1.0 - 0.5 * familiarity[rows[k]]))
+        gap[k] = seen - standard
+    return gap
 
 
 def apply_signals(model: PartnershipModel, rows: np.ndarray, signal: np.ndarray,
@@ -779,7 +778,7 @@ def synergy_index(model: PartnershipModel, trust_across: float, understanding: f
     weights = np.array([p.success_leadership, p.success_efficiency, p.success_trust,
                         p.success_understanding, p.success_resources, p.success_capacity])
     values = np.array([effective_leadership(model), efficiency(model), trust_across,
-                       understanding, min(1.0, 0.5 * float(model.agencies.resources.mean())),
+                       understanding, min(1.0, 0.5 * mean(model.agencies.resources)),
                        mean(model.staff.capacity)])
     total = weights.sum()
     return float(np.dot(weights, values) / total) if total > 0 else 0.0
@@ -809,7 +808,7 @@ def deliver(model: PartnershipModel, ev: MonthEvents) -> None:
     ev.output_alone = total(alone_by_agency)
     demand = alone_by_agency * ag.pressure * lv["service_pressure"]
     model.unmet_demand = np.clip((demand - by_agency) / np.maximum(demand, 1e-9), 0.0, 1.0)
-    model.integration_gain.append(ev.output / ev.output_alone - 1.0)
+    model.integration_gain[model.month] = ev.output / ev.output_alone - 1.0
 
 
 @compiled
@@ -844,6 +843,6 @@ def health_kernel(mean_lag: float, horizon: int) -> np.ndarray:
 
 def health_effect(model: PartnershipModel) -> float:
     """Lagged effect on the population-health indicator of the integration gain so far."""
-    g = np.asarray(model.integration_gain)
+    g = model.integration_gain[: model.month + 1]
     w = model.health_kernel[: len(g)]
     return float(model.p.health_effect * np.dot(w, g[::-1]))

@@ -153,7 +153,7 @@ class PartnershipModel(mesa.Model):
         self.force_outcomes_until = 0  # ...and every joint-task outcome before this month
         self.agenda: list[list[float]] = []  # pending items: [position, age]
         self.unmet_demand = np.zeros(len(SECTORS))
-        self.integration_gain: list[float] = []
+        self.integration_gain = np.zeros(self.horizon)  # output / output alone - 1, by month
         self.health_noise = self.streams["health"].normal(0.0, self.p.health_noise, self.horizon)
         self.health_kernel = stages.health_kernel(self.p.health_lag_months, self.horizon)
         self.last_acceptability = 1.0
@@ -226,7 +226,8 @@ class PartnershipModel(mesa.Model):
         # (operational arrangements, practice) in place; founding members by sector
         newcomer_capacity = -1.0
         if newcomer:
-            inherited = self.p.structure_transfer * self.capacity_stocks[[2, 3]].mean()
+            # (the mean of the operational and practice stocks, as numpy computes it)
+            inherited = self.p.structure_transfer * (self.capacity_stocks[2] + self.capacity_stocks[3]) / 2.0
             newcomer_capacity = self.p.newcomer_capacity + inherited * (1.0 - self.p.newcomer_capacity)
         capacity_noise = rng.normal(0, 0.03 if newcomer else 0.1, m)
         _set_members(rows, self.agencies.sector[s.agency[rows]], motive_draw, honesty_noise,
