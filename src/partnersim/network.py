@@ -34,14 +34,9 @@ class Ties:
 
     def __init__(self, n_staff: int):
         self.n = int(n_staff)
-        self.src = np.empty(0, dtype=np.int64)
-        self.dst = np.empty(0, dtype=np.int64)
-        self.trust = np.empty(0)
-        self.damage = np.empty(0)
-        self.familiarity = np.empty(0)
-        self.formed = np.empty(0, dtype=np.int64)
-        self.last_met = np.empty(0, dtype=np.int64)
-        self.start = np.zeros(self.n + 1, dtype=np.int64)
+        # capacity grows by doubling; the attributes are views of the first len(self) rows
+        self._buffers = _empty_buffers(64)
+        self._view(0)
 
     def __len__(self) -> int:
         return len(self.src)
@@ -51,13 +46,20 @@ class Ties:
         """src * n + dst: strictly increasing along the store."""
         return self.src * self.n + self.dst
 
-    def _arrays(self) -> tuple[np.ndarray, ...]:
-        return tuple(getattr(self, name) for name in FIELDS)
+    def _reserve(self, capacity: int) -> None:
+        """Grow the buffers (doubling) to hold ``capacity`` rows, keeping the current ones."""
+        if capacity > len(self._buffers[0]):
+            grown = _empty_buffers(max(capacity, 2 * len(self._buffers[0])))
+            for old, new in zip(self._buffers, grown, strict=True):
+                new[: len(self)] = old[: len(self)]
+            self._buffers = grown
+            self._view(len(self))
 
-    def _set(self, arrays: tuple[np.ndarray, ...]) -> None:
-        """Install new arrays (FIELDS in order, then ``start``)."""
-        for name, values in zip((*FIELDS, "start"), arrays, strict=True):
-            setattr(self, name, values)
+    def _view(self, length: int) -> None:
+        """Make the attributes views of the first ``length`` rows and index the out-ties."""
+        for name, buffer in zip(FIELDS, self._buffers, strict=True):
+            setattr(self, name, buffer[:length])
+        self.start = _out_start(self.src, self.n)
 
     def find(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         """Row of each tie src -> dst, or -1 where there is none."""
@@ -71,8 +73,17 @@ class Ties:
             return
         q = np.asarray(src, dtype=np.int64) * self.n + np.asarray(dst, dtype=np.int64)
         order = np.argsort(q, kind="stable")
-        self._set(_insert(*self._arrays(), q[order], np.asarray(trust, dtype=float)[order],
-                          np.asarray(familiarity, dtype=float)[order], self.n, int(month))[0])
+        self._insert(q[order], np.asarray(trust, dtype=float)[order],
+                     np.asarray(familiarity, dtype=float)[order], month)
+
+    def _insert(self, keys: np.ndarray, trust: np.ndarray, familiarity: np.ndarray,
+                month: int) -> tuple[np.ndarray, np.ndarray]:
+        """Insert ties with sorted new keys; return each old row's new row and the new rows."""
+        m = len(self)
+        self._reserve(m + len(keys))
+        moved, new_rows = _insert(*self._buffers, m, keys, trust, familiarity, self.n, int(month))
+        self._view(m + len(keys))
+        return moved, new_rows
 
     def meet(self, src: np.ndarray, dst: np.ndarray, month: int, familiarity_gain: float,
              first_meeting: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
@@ -90,9 +101,7 @@ class Ties:
         keys = _new_keys(rows, src, dst, self.n)
         if len(keys):
             trust, familiarity = first_meeting(keys // self.n, keys % self.n)
-            arrays, moved, new_rows = _insert(*self._arrays(), keys, trust, familiarity, self.n,
-                                              int(month))
-            self._set(arrays)
+            moved, new_rows = self._insert(keys, trust, familiarity, month)
             rows = _moved_rows(rows, src * self.n + dst, moved, keys, new_rows)
         _touch(self.familiarity, self.last_met, rows, familiarity_gain, int(month))
         return rows
@@ -103,13 +112,13 @@ class Ties:
             return
         gone = np.zeros(self.n, dtype=np.bool_)
         gone[rows] = True
-        self._set(_compact(*self._arrays(), _touching(self.src, self.dst, gone), self.n))
+        self._view(_compact(*self._buffers, _touching(self.src, self.dst, gone)))
 
     def remove_lapsed(self, month: int, lapse_months: int) -> None:
         """Drop ties whose pair has not met for more than ``lapse_months``."""
         lapsed = self.last_met < month - lapse_months
         if lapsed.any():
-            self._set(_compact(*self._arrays(), lapsed, self.n))
+            self._view(_compact(*self._buffers, lapsed))
 
     def out_range(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Start and end positions of each member's out-ties."""
@@ -123,13 +132,23 @@ class Ties:
 
 # --- compiled kernels -------------------------------------------------------------------------
 
+def _empty_buffers(capacity: int) -> tuple[np.ndarray, ...]:
+    return tuple(np.empty(capacity, dtype=np.int64 if name in ("src", "dst", "formed", "last_met")
+                          else float) for name in FIELDS)
+
+
 @compiled
 def _out_start(src, n):  # pragma: no cover - compiled
-    start = np.zeros(n + 1, dtype=np.int64)
+    """First row of each member's out-ties (src is sorted), and the number of rows last."""
+    start = np.empty(n + 1, dtype=np.int64)
+    i = 0
     for r in range(len(src)):
-        start[src[r] + 1] += 1
-    for i in range(n):
-        start[i + 1] += start[i]
+        while i <= src[r]:
+            start[i] = r
+            i += 1
+    while i <= n:
+        start[i] = len(src)
+        i += 1
     return start
 
 
@@ -161,31 +180,31 @@ def _new_keys(rows, src, dst, n):  # pragma: no cover - compiled
 
 
 @compiled
-def _insert(src, dst, trust, damage, familiarity, formed, last_met, new_key, new_trust,
+def _insert(src, dst, trust, damage, familiarity, formed, last_met, m, new_key, new_trust,
             new_familiarity, n, month):  # pragma: no cover - compiled
-    """Merge sorted new keys into the store in one pass over every array. Returns the new
-    arrays (FIELDS, then start), each old row's new position and each new tie's row."""
-    m, k = len(src), len(new_key)
-    src2, dst2 = np.empty(m + k, np.int64), np.empty(m + k, np.int64)
-    trust2, damage2, familiarity2 = np.empty(m + k), np.empty(m + k), np.empty(m + k)
-    formed2, last_met2 = np.empty(m + k, np.int64), np.empty(m + k, np.int64)
+    """Merge sorted new keys into the first ``m`` rows of the buffers, in place, from the
+    back. Returns each old row's new position and each new tie's row."""
+    k = len(new_key)
     moved, new_rows = np.empty(m, np.int64), np.empty(k, np.int64)
-    a = b = 0
-    for r in range(m + k):
-        if b < k and (a >= m or new_key[b] < src[a] * n + dst[a]):  # the next new tie goes here
-            src2[r], dst2[r] = new_key[b] // n, new_key[b] % n
-            trust2[r], damage2[r], familiarity2[r] = new_trust[b], 0.0, new_familiarity[b]
-            formed2[r] = last_met2[r] = month
+    a, b = m - 1, k - 1
+    for r in range(m + k - 1, -1, -1):
+        if b >= 0 and (a < 0 or new_key[b] > src[a] * n + dst[a]):  # the last new tie goes here
+            src[r], dst[r] = new_key[b] // n, new_key[b] % n
+            trust[r], damage[r], familiarity[r] = new_trust[b], 0.0, new_familiarity[b]
+            formed[r] = last_met[r] = month
             new_rows[b] = r
-            b += 1
+            b -= 1
+        elif b < 0:  # the rows before every new tie stay where they are
+            for q in range(a + 1):
+                moved[q] = q
+            break
         else:
-            src2[r], dst2[r] = src[a], dst[a]
-            trust2[r], damage2[r], familiarity2[r] = trust[a], damage[a], familiarity[a]
-            formed2[r], last_met2[r] = formed[a], last_met[a]
+            src[r], dst[r] = src[a], dst[a]
+            trust[r], damage[r], familiarity[r] = trust[a], damage[a], familiarity[a]
+            formed[r], last_met[r] = formed[a], last_met[a]
             moved[a] = r
-            a += 1
-    arrays = (src2, dst2, trust2, damage2, familiarity2, formed2, last_met2, _out_start(src2, n))
-    return arrays, moved, new_rows
+            a -= 1
+    return moved, new_rows
 
 
 @compiled
@@ -198,21 +217,18 @@ def _moved_rows(rows, keys, moved, new_keys, new_rows):  # pragma: no cover - co
 
 
 @compiled
-def _compact(src, dst, trust, damage, familiarity, formed, last_met, drop,
-             n):  # pragma: no cover - compiled
-    """The store without the rows flagged in ``drop``, in one pass (FIELDS, then start)."""
-    m = len(src) - np.count_nonzero(drop)
-    src2, dst2 = np.empty(m, np.int64), np.empty(m, np.int64)
-    trust2, damage2, familiarity2 = np.empty(m), np.empty(m), np.empty(m)
-    formed2, last_met2 = np.empty(m, np.int64), np.empty(m, np.int64)
+def _compact(src, dst, trust, damage, familiarity, formed, last_met,
+             drop):  # pragma: no cover - compiled
+    """Drop the rows flagged in ``drop`` (one per stored row), in place; return the count left."""
     w = 0
-    for r in range(len(src)):
+    for r in range(len(drop)):
         if not drop[r]:
-            src2[w], dst2[w] = src[r], dst[r]
-            trust2[w], damage2[w], familiarity2[w] = trust[r], damage[r], familiarity[r]
-            formed2[w], last_met2[w] = formed[r], last_met[r]
+            if w != r:
+                src[w], dst[w] = src[r], dst[r]
+                trust[w], damage[w], familiarity[w] = trust[r], damage[r], familiarity[r]
+                formed[w], last_met[w] = formed[r], last_met[r]
             w += 1
-    return src2, dst2, trust2, damage2, familiarity2, formed2, last_met2, _out_start(src2, n)
+    return w
 
 
 @compiled
