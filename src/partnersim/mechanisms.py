@@ -562,9 +562,8 @@ def decide(model: PartnershipModel, ev: MonthEvents) -> None:
     need = DECISION_RULES[lv["decision_rule"]]
     quorum = SECTOR_QUORUM[lv["decision_rule"]]
     voter_sector = model.agencies.sector[s.agency[voters]]
-    n_sectors = len(model.agencies.sector)
-    sector_voters = np.bincount(voter_sector, minlength=n_sectors)
-    low = model.agencies.sector[s.agency[voters]] >= LOW_POWER_SECTOR
+    sector_needed = quorum * np.bincount(voter_sector, minlength=len(model.agencies.sector))
+    low = voter_sector >= LOW_POWER_SECTOR
     n_low = int(low.sum())
     rng = model.streams["deliberate"]
     delays, equities, accept, dropped = [], [], [], []
@@ -578,21 +577,19 @@ def decide(model: PartnershipModel, ev: MonthEvents) -> None:
         # support falls off smoothly with distance from one's own problem definition
         # (a member may back a proposal somewhat off their view; Choi & Robertson 2014)
         draws = rng.random(len(x)) if p.acceptance_softness > 0 else np.empty(0)
-        support, passed = _vote(x, item[0], draws, p.acceptance_width, p.acceptance_softness,
-                                power, (need - 1e-12) * total_power, voter_sector, quorum * sector_voters)
+        passed, n_support, low_support = _vote(
+            x, item[0], draws, p.acceptance_width, p.acceptance_softness, power,
+            (need - 1e-12) * total_power, voter_sector, sector_needed, low, voters,
+            overruled_any, supporters_any)
         if passed:
-            n_support = int(support.sum())
             delays.append(item[1])
             accept.append(n_support / len(x))
             if 0 < n_low < len(x):
-                low_support = int(support[low].sum())
                 rate_low = low_support / n_low
                 rate_high = (n_support - low_support) / (len(x) - n_low)
                 equities.append(min(1.0, rate_low / max(rate_high, 1e-9)))
-            overruled_any[voters[~support]] = True
-            supporters_any[voters[support]] = True
         else:
-            item[0] += COMPROMISE_STEP * (float(x.sum()) / len(x) - item[0])
+            item[0] += COMPROMISE_STEP * (total(x) / len(x) - item[0])
             item[1] += 1
             if item[1] < MAX_AGENDA_AGE:
                 remaining.append(item)
@@ -609,16 +606,18 @@ def decide(model: PartnershipModel, ev: MonthEvents) -> None:
         ev.decision_equity = sum(equities) / len(equities)
     if overruled_any.any() and len(t):
         staff_power = model.agencies.power[s.agency]
-        rows = _overruled_ties(t.src, t.dst, staff_power, overruled_any, supporters_any)
+        rows = _overruled_ties(t.start, t.dst, staff_power, overruled_any, supporters_any)
         apply_signals(model, rows, np.full(len(rows), -p.overrule_signal),
                       np.full(len(rows), 0.5))
 
 
 @compiled
-def _vote(x, centre, draws, width, softness, power, power_needed, sector, sector_needed
-          ):  # pragma: no cover - compiled
+def _vote(x, centre, draws, width, softness, power, power_needed, sector, sector_needed, low,
+          voters, overruled, supporters):  # pragma: no cover - compiled
     """Who supports a proposal at ``centre``, and whether it passes: enough power in favour
-    and, in every sector, enough of its attending members (the sector quorum).
+    and, in every sector, enough of its attending members (the sector quorum). Returns
+    (passed, supporters, supporters from low-power sectors); when it passes, marks the
+    voters who supported it and those it overruled.
 
     Support falls off smoothly with distance from one's own problem definition (a member
     may back a proposal somewhat off their view; Choi & Robertson 2014): with
@@ -628,6 +627,7 @@ def _vote(x, centre, draws, width, softness, power, power_needed, sector, sector
     support = np.empty(len(x), dtype=np.bool_)
     power_for = 0.0
     sector_for = np.zeros(len(sector_needed))
+    n_support = low_support = 0
     for k in range(len(x)):
         distance = abs(x[k] - centre)
         if softness > 0:
@@ -638,19 +638,31 @@ def _vote(x, centre, draws, width, softness, power, power_needed, sector, sector
         if support[k]:
             power_for += power[k]
             sector_for[sector[k]] += 1.0
-    heard = True
+            n_support += 1
+            low_support += low[k]
+    passed = power_for >= power_needed
     for a in range(len(sector_needed)):
-        heard = heard and sector_for[a] >= sector_needed[a] - 1e-9
-    return support, heard and power_for >= power_needed
+        passed = passed and sector_for[a] >= sector_needed[a] - 1e-9
+    if passed:
+        for k in range(len(x)):
+            if support[k]:
+                supporters[voters[k]] = True
+            else:
+                overruled[voters[k]] = True
+    return passed, n_support, low_support
 
 
 @compiled
-def _overruled_ties(src, dst, power, overruled, supporters):  # pragma: no cover - compiled
+def _overruled_ties(start, dst, power, overruled, supporters):  # pragma: no cover - compiled
     """Ties from a member overruled this month to a more powerful member who carried it."""
-    hit = np.zeros(len(src), dtype=np.bool_)
-    for r in range(len(src)):
-        hit[r] = overruled[src[r]] and supporters[dst[r]] and power[dst[r]] > power[src[r]]
-    return np.flatnonzero(hit)
+    rows = np.empty(start[-1], dtype=np.int64)
+    found = 0
+    for i in np.flatnonzero(overruled):
+        for r in range(start[i], start[i + 1]):
+            if supporters[dst[r]] and power[dst[r]] > power[i]:
+                rows[found] = r
+                found += 1
+    return rows[:found]
 
 
 # 9 ----------------------------------------------------------------------------------------
