@@ -813,22 +813,20 @@ def deliver(model: PartnershipModel, ev: MonthEvents) -> None:
     ev.synergy_index = synergy_index(model, t_across, shared_understanding(model))
     ev.synergy = p.synergy_max * ev.synergy_index
     ev.coordination_loss = p.coordination_cost * (1.0 - t_across)
-    by_agency, alone_by_agency = _deliver(
-        s.phi, s.engaged, s.agency, ag.resources, two_way_cost, model.capacity_stocks[2],
-        p.integration_time_scale, ev.synergy - ev.coordination_loss)
-    ev.output = total(by_agency)
-    ev.output_alone = total(alone_by_agency)
-    demand = alone_by_agency * ag.pressure * lv["service_pressure"]
-    model.unmet_demand = np.clip((demand - by_agency) / np.maximum(demand, 1e-9), 0.0, 1.0)
+    ev.output, ev.output_alone, model.unmet_demand = _deliver(
+        s.phi, s.engaged, s.agency, ag.resources, ag.pressure, lv["service_pressure"],
+        two_way_cost, model.capacity_stocks[2], p.integration_time_scale,
+        ev.synergy - ev.coordination_loss)
     model.integration_gain[model.month] = ev.output / ev.output_alone - 1.0
 
 
 @compiled
-def _deliver(phi, engaged, agency, resources, two_way_cost, operational, time_scale,
-             net_synergy):  # pragma: no cover - compiled
-    """Each agency's output and its output working alone. Integrated work uses the
-    operational arrangements in place (the ``operational`` stock), by members in proportion
-    to the time they give to the partnership (none at all: they deliver alone)."""
+def _deliver(phi, engaged, agency, resources, pressure, service_pressure, two_way_cost,
+             operational, time_scale, net_synergy):  # pragma: no cover - compiled
+    """Output, output working alone, and each agency's unmet share of its demand (its
+    output alone x its pressure x the service pressure lever). Integrated work uses the operational arrangements in
+    place (the ``operational`` stock), by members in proportion to the time they give to
+    the partnership (none at all: they deliver alone)."""
     by_agency = np.zeros(len(resources))
     alone = np.zeros(len(resources))
     for k in range(len(phi)):
@@ -837,7 +835,11 @@ def _deliver(phi, engaged, agency, resources, two_way_cost, operational, time_sc
         integration = operational * (1.0 - np.exp(-phi[k] / time_scale))
         by_agency[agency[k]] += time * productivity * (1.0 + integration * net_synergy)
         alone[agency[k]] += productivity
-    return by_agency, alone
+    unmet = np.empty(len(resources))
+    for a in range(len(resources)):
+        demand = alone[a] * pressure[a] * service_pressure
+        unmet[a] = min(max((demand - by_agency[a]) / max(demand, 1e-9), 0.0), 1.0)
+    return total(by_agency), total(alone), unmet
 
 
 def health_kernel(mean_lag: float, horizon: int) -> np.ndarray:

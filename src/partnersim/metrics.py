@@ -133,31 +133,27 @@ def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
     # trust held by members of each sector, over their ties
     trust_sector = np.divide(ties.sector_sum, ties.sector_ties, out=np.full(n_sectors, trust_across),
                              where=ties.sector_ties > 0)
-    core = s.attendance >= 0.5
-    n_core = int(core.sum())
-    info_sum = float(s.info.sum())
-    info_core_sum = float(s.info[core].sum())
+    (n_core, info_sum, info_core_sum, active, capacity_sum, commitment_sum, phi_sum, n_engaged,
+     n_champions) = _staff_totals(s.attendance, s.info, sector, s.attended, s.capacity,
+                                  s.commitment, s.phi, s.engaged, s.champion, n_sectors)
     info_core = info_core_sum / n_core if n_core else float("nan")
     info_periphery = (info_sum - info_core_sum) / (n - n_core) if n_core < n else float("nan")
-    counts = np.bincount(sector, minlength=n_sectors)
-    active = np.bincount(sector, weights=s.attended, minlength=n_sectors) / np.maximum(counts, 1)
     centralisation = (float(ties.max_degree * n - len(t)) / ((n - 1) * (n - 2))
                       if n > 2 and len(t) else 0.0)
     leadership = mech.effective_leadership(model)
     effect = mech.health_effect(model)
     background = p.health_trend * model.month + model.health_noise[model.month]
-    cost_money = (lv["capacity_budget"] + p.champion_cost * int(s.champion.sum())
+    cost_money = (lv["capacity_budget"] + p.champion_cost * n_champions
                   + p.joint_chair_cost * (len(model.chairs) > 1) + model.one_off_cost)
     two_way = p.two_way_time_cost if lv["communication_mode"] == "two_way" else 0.0
-    cost_time = p.staff_month_cost * float(s.phi.sum() + two_way * s.engaged.sum())
+    cost_time = p.staff_month_cost * (phi_sum + two_way * n_engaged)
     budget_share = lv["capacity_budget"] / (lv["capacity_budget"] + p.budget_half_saturation)
     values = [
         trust_within, trust_across, trust_low_high, *trust_sector.tolist(),
         info_core, info_periphery, mech.shared_understanding(model),
-        *model.capacity_stocks.tolist(), float(s.capacity.sum()) / n,
-        float(s.commitment.sum()) / n, float(s.engaged.sum()) / n,
+        *model.capacity_stocks.tolist(), capacity_sum / n, commitment_sum / n, n_engaged / n,
         *active.tolist(),
-        float(s.phi.sum()) / n, float(len(ev.pairs_i)), float(ev.tasks), float(ev.wins),
+        phi_sum / n, float(len(ev.pairs_i)), float(ev.tasks), float(ev.wins),
         float(model.small_wins_total), float(ev.breaches),
         ev.output, ev.output_alone, ev.synergy, ev.coordination_loss,
         len(t) / (n * (n - 1)), centralisation, float(len(t)),
@@ -169,6 +165,22 @@ def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
         0.5 * min(1.0, p.resources / 2.0) + 0.5 * budget_share, model.last_acceptability,
     ]
     return np.array(values, dtype=float)
+
+
+@compiled
+def _staff_totals(attendance, info, sector, attended, capacity, commitment, phi, engaged, champion,
+                  n_sectors):  # pragma: no cover - compiled
+    """Members' totals for the monthly measures: the core (attendance moving average at
+    least 0.5) and its information, each sector's share attending this month, and sums."""
+    core = attendance >= 0.5
+    members = np.zeros(n_sectors)
+    attending = np.zeros(n_sectors)
+    for k in range(len(sector)):
+        members[sector[k]] += 1.0
+        attending[sector[k]] += attended[k]
+    active = attending / np.maximum(members, 1.0)
+    return (np.count_nonzero(core), total(info), total(info[core]), active, total(capacity),
+            total(commitment), total(phi), np.count_nonzero(engaged), np.count_nonzero(champion))
 
 
 def _detectable(effect: np.ndarray, noise_sd: float, window: int) -> bool:
