@@ -95,85 +95,74 @@ def meet(model: PartnershipModel, ev: MonthEvents) -> None:
     References: Ansell & Gash 2008 (face-to-face dialogue); Carley 1991; Zellner et al. 2014;
     Burt 2000 (decay of network ties).
     """
-    s, p, rng, t = model.staff, model.p, model.streams["meet"], model.ties
+    s, p, t = model.staff, model.p, model.ties
     t.remove_lapsed(model.month, p.tie_lapse_months)
-    att = _attend(rng.random(model.n), participation(model), s.phi, s.commitment, s.engaged,
-                  s.attended, s.attendance)
-    if len(att) < 2:
-        return
-    bridger = s.champion[att] | model.chair_flags()[att]
-    who = _contacts(rng.random(len(att)), s.phi[att], bridger, p.contacts_per_month,
-                    p.champion_contacts)  # index into att, one entry per contact made
-    if len(who) == 0:
-        return
-    i = att[who]
-    # a contact with someone already known (if they came), else a new or random one;
-    # cross-agency contacts happen in proportion to agency familiarity
-    repeat, pick = rng.random(len(i)), rng.random(len(i))
-    j = att[rng.integers(0, len(att), len(i))]
-    ag = s.agency
-    cross, accept = _partners(i, j, repeat, pick, rng.random(len(i)), t.start, t.dst, s.attended, ag,
-                      model.agencies.familiarity, p.p_repeat_contact)
-    # champions and chairs look for partners in other agencies
-    is_bridger = bridger[who]
-    for _ in range(3):
-        redraw = is_bridger & ~cross & (rng.random(len(i)) < p.champion_bridging)
-        if not redraw.any():
-            break
-        j[redraw] = att[rng.integers(0, len(att), int(redraw.sum()))]
-        cross = ag[i] != ag[j]
-    keep = (accept | (is_bridger & cross)) & (i != j)
-    ev.pairs_i, ev.pairs_j = i[keep], j[keep]
+    ev.pairs_i, ev.pairs_j = _meetings(
+        model.streams["meet"], participation(model), s.phi, s.commitment, s.engaged, s.attended,
+        s.attendance, s.champion | model.chair_flags(), t.start, t.dst, s.agency,
+        model.agencies.familiarity, p.contacts_per_month, p.champion_contacts,
+        p.p_repeat_contact, p.champion_bridging)
     rows = _ensure_ties(model, ev.pairs_i, ev.pairs_j)
     ev.rows_ij, ev.rows_ji = rows[: len(ev.pairs_i)], rows[len(ev.pairs_i):]
     _agencies_get_acquainted(model, ev.pairs_i, ev.pairs_j)
 
 
 @compiled
-def _attend(draws, participation, phi, commitment, engaged, attended,
-            attendance):  # pragma: no cover - compiled
-    """Who attends this month (probability: participation x relationship time relative to
-    REFERENCE_PHI, capped at 1, x (0.5 + 0.5 commitment)); updates ``attended`` and the
-    moving average ``attendance``; returns the attendees' rows."""
+def _meetings(rng, participation, phi, commitment, engaged, attended, attendance, bridger,
+              start, dst, agency, familiarity, per_month, bridger_contacts, p_repeat,
+              bridging):  # pragma: no cover - compiled
+    """This month's meeting pairs (i, j): who attends, how many contacts each makes, and
+    with whom. Updates ``attended`` and the moving average ``attendance``."""
+    # attendance: participation x relationship time relative to REFERENCE_PHI (capped at 1)
+    # x (0.5 + 0.5 commitment)
+    draws = rng.random(len(phi))
     for k in range(len(phi)):
         p_attend = participation[k] * min(1.0, phi[k] / REFERENCE_PHI) * (0.5 + 0.5 * commitment[k])
         attended[k] = engaged[k] and draws[k] < p_attend
         attendance[k] += ATTENDANCE_MEMORY * (attended[k] - attendance[k])
-    return np.flatnonzero(attended)
-
-
-@compiled
-def _contacts(draws, phi, bridger, per_month, bridger_factor):  # pragma: no cover - compiled
-    """How many contacts each attendee makes: the base number scaled by relationship time
-    (up to twice the reference) and, for champions and chairs, ``bridger_factor``; the
-    fractional part is made with that probability. Returns each contact's maker."""
-    counts = np.empty(len(phi), dtype=np.int64)
-    for k in range(len(phi)):
-        rate = per_month * min(phi[k] / REFERENCE_PHI, 2.0) * (bridger_factor if bridger[k] else 1.0)
+    att = np.flatnonzero(attended)
+    none = np.empty(0, dtype=np.int64)
+    if len(att) < 2:
+        return none, none
+    # contacts: the base number scaled by relationship time (up to twice the reference)
+    # and, for champions and chairs, by bridger_contacts; a fractional part is made with
+    # that probability
+    draws = rng.random(len(att))
+    counts = np.empty(len(att), dtype=np.int64)
+    for k in range(len(att)):
+        rate = (per_month * min(phi[att[k]] / REFERENCE_PHI, 2.0)
+                * (bridger_contacts if bridger[att[k]] else 1.0))
         counts[k] = np.int64(np.floor(rate + draws[k]))
-    return np.repeat(np.arange(len(phi)), counts)
-
-
-@compiled
-def _partners(i, j, repeat, pick, draws, start, dst, attended, agency, familiarity,
-              p_repeat):  # pragma: no cover - compiled
-    """Partner choice: with probability ``p_repeat`` a member who has contacts meets one of
-    them (picked at random; if they came), else the random attendee already in ``j``
-    (updated in place). A cross-agency contact goes ahead with probability 0.3 + 0.7 x
-    the agencies' familiarity (compared with ``draws``). Returns whether each contact crosses
-    agencies and whether it goes ahead."""
+    i = att[np.repeat(np.arange(len(att)), counts)]
+    if len(i) == 0:
+        return none, none
+    # partner: with probability p_repeat someone already known (picked at random; if they
+    # came), else a random attendee; a cross-agency contact goes ahead with probability
+    # 0.3 + 0.7 x the agencies' familiarity
+    repeat, pick = rng.random(len(i)), rng.random(len(i))
+    j = att[rng.integers(0, len(att), len(i))]
+    draws = rng.random(len(i))
     cross = np.empty(len(i), dtype=np.bool_)
     accept = np.empty(len(i), dtype=np.bool_)
     for k in range(len(i)):
-        first, deg = start[i[k]], start[i[k] + 1] - start[i[k]]
-        if repeat[k] < p_repeat and deg > 0:
-            known = dst[first + np.int64(np.floor(pick[k] * deg))]
+        first, degree = start[i[k]], start[i[k] + 1] - start[i[k]]
+        if repeat[k] < p_repeat and degree > 0:
+            known = dst[first + np.int64(np.floor(pick[k] * degree))]
             if attended[known]:
                 j[k] = known
         cross[k] = agency[i[k]] != agency[j[k]]
-        fam = familiarity[agency[i[k]], agency[j[k]]]
-        accept[k] = (not cross[k]) or draws[k] < 0.3 + 0.7 * fam
-    return cross, accept
+        accept[k] = (not cross[k]) or draws[k] < 0.3 + 0.7 * familiarity[agency[i[k]], agency[j[k]]]
+    # champions and chairs look for partners in other agencies: up to three redraws
+    for _ in range(3):
+        draws = rng.random(len(i))
+        redraw = np.flatnonzero(bridger[i] & ~cross & (draws < bridging))
+        if len(redraw) == 0:
+            break
+        j[redraw] = att[rng.integers(0, len(att), len(redraw))]
+        for k in redraw:
+            cross[k] = agency[i[k]] != agency[j[k]]
+    keep = (accept | (bridger[i] & cross)) & (i != j)
+    return i[keep], j[keep]
 
 
 def _agencies_get_acquainted(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> None:
