@@ -9,7 +9,7 @@ from partnersim.patterns import PATTERNS, bootstrap_ci, judge, load_definition
 QUICK = {p: load_definition(p).n_seeds["quick"] for p in PATTERNS}
 """Each pattern's CI-sized ensemble (``n_seeds.quick`` in experiments/patterns/sfN.toml)."""
 
-KNOWN_FAILING = {"SF3"}
+KNOWN_FAILING: set[str] = set()
 """Patterns that do not hold at the default parameters (docs/validation.md says why)."""
 
 MECHANISM_OFF = {
@@ -17,6 +17,8 @@ MECHANISM_OFF = {
     "SF1": {"trust_loss_ratio": 1.0, "reputation_damage": 0.05, "reputation_recovery": 0.05},
     # familiarity does not enter first-meeting trust
     "SF2": {"trust_weight_familiarity": 0.0},
+    # confidence does not respond to the record of small wins: no tipping, no lock-in
+    "SF3": {"confidence_steepness": 0.0},
     # two-way communication gains nothing and costs nothing; no overload at any volume
     "SF7": {"two_way_gain": 0.0, "two_way_time_cost": 0.0, "overload_volume": 30.0},
     # champions are ordinary members: no extra contacts, no bridging

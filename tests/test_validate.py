@@ -3,13 +3,16 @@ pattern that does not hold."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import pytest
 
+from partnersim import patterns
 from partnersim.cli import main
 from partnersim.patterns import PATTERNS, load_definition
 
-KNOWN_FAILING = {"SF3"}
+KNOWN_FAILING: set[str] = set()
 """Patterns that do not hold at the default parameters (docs/validation.md says why)."""
 
 
@@ -39,7 +42,10 @@ def test_validate_runs_a_chosen_subset_and_exits_zero_when_all_hold(tmp_path, ca
     assert str(tmp_path / "patterns.csv") in capsys.readouterr().out
 
 
-def test_validate_exits_one_when_a_pattern_does_not_hold(tmp_path, capsys):
+def test_validate_exits_one_when_a_pattern_does_not_hold(tmp_path, capsys, monkeypatch):
+    # SF3 with its mechanism switched off (the file's mechanism_off) does not hold
+    off = dict(load_definition("SF3").mechanism_off)
+    monkeypatch.setitem(patterns.PATTERNS, "SF3", partial(patterns.check_sf3, **off))
     assert main(["validate", "--quick", "--patterns", "SF3", "--out", str(tmp_path)]) == 1
     assert "do not hold: SF3" in capsys.readouterr().err
 

@@ -81,6 +81,7 @@ GROUP_TITLES: dict[str, str] = {
     "trust": "Trust",
     "meeting": "Meetings",
     "joint_work": "Joint work and small wins",
+    "record": "Partnership record and confidence",
     "commitment": "Commitment",
     "turnover": "Turnover",
     "capacity": "Capacity",

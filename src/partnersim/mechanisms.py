@@ -198,14 +198,17 @@ def _acquaint(familiarity, agency, i, j, gain, ceiling):  # pragma: no cover - c
 
 def initial_trust(model: PartnershipModel, src: np.ndarray, dst: np.ndarray,
                   familiarity: np.ndarray | None = None) -> np.ndarray:
-    """Trust at first meeting: propensity, familiarity and institution-based trust from
-    ground rules (McKnight et al. 1998; Mayer et al. 1995; Gulati 1995). ``familiarity`` is
-    the pair's starting familiarity (default: their agencies' familiarity)."""
+    """Trust at first meeting: propensity, familiarity, institution-based trust from
+    ground rules, and the partnership's reputation: members' confidence that it delivers,
+    above or below one half (McKnight et al. 1998; Mayer et al. 1995; Gulati 1995; Vangen &
+    Huxham 2003). ``familiarity`` is the pair's starting familiarity (default: their
+    agencies' familiarity)."""
     s, p = model.staff, model.p
     fam = (model.agencies.familiarity[s.agency[src], s.agency[dst]] if familiarity is None
            else familiarity)
     t0 = (p.trust_weight_propensity * s.propensity[src] + p.trust_weight_familiarity * fam
-          + p.trust_weight_institution * model.levers["ground_rules"])
+          + p.trust_weight_institution * model.levers["ground_rules"]
+          + p.trust_weight_reputation * (model.confidence - 0.5))
     return np.clip(t0, 0.0, 1.0)
 
 
@@ -215,28 +218,39 @@ def _ensure_ties(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> np.nd
     Returns the tie rows of i->j followed by those of j->i.
     """
     s, p = model.staff, model.p
-    institution = p.trust_weight_institution * model.levers["ground_rules"]
+    institution, reputation = trust_climate(model)
 
     def first_meeting(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return _first_meeting(src, dst, model.month, s.agency, s.tenure, s.propensity,
                               model.agencies.familiarity, p.newcomer_reputation,
-                              p.trust_weight_propensity, p.trust_weight_familiarity, institution)
+                              p.trust_weight_propensity, p.trust_weight_familiarity, institution,
+                              reputation)
 
     return model.ties.meet(np.concatenate((i, j)), np.concatenate((j, i)), model.month,
                            p.familiarity_gain, first_meeting)
 
 
 @compiled
-def first_trust(propensity, familiarity, w_propensity, w_familiarity,
-                institution):  # pragma: no cover - compiled
-    """``initial_trust`` of one pair: institution = w_institution x ground rules."""
-    return min(max(w_propensity * propensity + w_familiarity * familiarity + institution, 0.0), 1.0)
+def first_trust(propensity, familiarity, w_propensity, w_familiarity, institution,
+                reputation):  # pragma: no cover - compiled
+    """``initial_trust`` of one pair, with the terms of ``trust_climate``."""
+    trust = w_propensity * propensity + w_familiarity * familiarity + institution + reputation
+    return min(max(trust, 0.0), 1.0)
+
+
+def trust_climate(model: PartnershipModel) -> tuple[float, float]:
+    """The terms of first-meeting trust that every pair shares this month: institution-based
+    trust from ground rules, and the partnership's reputation (confidence above or below
+    one half)."""
+    p = model.p
+    return (p.trust_weight_institution * model.levers["ground_rules"],
+            p.trust_weight_reputation * (model.confidence - 0.5))
 
 
 @compiled
 def _first_meeting(src, dst, month, agency, tenure, propensity, agency_familiarity,
-                   newcomer_reputation, w_propensity, w_familiarity,
-                   institution):  # pragma: no cover - compiled
+                   newcomer_reputation, w_propensity, w_familiarity, institution,
+                   reputation):  # pragma: no cover - compiled
     """First trust and familiarity of pairs meeting for the first time. Members present
     from the start may know each other from their agencies' earlier work (prior
     familiarity); a newcomer knows nobody personally yet and is trusted on the reputation
@@ -247,7 +261,8 @@ def _first_meeting(src, dst, month, agency, tenure, propensity, agency_familiari
         fam = agency_familiarity[agency[a], agency[b]]
         original = tenure[a] >= month and tenure[b] >= month
         known = fam if original else newcomer_reputation * fam
-        trust[k] = first_trust(propensity[a], known, w_propensity, w_familiarity, institution)
+        trust[k] = first_trust(propensity[a], known, w_propensity, w_familiarity, institution,
+                               reputation)
         familiarity[k] = fam if original else 0.0
     return trust, familiarity
 
@@ -351,7 +366,8 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
         p.success_base + p.success_leadership * effective_leadership(model)
         + p.success_efficiency * efficiency(model),
         p.success_trust, p.success_understanding * ev.understanding, p.success_resources,
-        p.success_capacity, p.timescale_penalty, p.perceived_risk)
+        p.success_capacity, p.timescale_penalty, p.success_confidence * (model.confidence - 0.5),
+        p.perceived_risk)
     success = rng.random(len(i)) < p_success
     if model.force_first_task is not None and model.month < model.force_outcomes_until:
         success[:] = model.force_first_task  # validation hook (SF3): a forced early record
@@ -359,6 +375,11 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
         if model.force_first_task is not None:
             success[0] = model.force_first_task
         model.first_task_success = bool(success[0])
+    # the partnership's visible record of small wins, and members' confidence that it
+    # delivers: a threshold on the record against expectations (advantage vs inertia)
+    model.record += p.record_memory * (float(success.mean()) - model.record)
+    model.confidence = float(sigmoid(p.confidence_steepness
+                                     * (model.record - p.confidence_threshold)))
     signal = np.tanh(p.signal_sensitivity * (success - p.performance_standard))
     for b, rows in ((j, r_ij), (i, r_ji)):
         ev.sig_rows.append(rows)
@@ -381,12 +402,13 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
 @compiled
 def _task_odds(trust, r_ij, r_ji, agency_i, agency_j, horizon, resources, capacity_i,
                capacity_j, base, w_trust, understanding, w_resources, w_capacity, w_timescale,
-               perceived_risk):  # pragma: no cover - compiled
+               confidence, perceived_risk):  # pragma: no cover - compiled
     """Each joint task's chance of success, and its size (trust relative to risk, 0.2 to 1).
 
     ``base`` holds the intercept and the leadership and efficiency terms (the same for every
-    task this month), ``understanding`` its weighted term; a pair whose agencies work to
-    different time horizons pays ``w_timescale`` x |log(ratio)| / log 5."""
+    task this month), ``understanding`` and ``confidence`` their weighted terms; a pair
+    whose agencies work to different time horizons pays ``w_timescale`` x |log(ratio)| /
+    log 5."""
     p_success, size = np.empty(len(r_ij)), np.empty(len(r_ij))
     for k in range(len(r_ij)):
         pair_trust = 0.5 * (trust[r_ij[k]] + trust[r_ji[k]])
@@ -394,7 +416,8 @@ def _task_odds(trust, r_ij, r_ji, agency_i, agency_j, horizon, resources, capaci
         logit = (base + w_trust * pair_trust + understanding
                  + w_resources * 0.5 * resources[agency_i[k]]
                  + w_capacity * 0.5 * (capacity_i[k] + capacity_j[k])
-                 - w_timescale * mismatch)
+                 - w_timescale * mismatch
+                 + confidence)
         p_success[k] = 1.0 / (1.0 + np.exp(-logit))
         size[k] = min(max(pair_trust / perceived_risk, 0.2), 1.0)
     return p_success, size
@@ -484,17 +507,18 @@ def update_trust(model: PartnershipModel, ev: MonthEvents) -> None:
     if p.trust_forgetting > 0 and len(t):
         _forget(t.trust, t.damage, t.src, t.dst, s.propensity, s.agency,
                 model.agencies.familiarity, p.trust_weight_propensity, p.trust_weight_familiarity,
-                p.trust_weight_institution * model.levers["ground_rules"], p.trust_forgetting)
+                *trust_climate(model), p.trust_forgetting)
 
 
 @compiled
 def _forget(trust, damage, src, dst, propensity, agency, familiarity, w_propensity,
-            w_familiarity, institution, rate):  # pragma: no cover - compiled
+            w_familiarity, institution, reputation, rate):  # pragma: no cover - compiled
     """Old evidence fades: trust relaxes toward the prior a first meeting would give now
     (``initial_trust``), below the ceiling an integrity breach has set (Jøsang & Ismail 2002)."""
     for r in range(len(trust)):
         prior = min(first_trust(propensity[src[r]], familiarity[agency[src[r]], agency[dst[r]]],
-                                w_propensity, w_familiarity, institution), 1.0 - damage[r])
+                                w_propensity, w_familiarity, institution, reputation),
+                    1.0 - damage[r])
         trust[r] += rate * (prior - trust[r])
 
 

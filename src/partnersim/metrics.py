@@ -64,9 +64,10 @@ def prior_trust(model: PartnershipModel, *, cross: bool) -> float:
     same = np.eye(len(share), dtype=bool)
     weights = np.outer(share, share) * (~same if cross else same)
     mean_fam = float((weights * model.agencies.familiarity).sum() / weights.sum())
+    institution, reputation = mech.trust_climate(model)
     return float(np.clip(p.trust_weight_propensity * s.propensity.mean()
-                         + p.trust_weight_familiarity * mean_fam
-                         + p.trust_weight_institution * model.levers["ground_rules"], 0.0, 1.0))
+                         + p.trust_weight_familiarity * mean_fam + institution + reputation,
+                         0.0, 1.0))
 
 
 @dataclass(frozen=True)

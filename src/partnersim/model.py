@@ -148,6 +148,10 @@ class PartnershipModel(mesa.Model):
         self._appoint_initial_roles()
         self.small_wins_total = 0
         self.months_since_win = 0
+        # the partnership's visible record of small wins (share of joint tasks succeeding) and
+        # members' confidence that it delivers; a new partnership has no record: undecided
+        self.record = self.p.confidence_threshold
+        self.confidence = 0.5
         self.first_task_success: bool | None = None
         self.force_first_task: bool | None = None  # validation hook (SF3): force the first outcome
         self.force_outcomes_until = 0  # ...and every joint-task outcome before this month

@@ -323,6 +323,33 @@ class Params(BaseModel):
         "Log-odds lost by a pair whose agencies plan to very different timescales.",
         "A", "seed: sectors work to different timescales", "joint_work")
 
+    # --- partnership record (small wins, advantage vs inertia) ---------------------
+    record_memory: float = _p(0.15, 0.01, 1.0, "per month",
+        "Weight of this month's joint-task success share in the partnership's visible record "
+        "of small wins (an exponential moving average).",
+        "A", "Weick 1984 (small wins); Ansell & Gash 2008 (intermediate outcomes)", "record")
+    confidence_threshold: float = _p(0.64, 0.0, 1.0, "share of joint tasks succeeding",
+        "Success record at which members are as likely as not to believe the partnership "
+        "delivers (the expectation the record is judged against).",
+        "A", "Vangen & Huxham 2003 (outcomes meet expectations); Granovetter 1978 (thresholds)",
+        "record")
+    confidence_steepness: float = _p(20.0, 0.0, 50.0, "1 / share",
+        "Steepness of members' confidence in the partnership around the threshold: how sharply "
+        "a record above or below expectations tips it (0: confidence stays at one half).",
+        "A", "Granovetter 1978 (threshold models); Huxham & Vangen 2005 (advantage vs inertia)",
+        "record")
+    success_confidence: float = _p(3.0, 0.0, 5.0, "log-odds per unit confidence",
+        "Log-odds of joint-task success gained from confidence above one half (lost below): "
+        "partners invest effort and resources in a partnership they believe delivers.",
+        "L", "Ansell & Gash 2008 (small wins, virtuous cycle); Bandura 2000 (collective efficacy)",
+        "record")
+    trust_weight_reputation: float = _p(0.1, 0.0, 0.5, "trust units per unit confidence",
+        "Shift of the trust that fading evidence returns to, per unit of confidence above one "
+        "half (below): a partnership seen to deliver lends its relationships the benefit of "
+        "the doubt.",
+        "L", "Vangen & Huxham 2003 (expectations from the record); McKnight et al. 1998 "
+        "(institution-based trust)", "record")
+
     # --- commitment ----------------------------------------------------------------
     commitment_trust_rate: float = _p(0.1, 0.0, 0.5, "per month",
         "Rate at which commitment follows a member's trust in partners.",
