@@ -350,25 +350,19 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
 
     References: Weiss et al. 2002; Ansell & Gash 2008; Vangen & Huxham 2003; Mayer et al. 1995.
     """
-    s, p, rng, t = model.staff, model.p, model.streams["work"], model.ties
-    i, j = ev.pairs_i, ev.pairs_j
-    cross = np.flatnonzero(s.agency[i] != s.agency[j])
-    task = cross[rng.random(len(cross)) < p.p_joint_task]
-    i, j, r_ij, r_ji = i[task], j[task], ev.rows_ij[task], ev.rows_ji[task]
-    ev.tasks = len(i)
-    if not len(i):
-        model.months_since_win += 1
-        return
-    horizon = model.agencies.horizon
-    p_success, size = _task_odds(
-        t.trust, r_ij, r_ji, s.agency[i], s.agency[j], horizon, model.agencies.resources,
-        s.capacity[i], s.capacity[j],
+    s, p, t = model.staff, model.p, model.ties
+    i, j, r_ij, r_ji, success, size = _joint_tasks(
+        model.streams["work"], ev.pairs_i, ev.pairs_j, ev.rows_ij, ev.rows_ji, s.agency, t.trust,
+        model.agencies.horizon, model.agencies.resources, s.capacity, p.p_joint_task,
         p.success_base + p.success_leadership * effective_leadership(model)
         + p.success_efficiency * efficiency(model),
         p.success_trust, p.success_understanding * ev.understanding, p.success_resources,
         p.success_capacity, p.timescale_penalty, p.success_confidence * (model.confidence - 0.5),
         p.perceived_risk)
-    success = rng.random(len(i)) < p_success
+    ev.tasks = len(i)
+    if not len(i):
+        model.months_since_win += 1
+        return
     if model.force_first_task is not None and model.month < model.force_outcomes_until:
         success[:] = model.force_first_task  # validation hook (SF3): a forced early record
     if model.first_task_success is None:
@@ -380,47 +374,67 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
     model.record += p.record_memory * (float(success.mean()) - model.record)
     model.confidence = float(sigmoid(p.confidence_steepness
                                      * (model.record - p.confidence_threshold)))
-    signal = np.tanh(p.signal_sensitivity * (success - p.performance_standard))
-    for b, rows in ((j, r_ij), (i, r_ji)):
+    failed, succeeded = np.tanh(p.signal_sensitivity * (np.array([0.0, 1.0]) - p.performance_standard))
+    signal = np.where(success, succeeded, failed)
+    # a partner with a hidden motive may be found out: an integrity breach
+    breached_by_j, breached_by_i = _breaches(model.streams["work"], j, i, r_ij, r_ji, s.honesty,
+                                             t.damage, p.p_hidden_agenda, p.reputation_damage)
+    for rows, breached in ((r_ij, breached_by_j), (r_ji, breached_by_i)):
         ev.sig_rows.append(rows)
         ev.sig_values.append(signal)
         ev.sig_weights.append(size)
-        # a partner with a hidden motive may be found out: an integrity breach
-        breach = rng.random(len(rows)) < p.p_hidden_agenda * (1.0 - s.honesty[b])
-        if breach.any():
-            br = rows[breach]
-            t.damage[br] += p.reputation_damage * (1.0 - t.damage[br])
-            ev.sig_rows.append(br)
-            ev.sig_values.append(np.full(len(br), -1.0))
-            ev.sig_weights.append(np.ones(len(br)))
-            ev.breaches += len(br)
+        if len(breached):
+            ev.sig_rows.append(breached)
+            ev.sig_values.append(np.full(len(breached), -1.0))
+            ev.sig_weights.append(np.ones(len(breached)))
+            ev.breaches += len(breached)
     ev.wins = int(success.sum())
     model.small_wins_total += ev.wins
     model.months_since_win = 0 if ev.wins else model.months_since_win + 1
 
 
 @compiled
-def _task_odds(trust, r_ij, r_ji, agency_i, agency_j, horizon, resources, capacity_i,
-               capacity_j, base, w_trust, understanding, w_resources, w_capacity, w_timescale,
-               confidence, perceived_risk):  # pragma: no cover - compiled
-    """Each joint task's chance of success, and its size (trust relative to risk, 0.2 to 1).
+def _joint_tasks(rng, i, j, rows_ij, rows_ji, agency, trust, horizon, resources, capacity,
+                 p_task, base, w_trust, understanding, w_resources, w_capacity, w_timescale,
+                 confidence, perceived_risk):  # pragma: no cover - compiled
+    """Cross-agency meeting pairs that take on a joint task (probability ``p_task``), each
+    task's outcome and its size (trust relative to risk, 0.2 to 1).
 
-    ``base`` holds the intercept and the leadership and efficiency terms (the same for every
-    task this month), ``understanding`` and ``confidence`` their weighted terms; a pair
-    whose agencies work to different time horizons pays ``w_timescale`` x |log(ratio)| /
-    log 5."""
-    p_success, size = np.empty(len(r_ij)), np.empty(len(r_ij))
-    for k in range(len(r_ij)):
-        pair_trust = 0.5 * (trust[r_ij[k]] + trust[r_ji[k]])
-        mismatch = np.abs(np.log(horizon[agency_i[k]] / horizon[agency_j[k]])) / np.log(5.0)
+    The log-odds of success: ``base`` (intercept, leadership and efficiency terms, the same
+    for every task this month) + w_trust x the pair's mean trust + ``understanding`` and
+    ``confidence`` (their weighted terms) + resources and capacity terms - w_timescale x
+    |log(ratio of the agencies' time horizons)| / log 5."""
+    cross = np.flatnonzero(agency[i] != agency[j])
+    task = cross[rng.random(len(cross)) < p_task]
+    i, j, rows_ij, rows_ji = i[task], j[task], rows_ij[task], rows_ji[task]
+    p_success, size = np.empty(len(task)), np.empty(len(task))
+    for k in range(len(task)):
+        pair_trust = 0.5 * (trust[rows_ij[k]] + trust[rows_ji[k]])
+        mismatch = np.abs(np.log(horizon[agency[i[k]]] / horizon[agency[j[k]]])) / np.log(5.0)
         logit = (base + w_trust * pair_trust + understanding
-                 + w_resources * 0.5 * resources[agency_i[k]]
-                 + w_capacity * 0.5 * (capacity_i[k] + capacity_j[k])
+                 + w_resources * 0.5 * resources[agency[i[k]]]
+                 + w_capacity * 0.5 * (capacity[i[k]] + capacity[j[k]])
                  - w_timescale * mismatch
                  + confidence)
         p_success[k] = 1.0 / (1.0 + np.exp(-logit))
         size[k] = min(max(pair_trust / perceived_risk, 0.2), 1.0)
-    return p_success, size
+    success = rng.random(len(task)) < p_success
+    return i, j, rows_ij, rows_ji, success, size
+
+
+@compiled
+def _breaches(rng, j, i, rows_ij, rows_ji, honesty, damage, p_hidden,
+              reputation_damage):  # pragma: no cover - compiled
+    """Integrity breaches found out in this month's tasks: j by i (on ties i -> j), then i
+    by j, each with probability p_hidden x (1 - honesty); a breach raises the tie's
+    reputation damage by ``reputation_damage`` of its gap to 1 (once, however many)."""
+    found = []
+    for partner, rows in ((j, rows_ij), (i, rows_ji)):
+        breach = rows[rng.random(len(rows)) < p_hidden * (1.0 - honesty[partner])]
+        new = reputation_damage * (1.0 - damage[breach])
+        damage[breach] += new
+        found.append(breach)
+    return found[0], found[1]
 
 
 # 6 ----------------------------------------------------------------------------------------
