@@ -575,67 +575,84 @@ def decide(model: PartnershipModel, ev: MonthEvents) -> None:
     """
     s, p, lv, t = model.staff, model.p, model.levers, model.ties
     voters = np.flatnonzero(s.attended)
-    for _ in range(p.n_agenda_items):
-        model.agenda.append([0.0, 0.0, 1.0])  # position, age, new
-    if len(voters) < 2 or not model.agenda:
-        for item in model.agenda:
-            item[1] += 1
-        model.agenda = [it for it in model.agenda if it[1] < MAX_AGENDA_AGE]
+    new_items = np.zeros((p.n_agenda_items, 3))
+    new_items[:, 2] = 1.0  # position, age, new
+    model.agenda = np.concatenate((model.agenda, new_items))
+    if len(voters) < 2 or not len(model.agenda):
+        model.agenda[:, 1] += 1
+        model.agenda = model.agenda[model.agenda[:, 1] < MAX_AGENDA_AGE]
         return
     power = model.agencies.power[s.agency[voters]]
     total_power = float(power.sum())
     x = s.position[voters]
-    proposal_mean = float(power @ x) / total_power
+    voter_sector = model.agencies.sector[s.agency[voters]]
     need = DECISION_RULES[lv["decision_rule"]]
     quorum = SECTOR_QUORUM[lv["decision_rule"]]
-    voter_sector = model.agencies.sector[s.agency[voters]]
-    sector_needed = quorum * np.bincount(voter_sector, minlength=len(model.agencies.sector))
-    low = voter_sector >= LOW_POWER_SECTOR
-    n_low = int(low.sum())
-    rng = model.streams["deliberate"]
-    delays, equities, accept, dropped = [], [], [], []
-    remaining = []
-    overruled_any = np.zeros(model.n, dtype=bool)
-    supporters_any = np.zeros(model.n, dtype=bool)
-    for item in model.agenda:
-        if item[2]:  # a new item is proposed near the power-weighted view
-            item[0] = proposal_mean + rng.normal(0.0, 0.05)
-            item[2] = 0.0
-        # support falls off smoothly with distance from one's own problem definition
-        # (a member may back a proposal somewhat off their view; Choi & Robertson 2014)
-        draws = rng.random(len(x)) if p.acceptance_softness > 0 else np.empty(0)
-        passed, n_support, low_support = _vote(
-            x, item[0], draws, p.acceptance_width, p.acceptance_softness, power,
-            (need - 1e-12) * total_power, voter_sector, sector_needed, low, voters,
-            overruled_any, supporters_any)
+    overruled = np.zeros(model.n, dtype=bool)
+    supporters = np.zeros(model.n, dtype=bool)
+    model.agenda, delays, acceptance, equities = _decide(
+        model.streams["deliberate"], model.agenda, x, float(power @ x) / total_power, power,
+        (need - 1e-12) * total_power, voter_sector,
+        quorum * np.bincount(voter_sector, minlength=len(model.agencies.sector)),
+        voter_sector >= LOW_POWER_SECTOR, voters, p.acceptance_width, p.acceptance_softness,
+        overruled, supporters)
+    decided = acceptance >= 0  # dropped items carry acceptance -1
+    ev.decisions = int(decided.sum())
+    if len(delays):
+        ev.decision_delay = sum(delays.tolist()) / len(delays)
+    if ev.decisions:
+        ev.acceptability = sum(acceptance[decided].tolist()) / ev.decisions
+        model.last_acceptability = ev.acceptability
+    if len(equities):
+        ev.decision_equity = sum(equities.tolist()) / len(equities)
+    if overruled.any() and len(t):
+        staff_power = model.agencies.power[s.agency]
+        rows = _overruled_ties(t.start, t.dst, staff_power, overruled, supporters)
+        apply_signals(model, rows, np.full(len(rows), -p.overrule_signal),
+                      np.full(len(rows), 0.5))
+
+
+@compiled
+def _decide(rng, agenda, x, proposal_mean, power, power_needed, sector, sector_needed, low,
+            voters, width, softness, overruled, supporters):  # pragma: no cover - compiled
+    """Vote on each agenda item (rows: position, age in months, new); a new item is proposed
+    near the power-weighted view. Returns the items still pending, then for every item
+    decided or dropped this month its delay (age), its acceptance (share of voters in
+    favour; -1 for an item dropped undecided after MAX_AGENDA_AGE months, which counts as
+    a delay of the full agenda life) and, where both sides voted, the equity of the
+    decision (support among low-power voters relative to the others, at most 1)."""
+    pending = np.empty_like(agenda)
+    delays, acceptance = np.empty(len(agenda)), np.empty(len(agenda))
+    equities = np.empty(len(agenda))
+    n_pending = n_closed = n_equity = 0
+    n_low = np.count_nonzero(low)
+    mean_x = total(x) / len(x)
+    for item in range(len(agenda)):
+        position, age, new = agenda[item, 0], agenda[item, 1], agenda[item, 2]
+        if new:
+            position = proposal_mean + rng.normal(0.0, 0.05)
+        draws = rng.random(len(x)) if softness > 0 else np.empty(0)
+        passed, n_support, low_support = _vote(x, position, draws, width, softness, power,
+                                               power_needed, sector, sector_needed, low, voters,
+                                               overruled, supporters)
         if passed:
-            delays.append(item[1])
-            accept.append(n_support / len(x))
+            delays[n_closed], acceptance[n_closed] = age, n_support / len(x)
+            n_closed += 1
             if 0 < n_low < len(x):
                 rate_low = low_support / n_low
                 rate_high = (n_support - low_support) / (len(x) - n_low)
-                equities.append(min(1.0, rate_low / max(rate_high, 1e-9)))
-        else:
-            item[0] += COMPROMISE_STEP * (total(x) / len(x) - item[0])
-            item[1] += 1
-            if item[1] < MAX_AGENDA_AGE:
-                remaining.append(item)
-            else:  # dropped undecided: counts as a delay of the full agenda life
-                dropped.append(item[1])
-    model.agenda = remaining
-    ev.decisions = len(delays)
-    if delays or dropped:
-        ev.decision_delay = (sum(delays) + sum(dropped)) / (len(delays) + len(dropped))
-    if delays:
-        ev.acceptability = sum(accept) / len(accept)
-        model.last_acceptability = ev.acceptability
-    if equities:
-        ev.decision_equity = sum(equities) / len(equities)
-    if overruled_any.any() and len(t):
-        staff_power = model.agencies.power[s.agency]
-        rows = _overruled_ties(t.start, t.dst, staff_power, overruled_any, supporters_any)
-        apply_signals(model, rows, np.full(len(rows), -p.overrule_signal),
-                      np.full(len(rows), 0.5))
+                equities[n_equity] = min(1.0, rate_low / max(rate_high, 1e-9))
+                n_equity += 1
+        else:  # a failing proposal compromises toward the members' mean position
+            position += COMPROMISE_STEP * (mean_x - position)
+            age += 1
+            if age < MAX_AGENDA_AGE:
+                pending[n_pending, 0], pending[n_pending, 1], pending[n_pending, 2] = position, age, 0.0
+                n_pending += 1
+            else:
+                delays[n_closed], acceptance[n_closed] = age, -1.0
+                n_closed += 1
+    return pending[:n_pending], delays[:n_closed], acceptance[:n_closed], equities[:n_equity]
 
 
 @compiled

@@ -155,7 +155,7 @@ class PartnershipModel(mesa.Model):
         self.first_task_success: bool | None = None
         self.force_first_task: bool | None = None  # validation hook (SF3): force the first outcome
         self.force_outcomes_until = 0  # ...and every joint-task outcome before this month
-        self.agenda: list[list[float]] = []  # pending items: [position, age]
+        self.agenda = np.empty((0, 3))  # pending items: position, age (months), new (1/0)
         self.unmet_demand = np.zeros(len(SECTORS))
         self.integration_gain = np.zeros(self.horizon)  # output / output alone - 1, by month
         self.health_noise = self.streams["health"].normal(0.0, self.p.health_noise, self.horizon)
