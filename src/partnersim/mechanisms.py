@@ -721,12 +721,18 @@ def turnover(model: PartnershipModel, ev: MonthEvents) -> None:
 
     s, p, rng = model.staff, model.p, model.streams["turnover"]
     s.tenure += 1
-    hazard = p.p_turnover * SECTOR_TURNOVER[model.agencies.sector[s.agency]]
-    hazard[model.chairs] = model.levers["p_chair_leaves"]
-    leavers = np.flatnonzero(rng.random(model.n) < hazard)
+    leavers = _leavers(rng, p.p_turnover * SECTOR_TURNOVER[model.agencies.sector[s.agency]],
+                       model.chair_flags(), model.levers["p_chair_leaves"])
     if len(leavers):
         model.replace_members(leavers)
     model.leader_presence += (1.0 - model.leader_presence) / p.leader_recovery_months
+
+
+@compiled
+def _leavers(rng, hazard, chair, p_chair):  # pragma: no cover - compiled
+    """Members who leave this month: each with their sector's hazard, chairs with their own."""
+    draws = rng.random(len(hazard))
+    return np.flatnonzero(draws < np.where(chair, p_chair, hazard))
 
 
 def agencies_forget(model: PartnershipModel, leavers: np.ndarray) -> None:

@@ -220,24 +220,15 @@ class PartnershipModel(mesa.Model):
 
     def _draw_members(self, rows: np.ndarray, rng: np.random.Generator, *, newcomer: bool) -> None:
         """Draw the personal attributes of (new) members in ``rows``."""
-        s, m = self.staff, len(rows)
-        motive_draw, honesty_noise = rng.random(m), rng.normal(0, 0.05, m)
-        s.ability[rows] = rng.beta(6.0, 4.0, m)
-        s.propensity[rows] = rng.beta(5.0, 5.0, m)
-        s.commitment[rows] = rng.uniform(0.45, 0.75, m)
-        position_noise = rng.normal(0, 0.06, m)
-        # newcomers start from newcomer_capacity, brought up to speed by the structures
-        # (operational arrangements, practice) in place; founding members by sector
+        s = self.staff
         newcomer_capacity = -1.0
         if newcomer:
             # (the mean of the operational and practice stocks, as numpy computes it)
             inherited = self.p.structure_transfer * (self.capacity_stocks[2] + self.capacity_stocks[3]) / 2.0
             newcomer_capacity = self.p.newcomer_capacity + inherited * (1.0 - self.p.newcomer_capacity)
-        capacity_noise = rng.normal(0, 0.03 if newcomer else 0.1, m)
-        _set_members(rows, self.agencies.sector[s.agency[rows]], motive_draw, honesty_noise,
-                     position_noise, capacity_noise, newcomer_capacity, s.motive, s.honesty,
-                     s.info, s.position, s.capacity, s.champion, s.tenure, s.engaged,
-                     s.attendance, s.attended, s.phi)
+        _draw(rng, rows, self.agencies.sector[s.agency[rows]], newcomer_capacity, s.motive,
+              s.honesty, s.ability, s.propensity, s.commitment, s.info, s.position, s.capacity,
+              s.champion, s.tenure, s.engaged, s.attendance, s.attended, s.phi)
 
     def _appoint_initial_roles(self) -> None:
         self._set_chairs(2 if self.p.joint_chair else 1)
@@ -425,13 +416,22 @@ class PartnershipModel(mesa.Model):
 
 
 @compiled
-def _set_members(rows, sector, motive_draw, honesty_noise, position_noise, capacity_noise,
-                 newcomer_capacity, motive, honesty, info, position, capacity, champion, tenure,
-                 engaged, attendance, attended, phi):  # pragma: no cover - compiled
-    """Attributes of the members in ``rows`` from their draws (``_draw_members``); a
-    ``newcomer_capacity`` below 0 marks founding members (capacity by sector)."""
+def _draw(rng, rows, sector, newcomer_capacity, motive, honesty, ability, propensity, commitment,
+          info, position, capacity, champion, tenure, engaged, attendance, attended,
+          phi):  # pragma: no cover - compiled
+    """Draw the attributes of the members in ``rows``: motive (and honesty by motive),
+    ability, trust propensity, commitment, a problem definition near their sector's culture
+    and personal capacity: founding members' by sector; newcomers' (``newcomer_capacity`` >=
+    0) from that level, which the structures in place raise."""
+    m = len(rows)
+    motive_draw, honesty_noise = rng.random(m), rng.normal(0.0, 0.05, m)
+    ability[rows] = rng.beta(6.0, 4.0, m)
+    propensity[rows] = rng.beta(5.0, 5.0, m)
+    commitment[rows] = rng.uniform(0.45, 0.75, m)
+    position_noise = rng.normal(0.0, 0.06, m)
+    capacity_noise = rng.normal(0.0, 0.03 if newcomer_capacity >= 0 else 0.1, m)
     motive_edges = np.cumsum(MOTIVE_SHARE)[:-1]
-    for k in range(len(rows)):
+    for k in range(m):
         r = rows[k]
         motive[r] = np.searchsorted(motive_edges, motive_draw[k], side="right")
         honesty[r] = min(max(MOTIVE_HONESTY[motive[r]] + honesty_noise[k], 0.0), 1.0)
