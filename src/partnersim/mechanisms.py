@@ -291,8 +291,17 @@ def communicate(model: PartnershipModel, ev: MonthEvents) -> None:
     if lv["communication_mode"] == "two_way":  # members can ask, and are asked
         u = min(1.0, u * (1.0 + p.two_way_gain))
         reach = min(1.0, reach * (1.0 + p.two_way_gain))
-    reached = s.attended | (model.streams["communicate"].random(model.n) < reach)
-    s.info += p.information_decay * (reached * u - s.info)
+    _inform(model.streams["communicate"].random(model.n), s.info, s.attended, reach, u,
+            p.information_decay)
+
+
+@compiled
+def _inform(draws, info, attended, reach, uptake, rate):  # pragma: no cover - compiled
+    """Attendees hear this month's decisions, others with probability ``reach``; information
+    moves toward what was taken up."""
+    for k in range(len(info)):
+        reached = attended[k] or draws[k] < reach
+        info[k] += rate * (reached * uptake - info[k])
 
 
 # 4 ----------------------------------------------------------------------------------------
@@ -377,8 +386,11 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
     failed, succeeded = np.tanh(p.signal_sensitivity * (np.array([0.0, 1.0]) - p.performance_standard))
     signal = np.where(success, succeeded, failed)
     # a partner with a hidden motive may be found out: an integrity breach
-    breached_by_j, breached_by_i = _breaches(model.streams["work"], j, i, r_ij, r_ji, s.honesty,
-                                             t.damage, p.p_hidden_agenda, p.reputation_damage)
+    rng = model.streams["work"]
+    breached_by_j = _breaches(rng.random(len(r_ij)), j, r_ij, s.honesty, t.damage,
+                              p.p_hidden_agenda, p.reputation_damage)
+    breached_by_i = _breaches(rng.random(len(r_ji)), i, r_ji, s.honesty, t.damage,
+                              p.p_hidden_agenda, p.reputation_damage)
     for rows, breached in ((r_ij, breached_by_j), (r_ji, breached_by_i)):
         ev.sig_rows.append(rows)
         ev.sig_values.append(signal)
@@ -423,18 +435,14 @@ def _joint_tasks(rng, i, j, rows_ij, rows_ji, agency, trust, horizon, resources,
 
 
 @compiled
-def _breaches(rng, j, i, rows_ij, rows_ji, honesty, damage, p_hidden,
+def _breaches(draws, partner, rows, honesty, damage, p_hidden,
               reputation_damage):  # pragma: no cover - compiled
-    """Integrity breaches found out in this month's tasks: j by i (on ties i -> j), then i
-    by j, each with probability p_hidden x (1 - honesty); a breach raises the tie's
-    reputation damage by ``reputation_damage`` of its gap to 1 (once, however many)."""
-    found = []
-    for partner, rows in ((j, rows_ij), (i, rows_ji)):
-        breach = rows[rng.random(len(rows)) < p_hidden * (1.0 - honesty[partner])]
-        new = reputation_damage * (1.0 - damage[breach])
-        damage[breach] += new
-        found.append(breach)
-    return found[0], found[1]
+    """Integrity breaches found out in this month's tasks: each partner (on the tie in
+    ``rows`` toward them) with probability p_hidden x (1 - honesty); a breach raises the
+    tie's reputation damage by ``reputation_damage`` of its gap to 1 (once, however many)."""
+    breach = rows[draws < p_hidden * (1.0 - honesty[partner])]
+    damage[breach] = damage[breach] + reputation_damage * (1.0 - damage[breach])
+    return breach
 
 
 # 6 ----------------------------------------------------------------------------------------
@@ -446,10 +454,10 @@ def competence_signals(model: PartnershipModel, ev: MonthEvents) -> None:
         return
     s, p, t = model.staff, model.p, model.ties
     rows = np.concatenate((ev.rows_ij, ev.rows_ji))
-    noise = model.streams["trust"].normal(0.0, 1.0, len(rows))
     ev.sig_rows.append(rows)
     gap = _competence_gap(
-        rows, np.concatenate((j, i)), noise, s.ability, t.familiarity,
+        model.streams["trust"].normal(0.0, 1.0, len(rows)), rows, np.concatenate((j, i)),
+        s.ability, t.familiarity,
         p.misreading_noise * (1.0 - p.ground_rules_noise_cut * model.levers["ground_rules"]),
         p.performance_standard)
     ev.sig_values.append(np.tanh(p.signal_sensitivity * gap))  # numpy's tanh: bit-stable
@@ -457,7 +465,7 @@ def competence_signals(model: PartnershipModel, ev: MonthEvents) -> None:
 
 
 @compiled
-def _competence_gap(rows, observed, noise, ability, familiarity, noise_sd,
+def _competence_gap(noise, rows, observed, ability, familiarity, noise_sd,
                     standard):  # pragma: no cover - compiled
     """Observed competence minus the expected standard; the noise's s.d. falls as the
     observer gets to know the observed."""
@@ -590,8 +598,17 @@ def decide(model: PartnershipModel, ev: MonthEvents) -> None:
     quorum = SECTOR_QUORUM[lv["decision_rule"]]
     overruled = np.zeros(model.n, dtype=bool)
     supporters = np.zeros(model.n, dtype=bool)
+    # each item in turn: a new item's proposal, then the voters' draws (soft support)
+    rng, soft = model.streams["deliberate"], p.acceptance_softness > 0
+    proposals = np.zeros(len(model.agenda))
+    draws = np.empty((len(model.agenda), len(x) if soft else 0))
+    for item in range(len(model.agenda)):
+        if model.agenda[item, 2]:
+            proposals[item] = rng.normal(0.0, 0.05)
+        if soft:
+            draws[item] = rng.random(len(x))
     model.agenda, delays, acceptance, equities = _decide(
-        model.streams["deliberate"], model.agenda, x, float(power @ x) / total_power, power,
+        model.agenda, proposals, draws, x, float(power @ x) / total_power, power,
         (need - 1e-12) * total_power, voter_sector,
         quorum * np.bincount(voter_sector, minlength=len(model.agencies.sector)),
         voter_sector >= LOW_POWER_SECTOR, voters, p.acceptance_width, p.acceptance_softness,
@@ -613,10 +630,12 @@ def decide(model: PartnershipModel, ev: MonthEvents) -> None:
 
 
 @compiled
-def _decide(rng, agenda, x, proposal_mean, power, power_needed, sector, sector_needed, low,
-            voters, width, softness, overruled, supporters):  # pragma: no cover - compiled
+def _decide(agenda, proposals, draws, x, proposal_mean, power, power_needed, sector,
+            sector_needed, low, voters, width, softness, overruled,
+            supporters):  # pragma: no cover - compiled
     """Vote on each agenda item (rows: position, age in months, new); a new item is proposed
-    near the power-weighted view. Returns the items still pending, then for every item
+    at the power-weighted view plus its entry in ``proposals``; ``draws`` holds each item's
+    voters' draws (soft support). Returns the items still pending, then for every item
     decided or dropped this month its delay (age), its acceptance (share of voters in
     favour; -1 for an item dropped undecided after MAX_AGENDA_AGE months, which counts as
     a delay of the full agenda life) and, where both sides voted, the equity of the
@@ -630,9 +649,8 @@ def _decide(rng, agenda, x, proposal_mean, power, power_needed, sector, sector_n
     for item in range(len(agenda)):
         position, age, new = agenda[item, 0], agenda[item, 1], agenda[item, 2]
         if new:
-            position = proposal_mean + rng.normal(0.0, 0.05)
-        draws = rng.random(len(x)) if softness > 0 else np.empty(0)
-        passed, n_support, low_support = _vote(x, position, draws, width, softness, power,
+            position = proposal_mean + proposals[item]
+        passed, n_support, low_support = _vote(x, position, draws[item], width, softness, power,
                                                power_needed, sector, sector_needed, low, voters,
                                                overruled, supporters)
         if passed:
@@ -721,7 +739,7 @@ def turnover(model: PartnershipModel, ev: MonthEvents) -> None:
 
     s, p, rng = model.staff, model.p, model.streams["turnover"]
     s.tenure += 1
-    leavers = _leavers(rng, p.p_turnover * SECTOR_TURNOVER[model.agencies.sector[s.agency]],
+    leavers = _leavers(rng.random(model.n), p.p_turnover * SECTOR_TURNOVER[model.agencies.sector[s.agency]],
                        model.chair_flags(), model.levers["p_chair_leaves"])
     if len(leavers):
         model.replace_members(leavers)
@@ -729,9 +747,8 @@ def turnover(model: PartnershipModel, ev: MonthEvents) -> None:
 
 
 @compiled
-def _leavers(rng, hazard, chair, p_chair):  # pragma: no cover - compiled
+def _leavers(draws, hazard, chair, p_chair):  # pragma: no cover - compiled
     """Members who leave this month: each with their sector's hazard, chairs with their own."""
-    draws = rng.random(len(hazard))
     return np.flatnonzero(draws < np.where(chair, p_chair, hazard))
 
 
