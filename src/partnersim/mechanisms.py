@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from partnersim.numerics import compiled, mean, std, total
-from partnersim.params import DECISION_RULES, SECTOR_QUORUM
+from partnersim.params import DECISION_RULES, SECTOR_QUORUM, SECTORS
 
 if TYPE_CHECKING:
     from partnersim.model import MonthEvents, PartnershipModel
@@ -34,6 +34,8 @@ MAX_AGENDA_AGE = 6
 JOINT_WORK_REFERENCE = 0.1
 """Successful joint tasks per engaged member and month at which joint work builds the
 operational capacity stock at its full rate (learning by doing needs volume)."""
+N_SECTORS = len(SECTORS)
+"""Sectors, each represented by one agency (agency index = sector index)."""
 LOW_POWER_SECTOR = 3
 """Sectors from this index on (voluntary, community) are the low-power side: their decision
 power is 1 - power_gap; equity and low-to-high trust compare them with statutory members."""
@@ -582,70 +584,67 @@ def decide(model: PartnershipModel, ev: MonthEvents) -> None:
     References: Choi & Robertson 2014; Ansell & Gash 2008.
     """
     s, p, lv, t = model.staff, model.p, model.levers, model.ties
-    voters = np.flatnonzero(s.attended)
     new_items = np.zeros((p.n_agenda_items, 3))
     new_items[:, 2] = 1.0  # position, age, new
-    model.agenda = np.concatenate((model.agenda, new_items))
-    if len(voters) < 2 or not len(model.agenda):
-        model.agenda[:, 1] += 1
-        model.agenda = model.agenda[model.agenda[:, 1] < MAX_AGENDA_AGE]
+    agenda = np.concatenate((model.agenda, new_items))
+    voters, power, x, sector = _voters(s.attended, s.agency, model.agencies.power, s.position)
+    if len(voters) < 2 or not len(agenda):
+        agenda[:, 1] += 1
+        model.agenda = agenda[agenda[:, 1] < MAX_AGENDA_AGE]
         return
-    power = model.agencies.power[s.agency[voters]]
-    total_power = float(power.sum())
-    x = s.position[voters]
-    voter_sector = model.agencies.sector[s.agency[voters]]
-    need = DECISION_RULES[lv["decision_rule"]]
-    quorum = SECTOR_QUORUM[lv["decision_rule"]]
-    overruled = np.zeros(model.n, dtype=bool)
-    supporters = np.zeros(model.n, dtype=bool)
     # each item in turn: a new item's proposal, then the voters' draws (soft support)
     rng, soft = model.streams["deliberate"], p.acceptance_softness > 0
-    proposals = np.zeros(len(model.agenda))
-    draws = np.empty((len(model.agenda), len(x) if soft else 0))
-    for item in range(len(model.agenda)):
-        if model.agenda[item, 2]:
+    proposals = np.zeros(len(agenda))
+    draws = np.empty((len(agenda), len(x) if soft else 0))
+    for item in range(len(agenda)):
+        if agenda[item, 2]:
             proposals[item] = rng.normal(0.0, 0.05)
         if soft:
             draws[item] = rng.random(len(x))
-    model.agenda, delays, acceptance, equities = _decide(
-        model.agenda, proposals, draws, x, float(power @ x) / total_power, power,
-        (need - 1e-12) * total_power, voter_sector,
-        quorum * np.bincount(voter_sector, minlength=len(model.agencies.sector)),
-        voter_sector >= LOW_POWER_SECTOR, voters, p.acceptance_width, p.acceptance_softness,
-        overruled, supporters)
-    decided = acceptance >= 0  # dropped items carry acceptance -1
-    ev.decisions = int(decided.sum())
-    if len(delays):
-        ev.decision_delay = sum(delays.tolist()) / len(delays)
+    rule = lv["decision_rule"]
+    model.agenda, ev.decisions, ev.decision_delay, acceptability, ev.decision_equity = _decide(
+        agenda, proposals, draws, voters, x, float(power @ x), power, sector,
+        DECISION_RULES[rule], SECTOR_QUORUM[rule], p.acceptance_width, p.acceptance_softness,
+        t.start, t.src, t.dst, t.trust, t.damage, model.agencies.power[s.agency],
+        p.overrule_signal, p.trust_gain_rate, p.trust_loss_ratio, p.power_gain_damping)
     if ev.decisions:
-        ev.acceptability = sum(acceptance[decided].tolist()) / ev.decisions
-        model.last_acceptability = ev.acceptability
-    if len(equities):
-        ev.decision_equity = sum(equities.tolist()) / len(equities)
-    if overruled.any() and len(t):
-        staff_power = model.agencies.power[s.agency]
-        rows = _overruled_ties(t.start, t.dst, staff_power, overruled, supporters)
-        apply_signals(model, rows, np.full(len(rows), -p.overrule_signal),
-                      np.full(len(rows), 0.5))
+        ev.acceptability = model.last_acceptability = acceptability
 
 
 @compiled
-def _decide(agenda, proposals, draws, x, proposal_mean, power, power_needed, sector,
-            sector_needed, low, voters, width, softness, overruled,
-            supporters):  # pragma: no cover - compiled
-    """Vote on each agenda item (rows: position, age in months, new); a new item is proposed
+def _voters(attended, agency, agency_power, position):  # pragma: no cover - compiled
+    """This month's voters (attendees), their power, problem definitions and sectors."""
+    voters = np.flatnonzero(attended)
+    sector = agency[voters]  # each agency is its own sector
+    return voters, agency_power[sector], position[voters], sector
+
+
+@compiled
+def _decide(agenda, proposals, draws, voters, x, power_x, power, sector, need, quorum, width,
+            softness, start, src, dst, trust, damage, staff_power, overrule_signal, gain_rate,
+            loss_ratio, damping):  # pragma: no cover - compiled
+    """Vote on each agenda item (rows: position, age in months, new). A new item is proposed
     at the power-weighted view plus its entry in ``proposals``; ``draws`` holds each item's
-    voters' draws (soft support). Returns the items still pending, then for every item
-    decided or dropped this month its delay (age), its acceptance (share of voters in
-    favour; -1 for an item dropped undecided after MAX_AGENDA_AGE months, which counts as
-    a delay of the full agenda life) and, where both sides voted, the equity of the
-    decision (support among low-power voters relative to the others, at most 1)."""
-    pending = np.empty_like(agenda)
-    delays, acceptance = np.empty(len(agenda)), np.empty(len(agenda))
-    equities = np.empty(len(agenda))
-    n_pending = n_closed = n_equity = 0
+    voters' draws (soft support). A failing proposal compromises toward the members' mean
+    position; one still undecided after MAX_AGENDA_AGE months is dropped (a delay of the
+    full agenda life). Members overruled by more powerful members lose trust in them.
+
+    Returns the items still pending, the number of decisions, the mean delay of the items
+    decided or dropped, the mean acceptance of the decisions (share of voters in favour)
+    and the mean equity of the decisions where both sides voted (support among low-power
+    voters relative to the others, at most 1); a mean over nothing is NaN."""
+    total_power = total(power)
+    proposal_mean = power_x / total_power
+    power_needed = (need - 1e-12) * total_power
+    sector_needed = quorum * np.bincount(sector, minlength=N_SECTORS)
+    low = sector >= LOW_POWER_SECTOR
     n_low = np.count_nonzero(low)
     mean_x = total(x) / len(x)
+    overruled = np.zeros(len(staff_power), dtype=np.bool_)
+    supporters = np.zeros(len(staff_power), dtype=np.bool_)
+    pending = np.empty_like(agenda)
+    n_pending = decisions = closed = n_equity = 0
+    delay_sum = acceptance_sum = equity_sum = 0.0
     for item in range(len(agenda)):
         position, age, new = agenda[item, 0], agenda[item, 1], agenda[item, 2]
         if new:
@@ -654,23 +653,33 @@ def _decide(agenda, proposals, draws, x, proposal_mean, power, power_needed, sec
                                                power_needed, sector, sector_needed, low, voters,
                                                overruled, supporters)
         if passed:
-            delays[n_closed], acceptance[n_closed] = age, n_support / len(x)
-            n_closed += 1
+            delay_sum += age
+            closed += 1
+            acceptance_sum += n_support / len(x)
+            decisions += 1
             if 0 < n_low < len(x):
                 rate_low = low_support / n_low
                 rate_high = (n_support - low_support) / (len(x) - n_low)
-                equities[n_equity] = min(1.0, rate_low / max(rate_high, 1e-9))
+                equity_sum += min(1.0, rate_low / max(rate_high, 1e-9))
                 n_equity += 1
-        else:  # a failing proposal compromises toward the members' mean position
-            position += COMPROMISE_STEP * (mean_x - position)
-            age += 1
-            if age < MAX_AGENDA_AGE:
-                pending[n_pending, 0], pending[n_pending, 1], pending[n_pending, 2] = position, age, 0.0
-                n_pending += 1
-            else:
-                delays[n_closed], acceptance[n_closed] = age, -1.0
-                n_closed += 1
-    return pending[:n_pending], delays[:n_closed], acceptance[:n_closed], equities[:n_equity]
+            continue
+        position += COMPROMISE_STEP * (mean_x - position)
+        age += 1
+        if age < MAX_AGENDA_AGE:
+            pending[n_pending, 0], pending[n_pending, 1], pending[n_pending, 2] = position, age, 0.0
+            n_pending += 1
+        else:
+            delay_sum += age
+            closed += 1
+    if overruled.any() and len(src):
+        rows = _overruled_ties(start, dst, staff_power, overruled, supporters)
+        _apply_signals(trust, damage, src, dst, staff_power, rows,
+                       np.full(len(rows), -overrule_signal), np.full(len(rows), 0.5), gain_rate,
+                       loss_ratio, damping)
+    nan = np.nan
+    return (pending[:n_pending], decisions, delay_sum / closed if closed else nan,
+            acceptance_sum / decisions if decisions else nan,
+            equity_sum / n_equity if n_equity else nan)
 
 
 @compiled
