@@ -385,24 +385,17 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
     model.record += p.record_memory * (float(success.mean()) - model.record)
     model.confidence = float(sigmoid(p.confidence_steepness
                                      * (model.record - p.confidence_threshold)))
+    # outcomes are trust signals; a partner with a hidden motive may be found out: an
+    # integrity breach (j by i on the ties i -> j, then i by j)
     failed, succeeded = np.tanh(p.signal_sensitivity * (np.array([0.0, 1.0]) - p.performance_standard))
-    signal = np.where(success, succeeded, failed)
-    # a partner with a hidden motive may be found out: an integrity breach
     rng = model.streams["work"]
-    breached_by_j = _breaches(rng.random(len(r_ij)), j, r_ij, s.honesty, t.damage,
-                              p.p_hidden_agenda, p.reputation_damage)
-    breached_by_i = _breaches(rng.random(len(r_ji)), i, r_ji, s.honesty, t.damage,
-                              p.p_hidden_agenda, p.reputation_damage)
-    for rows, breached in ((r_ij, breached_by_j), (r_ji, breached_by_i)):
-        ev.sig_rows.append(rows)
-        ev.sig_values.append(signal)
-        ev.sig_weights.append(size)
-        if len(breached):
-            ev.sig_rows.append(breached)
-            ev.sig_values.append(np.full(len(breached), -1.0))
-            ev.sig_weights.append(np.ones(len(breached)))
-            ev.breaches += len(breached)
-    ev.wins = int(success.sum())
+    rows, signal, weight, ev.breaches = _task_signals(
+        success, size, succeeded, failed, j, i, r_ij, r_ji, rng.random(len(i)), rng.random(len(i)),
+        s.honesty, t.damage, p.p_hidden_agenda, p.reputation_damage)
+    ev.sig_rows.append(rows)
+    ev.sig_values.append(signal)
+    ev.sig_weights.append(weight)
+    ev.wins = int(np.count_nonzero(success))
     model.small_wins_total += ev.wins
     model.months_since_win = 0 if ev.wins else model.months_since_win + 1
 
@@ -437,14 +430,26 @@ def _joint_tasks(rng, i, j, rows_ij, rows_ji, agency, trust, horizon, resources,
 
 
 @compiled
-def _breaches(draws, partner, rows, honesty, damage, p_hidden,
-              reputation_damage):  # pragma: no cover - compiled
-    """Integrity breaches found out in this month's tasks: each partner (on the tie in
-    ``rows`` toward them) with probability p_hidden x (1 - honesty); a breach raises the
-    tie's reputation damage by ``reputation_damage`` of its gap to 1 (once, however many)."""
-    breach = rows[draws < p_hidden * (1.0 - honesty[partner])]
-    damage[breach] = damage[breach] + reputation_damage * (1.0 - damage[breach])
-    return breach
+def _task_signals(success, size, succeeded, failed, j, i, rows_ij, rows_ji, draws_j, draws_i,
+                  honesty, damage, p_hidden, reputation_damage):  # pragma: no cover - compiled
+    """The trust signals of this month's tasks (tie rows, signal, weight): each task's outcome
+    (``succeeded`` or ``failed``, weighted by its size) on the ties i -> j, with the breaches
+    found out there (signal -1, weight 1), then the same on the ties j -> i. A partner is
+    found out with probability p_hidden x (1 - honesty); a breach raises the tie's
+    reputation damage by ``reputation_damage`` of its gap to 1 (once, however many)."""
+    k = len(success)
+    rows, signal, weight = np.empty(4 * k, np.int64), np.empty(4 * k), np.empty(4 * k)
+    n = breaches = 0
+    for partner, tie, draws in ((j, rows_ij, draws_j), (i, rows_ji, draws_i)):
+        for m in range(k):
+            rows[n], signal[n], weight[n] = tie[m], succeeded if success[m] else failed, size[m]
+            n += 1
+        found = tie[draws < p_hidden * (1.0 - honesty[partner])]
+        damage[found] = damage[found] + reputation_damage * (1.0 - damage[found])
+        rows[n:n + len(found)], signal[n:n + len(found)], weight[n:n + len(found)] = found, -1.0, 1.0
+        n += len(found)
+        breaches += len(found)
+    return rows[:n], signal[:n], weight[:n], breaches
 
 
 # 6 ----------------------------------------------------------------------------------------
