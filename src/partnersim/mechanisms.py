@@ -220,16 +220,12 @@ def _ensure_ties(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> np.nd
     Returns the tie rows of i->j followed by those of j->i.
     """
     s, p = model.staff, model.p
-    institution, reputation = trust_climate(model)
-
-    def first_meeting(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return _first_meeting(src, dst, model.month, s.agency, s.tenure, s.propensity,
-                              model.agencies.familiarity, p.newcomer_reputation,
-                              p.trust_weight_propensity, p.trust_weight_familiarity, institution,
-                              reputation)
-
-    return model.ties.meet(np.concatenate((i, j)), np.concatenate((j, i)), model.month,
-                           p.familiarity_gain, first_meeting)
+    src, dst = np.concatenate((i, j)), np.concatenate((j, i))
+    trust, familiarity = _first_meeting(
+        src, dst, model.month, s.agency, s.tenure, s.propensity, model.agencies.familiarity,
+        p.newcomer_reputation, p.trust_weight_propensity, p.trust_weight_familiarity,
+        *trust_climate(model))
+    return model.ties.meet(src, dst, model.month, p.familiarity_gain, trust, familiarity)
 
 
 @compiled

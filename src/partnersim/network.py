@@ -9,8 +9,6 @@ looking up ties are single-pass compiled loops (numba; docs/decisions.md, D13).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from partnersim.numerics import compiled
@@ -55,11 +53,13 @@ class Ties:
             self._buffers = grown
             self._view(len(self))
 
-    def _view(self, length: int) -> None:
-        """Make the attributes views of the first ``length`` rows and index the out-ties."""
+    def _view(self, length: int, *, index: bool = True) -> None:
+        """Make the attributes views of the first ``length`` rows; index the out-ties (unless
+        the caller has)."""
         for name, buffer in zip(FIELDS, self._buffers, strict=True):
             setattr(self, name, buffer[:length])
-        self.start = _out_start(self.src, self.n)
+        if index:
+            self.start = _out_start(self.src, self.n)
 
     def find(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         """Row of each tie src -> dst, or -1 where there is none."""
@@ -86,24 +86,21 @@ class Ties:
         return moved, new_rows
 
     def meet(self, src: np.ndarray, dst: np.ndarray, month: int, familiarity_gain: float,
-             first_meeting: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
-             ) -> np.ndarray:
+             first_trust: np.ndarray, first_familiarity: np.ndarray) -> np.ndarray:
         """Record this month's meetings src[k] -> dst[k]; return each one's tie row.
 
-        Pairs without a tie get one, with the trust and familiarity that
-        ``first_meeting(new_src, new_dst)`` gives (each new pair once, in key order).
+        A pair without a tie gets one, with trust ``first_trust[k]`` and familiarity
+        ``first_familiarity[k]`` (what the pair would start with; ignored where a tie exists).
         Every tie that met gains ``familiarity_gain`` of its gap to full familiarity, once
         however often the pair met, and is stamped with ``month``.
         """
         src = np.asarray(src, dtype=np.int64)
         dst = np.asarray(dst, dtype=np.int64)
-        rows = _find(self.start, self.dst, src, dst)
-        keys = _new_keys(rows, src, dst, self.n)
-        if len(keys):
-            trust, familiarity = first_meeting(keys // self.n, keys % self.n)
-            moved, new_rows = self._insert(keys, trust, familiarity, month)
-            rows = _moved_rows(rows, src * self.n + dst, moved, keys, new_rows)
-        _touch(self.familiarity, self.last_met, rows, familiarity_gain, int(month))
+        m = len(self)
+        self._reserve(m + len(src))
+        rows, length, self.start = _meet(*self._buffers, m, self.start, src, dst, first_trust,
+                                         first_familiarity, self.n, int(month), familiarity_gain)
+        self._view(length, index=False)
         return rows
 
     def remove_members(self, rows: np.ndarray) -> None:
@@ -170,13 +167,37 @@ def _find(start, dst, q_src, q_dst):  # pragma: no cover - compiled
 
 
 @compiled
-def _new_keys(rows, src, dst, n):  # pragma: no cover - compiled
-    """Sorted unique keys of the queried pairs that have no tie (row -1)."""
-    keys = np.sort((src * n + dst)[rows < 0])
-    keep = np.ones(len(keys), dtype=np.bool_)
-    for k in range(1, len(keys)):
-        keep[k] = keys[k] != keys[k - 1]
-    return keys[keep]
+def _meet(src, dst, trust, damage, familiarity, formed, last_met, m, start, q_src, q_dst,
+          first_trust, first_familiarity, n, month, gain):  # pragma: no cover - compiled
+    """``Ties.meet`` on the first ``m`` rows of the buffers (room for len(q_src) more): find
+    each pair's tie, insert the missing ones (each once, sorted), stamp the meetings.
+    Returns the rows, the new number of ties and the new out-tie index."""
+    rows = _find(start, dst, q_src, q_dst)
+    missing = np.flatnonzero(rows < 0)
+    keys = q_src[missing] * n + q_dst[missing]
+    order = np.argsort(keys, kind="mergesort")
+    new_key = np.empty(len(order), np.int64)
+    new_trust, new_familiarity = np.empty(len(order)), np.empty(len(order))
+    k = 0
+    for o in order:  # unique keys, in order, with their pair's first values
+        if k == 0 or keys[o] != new_key[k - 1]:
+            new_key[k] = keys[o]
+            new_trust[k], new_familiarity[k] = first_trust[missing[o]], first_familiarity[missing[o]]
+            k += 1
+    new_key, new_trust, new_familiarity = new_key[:k], new_trust[:k], new_familiarity[:k]
+    if k:
+        moved, new_rows = _insert(src, dst, trust, damage, familiarity, formed, last_met, m,
+                                  new_key, new_trust, new_familiarity, n, month)
+        for q in range(len(rows)):
+            rows[q] = (moved[rows[q]] if rows[q] >= 0
+                       else new_rows[np.searchsorted(new_key, q_src[q] * n + q_dst[q])])
+    seen = np.zeros(m + k, dtype=np.bool_)
+    for r in rows:
+        if not seen[r]:
+            seen[r] = True
+            familiarity[r] += gain * (1.0 - familiarity[r])
+            last_met[r] = month
+    return rows, m + k, _out_start(src[:m + k], n)
 
 
 @compiled
@@ -208,15 +229,6 @@ def _insert(src, dst, trust, damage, familiarity, formed, last_met, m, new_key, 
 
 
 @compiled
-def _moved_rows(rows, keys, moved, new_keys, new_rows):  # pragma: no cover - compiled
-    """Rows of the queried pairs after an insert: old ties moved, new ones found by key."""
-    out = np.empty(len(rows), dtype=np.int64)
-    for k in range(len(rows)):
-        out[k] = moved[rows[k]] if rows[k] >= 0 else new_rows[np.searchsorted(new_keys, keys[k])]
-    return out
-
-
-@compiled
 def _compact(src, dst, trust, damage, familiarity, formed, last_met,
              drop):  # pragma: no cover - compiled
     """Drop the rows flagged in ``drop`` (one per stored row), in place; return the count left."""
@@ -237,16 +249,6 @@ def _touching(src, dst, gone):  # pragma: no cover - compiled
     for r in range(len(src)):
         hit[r] = gone[src[r]] or gone[dst[r]]
     return hit
-
-
-@compiled
-def _touch(familiarity, last_met, rows, gain, month):  # pragma: no cover - compiled
-    seen = np.zeros(len(familiarity), dtype=np.bool_)
-    for r in rows:
-        if not seen[r]:
-            seen[r] = True
-            familiarity[r] += gain * (1.0 - familiarity[r])
-            last_met[r] = month
 
 
 @compiled
