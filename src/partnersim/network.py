@@ -109,13 +109,17 @@ class Ties:
             return
         gone = np.zeros(self.n, dtype=np.bool_)
         gone[rows] = True
-        self._view(_compact(*self._buffers, _touching(self.src, self.dst, gone)))
+        self._drop(_touching(self.src, self.dst, gone))
 
     def remove_lapsed(self, month: int, lapse_months: int) -> None:
         """Drop ties whose pair has not met for more than ``lapse_months``."""
-        lapsed = self.last_met < month - lapse_months
-        if lapsed.any():
-            self._view(_compact(*self._buffers, lapsed))
+        self._drop(_lapsed(self.last_met, month - lapse_months))
+
+    def _drop(self, drop: np.ndarray | None) -> None:
+        """Drop the rows flagged in ``drop`` (None: nothing to drop)."""
+        if drop is not None:
+            length, self.start = _compact(*self._buffers, drop, self.n)
+            self._view(length, index=False)
 
     def out_range(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Start and end positions of each member's out-ties."""
@@ -229,9 +233,10 @@ def _insert(src, dst, trust, damage, familiarity, formed, last_met, m, new_key, 
 
 
 @compiled
-def _compact(src, dst, trust, damage, familiarity, formed, last_met,
-             drop):  # pragma: no cover - compiled
-    """Drop the rows flagged in ``drop`` (one per stored row), in place; return the count left."""
+def _compact(src, dst, trust, damage, familiarity, formed, last_met, drop,
+             n):  # pragma: no cover - compiled
+    """Drop the rows flagged in ``drop`` (one per stored row), in place; return the number
+    of rows left and the new out-tie index."""
     w = 0
     for r in range(len(drop)):
         if not drop[r]:
@@ -240,15 +245,23 @@ def _compact(src, dst, trust, damage, familiarity, formed, last_met,
                 trust[w], damage[w], familiarity[w] = trust[r], damage[r], familiarity[r]
                 formed[w], last_met[w] = formed[r], last_met[r]
             w += 1
-    return w
+    return w, _out_start(src[:w], n)
 
 
 @compiled
 def _touching(src, dst, gone):  # pragma: no cover - compiled
+    """Rows of ties to or from a member flagged in ``gone`` (None if there are none)."""
     hit = np.empty(len(src), dtype=np.bool_)
     for r in range(len(src)):
         hit[r] = gone[src[r]] or gone[dst[r]]
-    return hit
+    return hit if hit.any() else None
+
+
+@compiled
+def _lapsed(last_met, since):  # pragma: no cover - compiled
+    """Rows of ties whose pair last met before month ``since`` (None if there are none)."""
+    lapsed = last_met < since
+    return lapsed if lapsed.any() else None
 
 
 @compiled
