@@ -92,31 +92,41 @@ def tie_trust(model: PartnershipModel) -> TieTrust:
     """Trust over the ties, by kind of tie (see ``TieTrust``)."""
     t = model.ties
     sector = model.agencies.sector[model.staff.agency]
-    return TieTrust(*_tie_trust(t.src, t.dst, t.trust, sector, mech.LOW_POWER_SECTOR, len(SECTORS),
-                                model.n))
+    return TieTrust(*_tie_trust(t.start, t.dst, t.trust, sector, mech.LOW_POWER_SECTOR,
+                                len(SECTORS)))
 
 
 @compiled
-def _tie_trust(src, dst, trust, sector, low_sector, n_sectors, n):  # pragma: no cover - compiled
-    cross = np.empty(len(src))
-    low_high = np.empty(len(src))
-    n_cross = n_low_high = 0
+def _tie_trust(start, dst, trust, sector, low_sector, n_sectors):  # pragma: no cover - compiled
+    cross = np.empty(len(dst))
+    low_high = np.empty(len(dst))
+    n_cross = n_low_high = max_degree = 0
     sector_sum = np.zeros(n_sectors)
     sector_ties = np.zeros(n_sectors, dtype=np.int64)
-    degree = np.zeros(n, dtype=np.int64)
-    for r in range(len(src)):
-        a, b = sector[src[r]], sector[dst[r]]
-        if a != b:
-            cross[n_cross] = trust[r]
-            n_cross += 1
-        if a >= low_sector and b < low_sector:
-            low_high[n_low_high] = trust[r]
-            n_low_high += 1
-        sector_sum[a] += trust[r]
-        sector_ties[a] += 1
-        degree[src[r]] += 1
+    # trust held by each sector's members, summed in row order (as np.bincount would):
+    # members of a sector hold contiguous rows, so one running sum per sector
+    current, held = -1, 0.0
+    for i in range(len(start) - 1):  # member i's out-ties: rows start[i] to start[i + 1] - 1
+        a = sector[i]
+        if a != current:
+            if current >= 0:
+                sector_sum[current] += held
+            current, held = a, 0.0
+        for r in range(start[i], start[i + 1]):
+            b = sector[dst[r]]
+            if a != b:
+                cross[n_cross] = trust[r]
+                n_cross += 1
+            if a >= low_sector and b < low_sector:
+                low_high[n_low_high] = trust[r]
+                n_low_high += 1
+            held += trust[r]
+        sector_ties[a] += start[i + 1] - start[i]
+        max_degree = max(max_degree, start[i + 1] - start[i])
+    if current >= 0:
+        sector_sum[current] += held
     return (n_cross, total(cross[:n_cross]), total(trust), n_low_high,
-            total(low_high[:n_low_high]), sector_sum, sector_ties, degree.max())
+            total(low_high[:n_low_high]), sector_sum, sector_ties, max_degree)
 
 
 def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
