@@ -8,6 +8,7 @@ wins, output). Equations and their sources are in docs/ODD.md, section 7.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -378,12 +379,12 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
         model.first_task_success = bool(success[0])
     # the partnership's visible record of small wins, and members' confidence that it
     # delivers: a threshold on the record against expectations (advantage vs inertia)
-    model.record += p.record_memory * (float(success.mean()) - model.record)
+    model.record += p.record_memory * (np.count_nonzero(success) / len(success) - model.record)
     model.confidence = float(sigmoid(p.confidence_steepness
                                      * (model.record - p.confidence_threshold)))
     # outcomes are trust signals; a partner with a hidden motive may be found out: an
     # integrity breach (j by i on the ties i -> j, then i by j)
-    failed, succeeded = np.tanh(p.signal_sensitivity * (np.array([0.0, 1.0]) - p.performance_standard))
+    failed, succeeded = _outcome_signals(p.signal_sensitivity, p.performance_standard)
     rng = model.streams["work"]
     rows, signal, weight, ev.breaches = _task_signals(
         success, size, succeeded, failed, j, i, r_ij, r_ji, rng.random(len(i)), rng.random(len(i)),
@@ -394,6 +395,13 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
     ev.wins = int(np.count_nonzero(success))
     model.small_wins_total += ev.wins
     model.months_since_win = 0 if ev.wins else model.months_since_win + 1
+
+
+@functools.cache
+def _outcome_signals(sensitivity: float, standard: float) -> tuple[float, float]:
+    """Trust signals of a failed and of a successful joint task."""
+    failed, succeeded = np.tanh(sensitivity * (np.array([0.0, 1.0]) - standard))
+    return float(failed), float(succeeded)
 
 
 @compiled

@@ -226,7 +226,11 @@ class PartnershipModel(mesa.Model):
             # (the mean of the operational and practice stocks, as numpy computes it)
             inherited = self.p.structure_transfer * (self.capacity_stocks[2] + self.capacity_stocks[3]) / 2.0
             newcomer_capacity = self.p.newcomer_capacity + inherited * (1.0 - self.p.newcomer_capacity)
-        _draw(rng, rows, self.agencies.sector[s.agency[rows]], newcomer_capacity, s.motive,
+        m = len(rows)
+        draws = (rng.random(m), rng.normal(0.0, 0.05, m), rng.beta(6.0, 4.0, m),
+                 rng.beta(5.0, 5.0, m), rng.uniform(0.45, 0.75, m), rng.normal(0.0, 0.06, m),
+                 rng.normal(0.0, 0.03 if newcomer else 0.1, m))
+        _draw(*draws, rows, self.agencies.sector[s.agency[rows]], newcomer_capacity, s.motive,
               s.honesty, s.ability, s.propensity, s.commitment, s.info, s.position, s.capacity,
               s.champion, s.tenure, s.engaged, s.attendance, s.attended, s.phi)
 
@@ -416,22 +420,19 @@ class PartnershipModel(mesa.Model):
 
 
 @compiled
-def _draw(rng, rows, sector, newcomer_capacity, motive, honesty, ability, propensity, commitment,
-          info, position, capacity, champion, tenure, engaged, attendance, attended,
-          phi):  # pragma: no cover - compiled
-    """Draw the attributes of the members in ``rows``: motive (and honesty by motive),
-    ability, trust propensity, commitment, a problem definition near their sector's culture
-    and personal capacity: founding members' by sector; newcomers' (``newcomer_capacity`` >=
-    0) from that level, which the structures in place raise."""
-    m = len(rows)
-    motive_draw, honesty_noise = rng.random(m), rng.normal(0.0, 0.05, m)
-    ability[rows] = rng.beta(6.0, 4.0, m)
-    propensity[rows] = rng.beta(5.0, 5.0, m)
-    commitment[rows] = rng.uniform(0.45, 0.75, m)
-    position_noise = rng.normal(0.0, 0.06, m)
-    capacity_noise = rng.normal(0.0, 0.03 if newcomer_capacity >= 0 else 0.1, m)
+def _draw(motive_draw, honesty_noise, ability_draw, propensity_draw, commitment_draw,
+          position_noise, capacity_noise, rows, sector, newcomer_capacity, motive, honesty,
+          ability, propensity, commitment, info, position, capacity, champion, tenure, engaged,
+          attendance, attended, phi):  # pragma: no cover - compiled
+    """Set the attributes of the members in ``rows`` from their draws: motive (and honesty
+    by motive), ability, trust propensity, commitment, a problem definition near their
+    sector's culture and personal capacity: founding members' by sector; newcomers'
+    (``newcomer_capacity`` >= 0) from that level, which the structures in place raise."""
+    ability[rows] = ability_draw
+    propensity[rows] = propensity_draw
+    commitment[rows] = commitment_draw
     motive_edges = np.cumsum(MOTIVE_SHARE)[:-1]
-    for k in range(m):
+    for k in range(len(rows)):
         r = rows[k]
         motive[r] = np.searchsorted(motive_edges, motive_draw[k], side="right")
         honesty[r] = min(max(MOTIVE_HONESTY[motive[r]] + honesty_noise[k], 0.0), 1.0)
