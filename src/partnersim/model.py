@@ -170,9 +170,8 @@ class PartnershipModel(mesa.Model):
             self._scheduled.setdefault(iv.month, []).append(iv)
 
         self._table = np.full((self.horizon, len(metrics.MEASURES)), np.nan)
-        self.current: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: partial(_current, name) for name in metrics.MEASURES})
+        self.datacollector = mesa.DataCollector(model_reporters={
+            name: partial(_current, k) for k, name in enumerate(metrics.MEASURES)})
         # Mesa's DataCollector mirrors the model's own monthly table for Mesa tools
         # (batch_run, SolaraViz); code that reads measures_frame() may switch it off.
         self.collect_mesa = True
@@ -388,7 +387,6 @@ class PartnershipModel(mesa.Model):
         stages.deliver(self, ev)
         row = metrics.measure(self, ev)
         self._table[self.month] = row
-        self.current = dict(zip(metrics.MEASURES, row.tolist(), strict=True))
         if self.collect_mesa:
             self.datacollector.collect(self)
         self.one_off_cost = 0.0
@@ -451,9 +449,10 @@ def _draw(motive_draw, honesty_noise, ability_draw, propensity_draw, commitment_
         phi[r] = 0.0
 
 
-def _current(name: str, model: PartnershipModel) -> float:
-    """A DataCollector model reporter: this month's value of one measure."""
-    return model.current[name]
+def _current(column: int, model: PartnershipModel) -> float:
+    """A DataCollector model reporter: this month's value of one measure (collected before
+    the month advances)."""
+    return float(model._table[model.month, column])
 
 
 def _explicit_signature() -> inspect.Signature:
