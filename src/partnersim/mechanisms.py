@@ -827,7 +827,7 @@ def build_capacity(model: PartnershipModel, ev: MonthEvents) -> None:
     """
     s, p, lv = model.staff, model.p, model.levers
     earmark = {"none": -1, "voluntary": 3, "community": 4}[lv["budget_earmark"]]
-    operational = min(1.0, ev.wins / max(1.0, JOINT_WORK_REFERENCE * float(s.engaged.sum())))
+    operational = min(1.0, ev.wins / max(1.0, JOINT_WORK_REFERENCE * np.count_nonzero(s.engaged)))
     _build_capacity(s.capacity, s.attended, model.agencies.sector[s.agency], model.capacity_stocks,
                     budget_rate(model), earmark, p.learning_rate, p.capacity_decay,
                     p.structure_learning_rate,

@@ -142,8 +142,9 @@ def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
     trust_low_high = (ties.low_to_high_sum / ties.n_low_to_high if ties.n_low_to_high
                       else trust_across)
     # trust held by members of each sector, over their ties
-    trust_sector = np.divide(ties.sector_sum, ties.sector_ties, out=np.full(n_sectors, trust_across),
-                             where=ties.sector_ties > 0)
+    trust_sector = [held / count if count else trust_across
+                    for held, count in zip(ties.sector_sum.tolist(), ties.sector_ties.tolist(),
+                                           strict=True)]
     (n_core, info_sum, info_core_sum, active, capacity_sum, commitment_sum, phi_sum, n_engaged,
      n_champions) = _staff_totals(s.attendance, s.info, sector, s.attended, s.capacity,
                                   s.commitment, s.phi, s.engaged, s.champion, n_sectors)
@@ -160,7 +161,7 @@ def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
     cost_time = p.staff_month_cost * (phi_sum + two_way * n_engaged)
     budget_share = lv["capacity_budget"] / (lv["capacity_budget"] + p.budget_half_saturation)
     values = [
-        trust_within, trust_across, trust_low_high, *trust_sector.tolist(),
+        trust_within, trust_across, trust_low_high, *trust_sector,
         info_core, info_periphery, mech.shared_understanding(model),
         *model.capacity_stocks.tolist(), capacity_sum / n, commitment_sum / n, n_engaged / n,
         *active.tolist(),
