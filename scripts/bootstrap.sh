@@ -51,6 +51,11 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
+# the model's stage loops are compiled (numba) on first use and cached beside the source:
+# compile them now, once (about 20 s on a fresh checkout, a second afterwards)
+.venv/bin/python -c "from partnersim.simulate import simulate; simulate()" \
+  || { echo "partnersim: the model did not run after installing; see the error above" >&2; exit 1; }
+
 if [ "$dev" = 1 ]; then
   if ! command -v chromium >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then
