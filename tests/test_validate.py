@@ -12,6 +12,7 @@ from partnersim import patterns
 from partnersim.cli import main
 from partnersim.patterns import PATTERNS, load_definition
 
+
 @pytest.mark.slow
 def test_quick_validation_writes_a_table_naming_every_pattern(tmp_path, capsys):
     status = main(["validate", "--quick", "--out", str(tmp_path)])

@@ -909,9 +909,9 @@ def deliver(model: PartnershipModel, ev: MonthEvents) -> None:
 def _deliver(phi, engaged, agency, resources, pressure, service_pressure, two_way_cost,
              operational, time_scale, net_synergy):  # pragma: no cover - compiled
     """Output, output working alone, and each agency's unmet share of its demand (its
-    output alone x its pressure x the service pressure lever). Integrated work uses the operational arrangements in
-    place (the ``operational`` stock), by members in proportion to the time they give to
-    the partnership (none at all: they deliver alone)."""
+    output alone x its pressure x the service pressure lever). Integrated work uses the
+    operational arrangements in place (the ``operational`` stock), by members in proportion
+    to the time they give to the partnership (none at all: they deliver alone)."""
     by_agency = np.zeros(len(resources))
     alone = np.zeros(len(resources))
     for k in range(len(phi)):
