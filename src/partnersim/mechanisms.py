@@ -389,9 +389,7 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
     rows, signal, weight, ev.breaches = _task_signals(
         success, size, succeeded, failed, j, i, r_ij, r_ji, rng.random(len(i)), rng.random(len(i)),
         s.honesty, t.damage, p.p_hidden_agenda, p.reputation_damage)
-    ev.sig_rows.append(rows)
-    ev.sig_values.append(signal)
-    ev.sig_weights.append(weight)
+    ev.task_signals = (rows, signal, weight)
     ev.wins = int(np.count_nonzero(success))
     model.small_wins_total += ev.wins
     model.months_since_win = 0 if ev.wins else model.months_since_win + 1
@@ -457,22 +455,19 @@ def _task_signals(success, size, succeeded, failed, j, i, rows_ij, rows_ji, draw
 
 
 # 6 ----------------------------------------------------------------------------------------
-def competence_signals(model: PartnershipModel, ev: MonthEvents) -> None:
+def competence_signals(model: PartnershipModel, ev: MonthEvents) -> tuple[np.ndarray, np.ndarray]:
     """In meetings each side observes the other's competence, misread with noise that
-    ground rules and familiarity reduce; the gap to the expected standard is the signal."""
+    ground rules and familiarity reduce; the gap to the expected standard is the signal.
+    Returns the tie rows and the signals (each of weight 1)."""
     i, j = ev.pairs_i, ev.pairs_j
-    if not len(i):
-        return
     s, p, t = model.staff, model.p, model.ties
     rows = np.concatenate((ev.rows_ij, ev.rows_ji))
-    ev.sig_rows.append(rows)
     gap = _competence_gap(
-        model.streams["trust"].normal(0.0, 1.0, len(rows)), rows, np.concatenate((j, i)),
-        s.ability, t.familiarity,
+        model.streams["trust"].normal(0.0, 1.0, len(rows)) if len(rows) else np.empty(0), rows,
+        np.concatenate((j, i)), s.ability, t.familiarity,
         p.misreading_noise * (1.0 - p.ground_rules_noise_cut * model.levers["ground_rules"]),
         p.performance_standard)
-    ev.sig_values.append(np.tanh(p.signal_sensitivity * gap))  # numpy's tanh: bit-stable
-    ev.sig_weights.append(np.ones(len(rows)))
+    return rows, np.tanh(p.signal_sensitivity * gap)  # numpy's tanh: bit-stable
 
 
 @compiled
@@ -528,19 +523,35 @@ def _apply_signals(trust, damage, src, dst, power, rows, signal, weight, gain_ra
 
 
 def update_trust(model: PartnershipModel, ev: MonthEvents) -> None:
-    """Apply this month's competence, task and breach signals; reputation damage fades
-    at ``reputation_recovery`` (0 by default: a breach never fully heals)."""
-    competence_signals(model, ev)
-    if ev.sig_rows:
-        apply_signals(model, np.concatenate(ev.sig_rows), np.concatenate(ev.sig_values),
-                      np.concatenate(ev.sig_weights))
-    if model.p.reputation_recovery > 0:
-        model.ties.damage[:] *= 1.0 - model.p.reputation_recovery
+    """Apply this month's task and breach signals and the competence signals of its meetings;
+    reputation damage fades at ``reputation_recovery`` (0 by default: a breach never fully
+    heals); old evidence fades (``trust_forgetting``)."""
     t, p, s = model.ties, model.p, model.staff
-    if p.trust_forgetting > 0 and len(t):
-        _forget(t.trust, t.damage, t.src, t.dst, s.propensity, s.agency,
-                model.agencies.familiarity, p.trust_weight_propensity, p.trust_weight_familiarity,
-                *trust_climate(model), p.trust_forgetting)
+    competence_rows, competence = competence_signals(model, ev)
+    _update_trust(t.trust, t.damage, t.src, t.dst, model.agencies.power[s.agency],
+                  *ev.task_signals, competence_rows, competence, p.trust_gain_rate,
+                  p.trust_loss_ratio, p.power_gain_damping, p.reputation_recovery,
+                  p.trust_forgetting, s.propensity, s.agency, model.agencies.familiarity,
+                  p.trust_weight_propensity, p.trust_weight_familiarity, *trust_climate(model))
+
+
+@compiled
+def _update_trust(trust, damage, src, dst, power, task_rows, task_signal, task_weight,
+                  competence_rows, competence, gain_rate, loss_ratio, damping, recovery,
+                  forgetting, propensity, agency, familiarity, w_propensity, w_familiarity,
+                  institution, reputation):  # pragma: no cover - compiled
+    rows = np.concatenate((task_rows, competence_rows))
+    if len(rows):
+        _apply_signals(trust, damage, src, dst, power, rows,
+                       np.concatenate((task_signal, competence)),
+                       np.concatenate((task_weight, np.ones(len(competence)))), gain_rate,
+                       loss_ratio, damping)
+    if recovery > 0:
+        for r in range(len(damage)):
+            damage[r] *= 1.0 - recovery
+    if forgetting > 0:
+        _forget(trust, damage, src, dst, propensity, agency, familiarity, w_propensity,
+                w_familiarity, institution, reputation, forgetting)
 
 
 @compiled

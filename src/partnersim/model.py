@@ -109,10 +109,9 @@ class MonthEvents:
     understanding: float = 0.0
     coordination_loss: float = 0.0
     tie_trust: Any = None  # trust over the ties after turnover (metrics.TieTrust), from deliver
-    # trust signals gathered during the month: tie rows, signal in [-1, 1], weight
-    sig_rows: list = field(default_factory=list)
-    sig_values: list = field(default_factory=list)
-    sig_weights: list = field(default_factory=list)
+    # the joint tasks' trust signals: tie rows, signal in [-1, 1], weight
+    task_signals: tuple = field(default_factory=lambda: (
+        np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)))
 
 
 class PartnershipModel(mesa.Model):
