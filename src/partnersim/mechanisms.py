@@ -528,7 +528,8 @@ def update_trust(model: PartnershipModel, ev: MonthEvents) -> None:
     heals); old evidence fades (``trust_forgetting``)."""
     t, p, s = model.ties, model.p, model.staff
     competence_rows, competence = competence_signals(model, ev)
-    _update_trust(t.trust, t.damage, t.src, t.dst, model.agencies.power[s.agency],
+    ev.mean_trust, ev.degree = _update_trust(
+                  t.trust, t.damage, t.start, t.src, t.dst, model.agencies.power[s.agency],
                   *ev.task_signals, competence_rows, competence, p.trust_gain_rate,
                   p.trust_loss_ratio, p.power_gain_damping, p.reputation_recovery,
                   p.trust_forgetting, s.propensity, s.agency, model.agencies.familiarity,
@@ -536,10 +537,11 @@ def update_trust(model: PartnershipModel, ev: MonthEvents) -> None:
 
 
 @compiled
-def _update_trust(trust, damage, src, dst, power, task_rows, task_signal, task_weight,
+def _update_trust(trust, damage, start, src, dst, power, task_rows, task_signal, task_weight,
                   competence_rows, competence, gain_rate, loss_ratio, damping, recovery,
                   forgetting, propensity, agency, familiarity, w_propensity, w_familiarity,
                   institution, reputation):  # pragma: no cover - compiled
+    """Returns the mean trust each member then holds in their contacts, and their degree."""
     rows = np.concatenate((task_rows, competence_rows))
     if len(rows):
         _apply_signals(trust, damage, src, dst, power, rows,
@@ -549,21 +551,23 @@ def _update_trust(trust, damage, src, dst, power, task_rows, task_signal, task_w
     if recovery > 0:
         for r in range(len(damage)):
             damage[r] *= 1.0 - recovery
-    if forgetting > 0:
-        _forget(trust, damage, src, dst, propensity, agency, familiarity, w_propensity,
-                w_familiarity, institution, reputation, forgetting)
-
-
-@compiled
-def _forget(trust, damage, src, dst, propensity, agency, familiarity, w_propensity,
-            w_familiarity, institution, reputation, rate):  # pragma: no cover - compiled
-    """Old evidence fades: trust relaxes toward the prior a first meeting would give now
-    (``initial_trust``), below the ceiling an integrity breach has set (Jøsang & Ismail 2002)."""
-    for r in range(len(trust)):
-        prior = min(first_trust(propensity[src[r]], familiarity[agency[src[r]], agency[dst[r]]],
-                                w_propensity, w_familiarity, institution, reputation),
-                    1.0 - damage[r])
-        trust[r] += rate * (prior - trust[r])
+    # old evidence fades: trust relaxes toward the prior a first meeting would give now
+    # (``initial_trust``), below the ceiling an integrity breach has set (Jøsang & Ismail
+    # 2002); then each member's mean trust in their contacts
+    mean, degree = np.zeros(len(start) - 1), np.zeros(len(start) - 1, dtype=np.int64)
+    for i in range(len(start) - 1):
+        held = 0.0
+        for r in range(start[i], start[i + 1]):
+            if forgetting > 0:
+                prior = min(first_trust(propensity[i], familiarity[agency[i], agency[dst[r]]],
+                                        w_propensity, w_familiarity, institution, reputation),
+                            1.0 - damage[r])
+                trust[r] += forgetting * (prior - trust[r])
+            held += trust[r]
+        degree[i] = start[i + 1] - start[i]
+        if degree[i]:
+            mean[i] = held / degree[i]
+    return mean, degree
 
 
 # 7 ----------------------------------------------------------------------------------------
@@ -576,7 +580,7 @@ def update_commitment(model: PartnershipModel, ev: MonthEvents) -> None:
     """
     s, p = model.staff, model.p
     erosion = p.commitment_erosion if model.months_since_win >= p.no_win_months else 0.0
-    _commit(s.commitment, s.engaged, *model.ties.mean_out_trust(), ev.understanding,
+    _commit(s.commitment, s.engaged, ev.mean_trust, ev.degree, ev.understanding,
             ev.wins > 0, s.info, s.phi, model.unmet_demand[s.agency], p.commitment_trust_rate,
             p.commitment_win_boost, p.commitment_cost, erosion, p.disengage_threshold)
 

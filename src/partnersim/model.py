@@ -109,6 +109,9 @@ class MonthEvents:
     understanding: float = 0.0
     coordination_loss: float = 0.0
     tie_trust: Any = None  # trust over the ties after turnover (metrics.TieTrust), from deliver
+    # each member's mean trust in their contacts and their degree, after the trust update
+    mean_trust: np.ndarray = field(default_factory=lambda: np.empty(0))
+    degree: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     # the joint tasks' trust signals: tie rows, signal in [-1, 1], weight
     task_signals: tuple = field(default_factory=lambda: (
         np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)))

@@ -126,9 +126,6 @@ class Ties:
         rows = np.asarray(rows, dtype=np.int64)
         return self.start[rows], self.start[rows + 1]
 
-    def mean_out_trust(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean trust each member holds in their contacts, and their out-degree."""
-        return _mean_out_trust(self.start, self.trust)
 
 
 # --- compiled kernels -------------------------------------------------------------------------
@@ -262,18 +259,3 @@ def _lapsed(last_met, since):  # pragma: no cover - compiled
     """Rows of ties whose pair last met before month ``since`` (None if there are none)."""
     lapsed = last_met < since
     return lapsed if lapsed.any() else None
-
-
-@compiled
-def _mean_out_trust(start, trust):  # pragma: no cover - compiled
-    n = len(start) - 1
-    mean = np.zeros(n)
-    degree = np.zeros(n, dtype=np.int64)
-    for i in range(n):
-        degree[i] = start[i + 1] - start[i]
-        total = 0.0
-        for r in range(start[i], start[i + 1]):
-            total += trust[r]
-        if degree[i] > 0:
-            mean[i] = total / degree[i]
-    return mean, degree
