@@ -4,6 +4,7 @@
 # figures and small tables to results/tradeoff/ (committed).
 set -e
 cd "$(dirname "$0")/../.."
+rm -rf results/tradeoff/runs  # regenerate from scratch with the current model
 PS=.venv/bin/partnersim
 for x in horizon resources turnover leadership familiarity pressure; do
     $PS sweep experiments/tradeoff/share_by_$x.toml --out results/tradeoff/runs/share_by_$x --no-progress
