@@ -121,12 +121,6 @@ class Ties:
             length, self.start = _compact(*self._buffers, drop, self.n)
             self._view(length, index=False)
 
-    def out_range(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Start and end positions of each member's out-ties."""
-        rows = np.asarray(rows, dtype=np.int64)
-        return self.start[rows], self.start[rows + 1]
-
-
 
 # --- compiled kernels -------------------------------------------------------------------------
 
