@@ -1,9 +1,14 @@
-"""The eleven monthly stages, each a vectorised function of the model's state.
+"""The eleven monthly stages, each a function of the model's state over all members and ties.
 
 Stages hold no state between calls: they read the model's arrays and levers,
 draw from their own named random stream, and write back. ``ev`` carries what
 happened this month from one stage to the next (meeting pairs, trust signals,
 wins, output). Equations and their sources are in docs/ODD.md, section 7.
+
+Each stage is a readable Python function that gathers its inputs and draws its
+random numbers, and calls one or two compiled loops (``@compiled``, numba) that do
+the arithmetic member by member or tie by tie; a loop's docstring or comments
+state its equation where the stage's docstring does not.
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ def participation(model: PartnershipModel) -> np.ndarray:
 def _participation(capacity, sector, steepness, threshold):  # pragma: no cover - compiled
     part = np.ones(len(capacity))
     for k in range(len(capacity)):
-        if sector[k] >= 3:
+        if sector[k] >= LOW_POWER_SECTOR:  # voluntary and community members
             part[k] = 1.0 / (1.0 + np.exp(-(steepness * (capacity[k] - threshold))))
     return part
 
