@@ -62,7 +62,7 @@ def participation(model: PartnershipModel) -> np.ndarray:
     """Probability a member can act as an active partner: community and voluntary members
     need personal capacity above a threshold first (seed; Foster-Fishman et al. 2001)."""
     s, p = model.staff, model.p
-    return _participation(s.capacity, model.agencies.sector[s.agency], p.participation_steepness,
+    return _participation(s.capacity, s.sector, p.participation_steepness,
                           p.participation_threshold)
 
 
@@ -323,7 +323,7 @@ def deliberate(model: PartnershipModel, ev: MonthEvents) -> None:
     _deliberate(s.position, ev.pairs_i, ev.pairs_j, model.ties.trust, ev.rows_ij, ev.rows_ji,
                 p.confidence_bound * (1.0 + 0.5 * lv["ground_rules"]), p.convergence_rate,
                 p.vision_pull * lv["vision_clarity"], s.info, two_way, p.culture_pull,
-                SECTOR_CULTURE[model.agencies.sector[s.agency]], VISION_POSITION)
+                SECTOR_CULTURE[s.sector], VISION_POSITION)
     ev.understanding = shared_understanding(model)
 
 
@@ -777,7 +777,7 @@ def turnover(model: PartnershipModel, ev: MonthEvents) -> None:
 
     s, p, rng = model.staff, model.p, model.streams["turnover"]
     s.tenure += 1
-    leavers = _leavers(rng.random(model.n), p.p_turnover * SECTOR_TURNOVER[model.agencies.sector[s.agency]],
+    leavers = _leavers(rng.random(model.n), p.p_turnover * SECTOR_TURNOVER[s.sector],
                        model.chair_flags(), model.levers["p_chair_leaves"])
     if len(leavers):
         model.replace_members(leavers)
@@ -848,7 +848,7 @@ def build_capacity(model: PartnershipModel, ev: MonthEvents) -> None:
     s, p, lv = model.staff, model.p, model.levers
     earmark = {"none": -1, "voluntary": 3, "community": 4}[lv["budget_earmark"]]
     operational = min(1.0, ev.wins / max(1.0, JOINT_WORK_REFERENCE * np.count_nonzero(s.engaged)))
-    _build_capacity(s.capacity, s.attended, model.agencies.sector[s.agency], model.capacity_stocks,
+    _build_capacity(s.capacity, s.attended, s.sector, model.capacity_stocks,
                     budget_rate(model), earmark, p.learning_rate, p.capacity_decay,
                     p.structure_learning_rate,
                     effective_leadership(model) * lv["vision_clarity"], lv["ground_rules"],

@@ -91,7 +91,7 @@ class TieTrust:
 def tie_trust(model: PartnershipModel) -> TieTrust:
     """Trust over the ties, by kind of tie (see ``TieTrust``)."""
     t = model.ties
-    sector = model.agencies.sector[model.staff.agency]
+    sector = model.staff.sector
     return TieTrust(*_tie_trust(t.start, t.dst, t.trust, sector, mech.LOW_POWER_SECTOR,
                                 len(SECTORS)))
 
@@ -133,7 +133,7 @@ def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
     """This month's measures, in the order of ``MEASURES``."""
     s, t, p, lv = model.staff, model.ties, model.p, model.levers
     n, n_sectors = model.n, len(SECTORS)
-    sector = model.agencies.sector[s.agency]
+    sector = s.sector
     ties = ev.tie_trust  # gathered by ``deliver``; no stage since has changed a tie
     trust_across = ties.across(model)
     n_within = len(t) - ties.n_cross

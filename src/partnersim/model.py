@@ -68,6 +68,7 @@ class StaffState:
     """Per-member arrays; row i is member i (a newcomer takes over a leaver's row)."""
 
     agency: np.ndarray
+    sector: np.ndarray  # the agency's sector (fixed: a newcomer joins the leaver's agency)
     level: np.ndarray
     motive: np.ndarray
     champion: np.ndarray
@@ -201,6 +202,7 @@ class PartnershipModel(mesa.Model):
         rng = self.streams["population"]
         self.staff = StaffState(
             agency=agency,
+            sector=self.agencies.sector[agency],
             level=np.ones(n, dtype=np.int64),
             motive=np.zeros(n, dtype=np.int64),
             champion=np.zeros(n, dtype=bool),
@@ -231,7 +233,7 @@ class PartnershipModel(mesa.Model):
         draws = (rng.random(m), rng.normal(0.0, 0.05, m), rng.beta(6.0, 4.0, m),
                  rng.beta(5.0, 5.0, m), rng.uniform(0.45, 0.75, m), rng.normal(0.0, 0.06, m),
                  rng.normal(0.0, 0.03 if newcomer else 0.1, m))
-        _draw(*draws, rows, self.agencies.sector[s.agency[rows]], newcomer_capacity, s.motive,
+        _draw(*draws, rows, s.sector[rows], newcomer_capacity, s.motive,
               s.honesty, s.ability, s.propensity, s.commitment, s.info, s.position, s.capacity,
               s.champion, s.tenure, s.engaged, s.attendance, s.attended, s.phi)
 

@@ -192,7 +192,7 @@ def _probe(model: PartnershipModel, name: str) -> float:
             return 0.0
         return float(np.corrcoef(duration, t.trust)[0, 1])
     if name == "between_sector_share":  # SF13: share of position variance between sectors
-        x, sector = s.position, model.agencies.sector[s.agency]
+        x, sector = s.position, s.sector
         total = x.var()
         means = np.bincount(sector, weights=x) / np.maximum(np.bincount(sector), 1)
         return float(((means[sector] - x.mean()) ** 2).mean() / total) if total > 0 else 0.0
