@@ -776,8 +776,7 @@ def turnover(model: PartnershipModel, ev: MonthEvents) -> None:
     from partnersim.model import SECTOR_TURNOVER
 
     s, p, rng = model.staff, model.p, model.streams["turnover"]
-    s.tenure += 1
-    leavers = _leavers(rng.random(model.n), p.p_turnover * SECTOR_TURNOVER[s.sector],
+    leavers = _leavers(rng.random(model.n), s.tenure, s.sector, p.p_turnover * SECTOR_TURNOVER,
                        model.chair_flags(), model.levers["p_chair_leaves"])
     if len(leavers):
         model.replace_members(leavers)
@@ -785,9 +784,14 @@ def turnover(model: PartnershipModel, ev: MonthEvents) -> None:
 
 
 @compiled
-def _leavers(draws, hazard, chair, p_chair):  # pragma: no cover - compiled
-    """Members who leave this month: each with their sector's hazard, chairs with their own."""
-    return np.flatnonzero(draws < np.where(chair, p_chair, hazard))
+def _leavers(draws, tenure, sector, hazard, chair, p_chair):  # pragma: no cover - compiled
+    """Members who leave this month (everyone's tenure grows by a month first): each with
+    their sector's hazard, chairs with their own."""
+    leave = np.empty(len(draws), dtype=np.bool_)
+    for k in range(len(draws)):
+        tenure[k] += 1
+        leave[k] = draws[k] < (p_chair if chair[k] else hazard[sector[k]])
+    return np.flatnonzero(leave)
 
 
 def agencies_forget(model: PartnershipModel, leavers: np.ndarray) -> None:
@@ -847,18 +851,17 @@ def build_capacity(model: PartnershipModel, ev: MonthEvents) -> None:
     """
     s, p, lv = model.staff, model.p, model.levers
     earmark = {"none": -1, "voluntary": 3, "community": 4}[lv["budget_earmark"]]
-    operational = min(1.0, ev.wins / max(1.0, JOINT_WORK_REFERENCE * np.count_nonzero(s.engaged)))
-    _build_capacity(s.capacity, s.attended, s.sector, model.capacity_stocks,
+    _build_capacity(s.capacity, s.attended, s.engaged, s.sector, model.capacity_stocks,
                     budget_rate(model), earmark, p.learning_rate, p.capacity_decay,
                     p.structure_learning_rate,
                     effective_leadership(model) * lv["vision_clarity"], lv["ground_rules"],
-                    operational)
+                    ev.wins)
 
 
 @compiled
-def _build_capacity(capacity, attended, sector, stocks, rate, earmark, learning, decay,
+def _build_capacity(capacity, attended, engaged, sector, stocks, rate, earmark, learning, decay,
                     structure_learning, strategic, governance,
-                    operational):  # pragma: no cover - compiled
+                    wins):  # pragma: no cover - compiled
     """Personal capacity: the budget's rate for everyone, or twice it for the earmarked
     sector only (``earmark`` -1: none), plus learning by attending; then the six stocks,
     each built by the budget (all, or the earmarked sector's stock) and by its driver:
@@ -871,6 +874,7 @@ def _build_capacity(capacity, attended, sector, stocks, rate, earmark, learning,
         capacity[k] += (personal + learning * attended[k]) * (1.0 - capacity[k]) \
             - decay * 0.5 * capacity[k]
         capacity[k] = min(max(capacity[k], 0.0), 1.0)
+    operational = min(1.0, wins / max(1.0, JOINT_WORK_REFERENCE * np.count_nonzero(engaged)))
     drivers = np.array([strategic, governance, operational, mean(capacity[sector <= 2]),
                         _mean_or_zero(capacity[sector == 4]), _mean_or_zero(capacity[sector == 3])])
     stock_rate = np.full(6, rate) if earmark < 0 else np.zeros(6)
@@ -915,7 +919,8 @@ def deliver(model: PartnershipModel, ev: MonthEvents) -> None:
     two_way_cost = p.two_way_time_cost if lv["communication_mode"] == "two_way" else 0.0
     ev.tie_trust = tie_trust(model)
     t_across = ev.tie_trust.across(model)
-    ev.synergy_index = synergy_index(model, t_across, shared_understanding(model))
+    ev.understanding_now = shared_understanding(model)  # after turnover; measures use it too
+    ev.synergy_index = synergy_index(model, t_across, ev.understanding_now)
     ev.synergy = p.synergy_max * ev.synergy_index
     ev.coordination_loss = p.coordination_cost * (1.0 - t_across)
     ev.output, ev.output_alone, model.unmet_demand = _deliver(

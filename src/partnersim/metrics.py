@@ -162,7 +162,7 @@ def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
     budget_share = lv["capacity_budget"] / (lv["capacity_budget"] + p.budget_half_saturation)
     values = [
         trust_within, trust_across, trust_low_high, *trust_sector,
-        info_core, info_periphery, mech.shared_understanding(model),
+        info_core, info_periphery, ev.understanding_now,
         *model.capacity_stocks.tolist(), capacity_sum / n, commitment_sum / n, n_engaged / n,
         *active.tolist(),
         phi_sum / n, float(len(ev.pairs_i)), float(ev.tasks), float(ev.wins),

@@ -107,7 +107,8 @@ class MonthEvents:
     output_alone: float = 0.0
     synergy: float = 0.0
     synergy_index: float = 0.0
-    understanding: float = 0.0
+    understanding: float = 0.0  # shared understanding after deliberation
+    understanding_now: float = 0.0  # ...and at the end of the month (after turnover)
     coordination_loss: float = 0.0
     tie_trust: Any = None  # trust over the ties after turnover (metrics.TieTrust), from deliver
     # each member's mean trust in their contacts and their degree, after the trust update
@@ -147,6 +148,7 @@ class PartnershipModel(mesa.Model):
         self.ties = Ties(self.n)
         self.capacity_stocks = np.array([0.2, 0.2, 0.0, 0.2, 0.2, 0.2])  # no integrated services yet
         self.chairs: list[int] = []
+        self._chair_flags: tuple[list[int], np.ndarray] = ([-1], np.zeros(self.n, dtype=bool))
         self.leader_presence = 1.0
         self._appoint_initial_roles()
         self.small_wins_total = 0
@@ -245,10 +247,13 @@ class PartnershipModel(mesa.Model):
     # --- roles and shocks (called by interventions and stages) -------------------------
 
     def chair_flags(self) -> np.ndarray:
-        """Boolean mask of the members who chair the partnership."""
-        flags = np.zeros(self.n, dtype=bool)
-        flags[self.chairs] = True
-        return flags
+        """Boolean mask of the members who chair the partnership (do not modify it: it is
+        kept until the chairs change)."""
+        if self._chair_flags[0] != self.chairs:
+            flags = np.zeros(self.n, dtype=bool)
+            flags[self.chairs] = True
+            self._chair_flags = (list(self.chairs), flags)
+        return self._chair_flags[1]
 
     def _senior_candidate(self, agency: int) -> int:
         s = self.staff
