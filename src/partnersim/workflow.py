@@ -184,20 +184,17 @@ def run_figures(runs: pd.DataFrame, timeseries: pd.DataFrame, fig_dir: str | Pat
     """The figures ``partnersim run`` writes: trajectories and end-of-run distributions."""
     fig_dir = Path(fig_dir)
     fig_dir.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Path] = {}
-    traj = plotting.available(timeseries, RUN_FIGURE_MEASURES)
-    if traj and len(timeseries):
-        axes = plotting.new_grid(len(traj), ncols=3)
-        for ax, m in zip(axes, traj, strict=True):
-            plotting.plot_trajectories(timeseries, m, by=None, ax=ax)
-        files["trajectories"] = plotting.save_figure(axes[0], fig_dir / "trajectories.png")
     ok = runs[runs["status"] == "ok"] if "status" in runs.columns else runs
-    dist = plotting.available(ok, headline)
-    if dist and len(ok):
-        axes = plotting.new_grid(len(dist), ncols=3)
-        for ax, m in zip(axes, dist, strict=True):
-            plotting.plot_distribution(ok, m, by=None, ax=ax)
-        files["distributions"] = plotting.save_figure(axes[0], fig_dir / "distributions.png")
+    files: dict[str, Path] = {}
+    for name, frame, wanted, plot in (
+            ("trajectories", timeseries, RUN_FIGURE_MEASURES, plotting.plot_trajectories),
+            ("distributions", ok, headline, plotting.plot_distribution)):
+        measures = plotting.available(frame, wanted)
+        if measures and len(frame):
+            axes = plotting.new_grid(len(measures), ncols=3)
+            for ax, m in zip(axes, measures, strict=True):
+                plot(frame, m, by=None, ax=ax)
+            files[name] = plotting.save_figure(axes[0], fig_dir / f"{name}.png")
     return files
 
 
