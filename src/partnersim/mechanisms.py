@@ -214,10 +214,19 @@ def initial_trust(model: PartnershipModel, src: np.ndarray, dst: np.ndarray,
     s, p = model.staff, model.p
     fam = (model.agencies.familiarity[s.agency[src], s.agency[dst]] if familiarity is None
            else familiarity)
-    t0 = (p.trust_weight_propensity * s.propensity[src] + p.trust_weight_familiarity * fam
-          + p.trust_weight_institution * model.levers["ground_rules"]
-          + p.trust_weight_reputation * (model.confidence - 0.5))
-    return np.clip(t0, 0.0, 1.0)
+    return _first_trusts(s.propensity[src], np.asarray(fam, dtype=float),
+                         p.trust_weight_propensity, p.trust_weight_familiarity,
+                         *trust_climate(model))
+
+
+@compiled
+def _first_trusts(propensity, familiarity, w_propensity, w_familiarity, institution,
+                  reputation):  # pragma: no cover - compiled
+    trust = np.empty(len(propensity))
+    for k in range(len(propensity)):
+        trust[k] = first_trust(propensity[k], familiarity[k], w_propensity, w_familiarity,
+                               institution, reputation)
+    return trust
 
 
 def _ensure_ties(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -616,7 +625,8 @@ def decide(model: PartnershipModel, ev: MonthEvents) -> None:
     new_items = np.zeros((p.n_agenda_items, 3))
     new_items[:, 2] = 1.0  # position, age, new
     agenda = np.concatenate((model.agenda, new_items))
-    voters, power, x, sector = _voters(s.attended, s.agency, model.agencies.power, s.position)
+    voters, power, x, sector = _voters(s.attended, s.agency, s.sector, model.agencies.power,
+                                       s.position)
     if len(voters) < 2 or not len(agenda):
         agenda[:, 1] += 1
         model.agenda = agenda[agenda[:, 1] < MAX_AGENDA_AGE]
@@ -641,11 +651,10 @@ def decide(model: PartnershipModel, ev: MonthEvents) -> None:
 
 
 @compiled
-def _voters(attended, agency, agency_power, position):  # pragma: no cover - compiled
+def _voters(attended, agency, sector, agency_power, position):  # pragma: no cover - compiled
     """This month's voters (attendees), their power, problem definitions and sectors."""
     voters = np.flatnonzero(attended)
-    sector = agency[voters]  # each agency is its own sector
-    return voters, agency_power[sector], position[voters], sector
+    return voters, agency_power[agency[voters]], position[voters], sector[voters]
 
 
 @compiled

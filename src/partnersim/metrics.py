@@ -64,10 +64,8 @@ def prior_trust(model: PartnershipModel, *, cross: bool) -> float:
     same = np.eye(len(share), dtype=bool)
     weights = np.outer(share, share) * (~same if cross else same)
     mean_fam = float((weights * model.agencies.familiarity).sum() / weights.sum())
-    institution, reputation = mech.trust_climate(model)
-    return float(np.clip(p.trust_weight_propensity * s.propensity.mean()
-                         + p.trust_weight_familiarity * mean_fam + institution + reputation,
-                         0.0, 1.0))
+    return float(mech.first_trust(s.propensity.mean(), mean_fam, p.trust_weight_propensity,
+                                  p.trust_weight_familiarity, *mech.trust_climate(model)))
 
 
 @dataclass(frozen=True)
