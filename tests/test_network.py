@@ -47,9 +47,17 @@ def test_ties_match_a_dictionary_through_meetings_lapses_and_departures(seed):
             zip(src.tolist(), dst.tolist(), strict=True))
         if month % 7 == 6:
             leavers = rng.choice(n, 2, replace=False)
-            ties.remove_members(leavers)
+            group = np.arange(n) % 3
+            before = dict(reference)
+            held, dropped = ties.remove_members(leavers, group, 3)
             reference = {p: v for p, v in reference.items()
                          if p[0] not in leavers and p[1] not in leavers}
+            for a in range(3):
+                for b in range(3):
+                    between = {p for p in before if group[p[0]] == a and group[p[1]] == b
+                               and a != b}  # ties within a group are not counted
+                    assert held[a, b] == len(between)
+                    assert dropped[a, b] == len(between - set(reference))
         assert _contents(ties) == reference  # the same arithmetic, so the same bits
         _check_index(ties)
         most = max(most, len(ties))

@@ -803,41 +803,29 @@ def _leavers(draws, tenure, sector, hazard, chair, p_chair):  # pragma: no cover
     return np.flatnonzero(leave)
 
 
-def agencies_forget(model: PartnershipModel, leavers: np.ndarray) -> None:
+def agencies_forget(model: PartnershipModel, held: np.ndarray, dropped: np.ndarray) -> None:
     """What one agency knows of another is held by its people, above all by those who work
     across the boundary: familiarity between agencies a and b falls by the share of the
-    cross-agency ties between them that the leavers hold (called before their ties go).
-    Losing a boundary spanner (a champion) costs more organisational familiarity than losing
-    someone who rarely worked across agencies.
+    cross-agency ties between them that the leavers held (``held[a, b]`` and
+    ``dropped[a, b]`` count ties from a member of a to a member of b, before the leavers'
+    ties went and of those that went: ``Ties.remove_members``). Losing a boundary spanner (a
+    champion) costs more organisational familiarity than losing someone who rarely worked
+    across agencies.
 
     References: Carley 1992 (organisational memory held by individuals); seed (champions:
     crucial connections; reducing dependence on a small number of people).
     """
-    t, ag = model.ties, model.agencies
-    if not len(t) or not len(leavers):
-        return
-    gone = np.zeros(model.n, dtype=np.bool_)
-    gone[leavers] = True
-    _forget_agencies(ag.familiarity, model.staff.agency, t.src, t.dst, gone)
+    _forget_agencies(model.agencies.familiarity, held, dropped)
 
 
 @compiled
-def _forget_agencies(familiarity, agency, src, dst, gone):  # pragma: no cover - compiled
+def _forget_agencies(familiarity, held, dropped):  # pragma: no cover - compiled
     k = len(familiarity)
-    held = np.zeros((k, k), dtype=np.int64)  # cross-agency ties between a and b, both ways
-    lost = np.zeros((k, k), dtype=np.int64)  # ...of them held by leavers
-    for r in range(len(src)):
-        a, b = agency[src[r]], agency[dst[r]]
-        if a != b:
-            held[a, b] += 1
-            held[b, a] += 1
-            if gone[src[r]] or gone[dst[r]]:
-                lost[a, b] += 1
-                lost[b, a] += 1
     for a in range(k):
         for b in range(k):
-            if a != b and held[a, b] > 0:
-                familiarity[a, b] *= 1.0 - lost[a, b] / held[a, b]
+            both = held[a, b] + held[b, a]  # ties between a and b, both ways
+            if a != b and both > 0:
+                familiarity[a, b] *= 1.0 - (dropped[a, b] + dropped[b, a]) / both
 
 
 # 10 ---------------------------------------------------------------------------------------

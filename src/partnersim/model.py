@@ -317,8 +317,9 @@ class PartnershipModel(mesa.Model):
         if len(rows) == 0:
             return
         lost_chairs = [r for r in self.chairs if r in set(rows.tolist())]
-        stages.agencies_forget(self, rows)  # organisational familiarity leaves with them
-        self.ties.remove_members(rows)
+        held, dropped = self.ties.remove_members(rows, self.staff.agency,
+                                                   len(self.agencies.sector))
+        stages.agencies_forget(self, held, dropped)  # organisational familiarity leaves too
         self._draw_members(rows, self.streams[stream], newcomer=True)
         for r in rows:
             self.staff_agents[r].remove()

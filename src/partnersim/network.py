@@ -73,17 +73,11 @@ class Ties:
             return
         q = np.asarray(src, dtype=np.int64) * self.n + np.asarray(dst, dtype=np.int64)
         order = np.argsort(q, kind="stable")
-        self._insert(q[order], np.asarray(trust, dtype=float)[order],
-                     np.asarray(familiarity, dtype=float)[order], month)
-
-    def _insert(self, keys: np.ndarray, trust: np.ndarray, familiarity: np.ndarray,
-                month: int) -> tuple[np.ndarray, np.ndarray]:
-        """Insert ties with sorted new keys; return each old row's new row and the new rows."""
         m = len(self)
-        self._reserve(m + len(keys))
-        moved, new_rows = _insert(*self._buffers, m, keys, trust, familiarity, self.n, int(month))
-        self._view(m + len(keys))
-        return moved, new_rows
+        self._reserve(m + len(q))
+        _insert(*self._buffers, m, q[order], np.asarray(trust, dtype=float)[order],
+                np.asarray(familiarity, dtype=float)[order], self.n, int(month))
+        self._view(m + len(q))
 
     def meet(self, src: np.ndarray, dst: np.ndarray, month: int, familiarity_gain: float,
              first_trust: np.ndarray, first_familiarity: np.ndarray) -> np.ndarray:
@@ -103,29 +97,36 @@ class Ties:
         self._view(length, index=False)
         return rows
 
-    def remove_members(self, rows: np.ndarray) -> None:
-        """Drop every tie to or from the given members (they left)."""
+    def remove_members(self, rows: np.ndarray, group: np.ndarray,
+                       n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+        """Drop every tie to or from the given members (they left), in one pass.
+
+        Also counts, for each pair of groups (``group`` labels every member), the ties between
+        them before the removal (``held[a, b]``: from a member of a to a member of b, for
+        a != b) and the ties dropped (``dropped[a, b]``); the caller decides what a lost tie
+        between groups means.
+        """
+        held = np.zeros((n_groups, n_groups), dtype=np.int64)
+        dropped = np.zeros((n_groups, n_groups), dtype=np.int64)
         if len(rows) == 0 or len(self) == 0:
-            return
+            return held, dropped
         gone = np.zeros(self.n, dtype=np.bool_)
         gone[rows] = True
-        self._drop(_touching(self.src, self.dst, gone))
+        self._view(_drop_members(*self._buffers, self.start, gone, group, held, dropped),
+                   index=False)
+        return held, dropped
 
     def remove_lapsed(self, month: int, lapse_months: int) -> None:
         """Drop ties whose pair has not met for more than ``lapse_months``."""
-        self._drop(_lapsed(self.last_met, month - lapse_months))
-
-    def _drop(self, drop: np.ndarray | None) -> None:
-        """Drop the rows flagged in ``drop`` (None: nothing to drop)."""
-        if drop is not None:
-            length, self.start = _compact(*self._buffers, drop, self.n)
+        length = _drop_lapsed(*self._buffers, len(self), self.start, month - lapse_months)
+        if length < len(self):
             self._view(length, index=False)
 
 
 # --- compiled kernels -------------------------------------------------------------------------
 
 def _empty_buffers(capacity: int) -> tuple[np.ndarray, ...]:
-    return tuple(np.empty(capacity, dtype=np.int64 if name in ("src", "dst", "formed", "last_met")
+    return tuple(np.empty(capacity, dtype=np.int32 if name in ("src", "dst", "formed", "last_met")
                           else float) for name in FIELDS)
 
 
@@ -168,31 +169,61 @@ def _meet(src, dst, trust, damage, familiarity, formed, last_met, m, start, q_sr
     each pair's tie, insert the missing ones (each once, sorted), stamp the meetings.
     Returns the rows, the new number of ties and the new out-tie index."""
     rows = _find(start, dst, q_src, q_dst)
-    missing = np.flatnonzero(rows < 0)
-    keys = q_src[missing] * n + q_dst[missing]
-    order = np.argsort(keys, kind="mergesort")
-    new_key = np.empty(len(order), np.int64)
-    new_trust, new_familiarity = np.empty(len(order)), np.empty(len(order))
-    k = 0
-    for o in order:  # unique keys, in order, with their pair's first values
-        if k == 0 or keys[o] != new_key[k - 1]:
-            new_key[k] = keys[o]
-            new_trust[k], new_familiarity[k] = first_trust[missing[o]], first_familiarity[missing[o]]
-            k += 1
-    new_key, new_trust, new_familiarity = new_key[:k], new_trust[:k], new_familiarity[:k]
+    new_key, first, slot = _missing(rows, q_src, q_dst, n)
+    k = len(new_key)
     if k:
         moved, new_rows = _insert(src, dst, trust, damage, familiarity, formed, last_met, m,
-                                  new_key, new_trust, new_familiarity, n, month)
+                                  new_key, first_trust[first], first_familiarity[first], n,
+                                  month)
         for q in range(len(rows)):
-            rows[q] = (moved[rows[q]] if rows[q] >= 0
-                       else new_rows[np.searchsorted(new_key, q_src[q] * n + q_dst[q])])
+            rows[q] = moved[rows[q]] if rows[q] >= 0 else new_rows[slot[q]]
+        start = _shift_start(start, new_key, n)
     seen = np.zeros(m + k, dtype=np.bool_)
     for r in rows:
         if not seen[r]:
             seen[r] = True
             familiarity[r] += gain * (1.0 - familiarity[r])
             last_met[r] = month
-    return rows, m + k, _out_start(src[:m + k], n)
+    return rows, m + k, start
+
+
+@compiled
+def _missing(rows, q_src, q_dst, n):  # pragma: no cover - compiled
+    """Keys of the queried pairs without a tie (rows -1), each once and sorted; the query
+    that lists each first; and each such query's position among the keys (its slot).
+    Sorting key x (number of queries) + query keeps equal keys in query order."""
+    queries = len(rows)
+    code = np.empty(queries, np.int64)
+    c = 0
+    for q in range(queries):
+        if rows[q] < 0:
+            code[c] = (q_src[q] * n + q_dst[q]) * queries + q
+            c += 1
+    code = np.sort(code[:c])
+    new_key, first = np.empty(c, np.int64), np.empty(c, np.int64)
+    slot = np.empty(queries, np.int64)
+    k = 0
+    for x in code:
+        key = x // queries
+        q = x - key * queries
+        if k == 0 or key != new_key[k - 1]:
+            new_key[k], first[k] = key, q
+            k += 1
+        slot[q] = k - 1
+    return new_key[:k], first[:k], slot
+
+
+@compiled
+def _shift_start(start, new_key, n):  # pragma: no cover - compiled
+    """The out-tie index after inserting ``new_key`` (sorted): each member's first row moves
+    down by the number of new ties from members before it."""
+    shifted = np.empty(len(start), np.int64)
+    b = 0
+    for i in range(len(start)):
+        while b < len(new_key) and new_key[b] < i * n:
+            b += 1
+        shifted[i] = start[i] + b
+    return shifted
 
 
 @compiled
@@ -224,32 +255,49 @@ def _insert(src, dst, trust, damage, familiarity, formed, last_met, m, new_key, 
 
 
 @compiled
-def _compact(src, dst, trust, damage, familiarity, formed, last_met, drop,
-             n):  # pragma: no cover - compiled
-    """Drop the rows flagged in ``drop`` (one per stored row), in place; return the number
-    of rows left and the new out-tie index."""
+def _drop_lapsed(src, dst, trust, damage, familiarity, formed, last_met, m, start,
+                 since):  # pragma: no cover - compiled
+    """Drop, in place, the ties among the first ``m`` rows whose pair last met before month
+    ``since``, updating the out-tie index ``start``; return the number of rows left."""
     w = 0
-    for r in range(len(drop)):
-        if not drop[r]:
-            if w != r:
-                src[w], dst[w] = src[r], dst[r]
-                trust[w], damage[w], familiarity[w] = trust[r], damage[r], familiarity[r]
-                formed[w], last_met[w] = formed[r], last_met[r]
-            w += 1
-    return w, _out_start(src[:w], n)
+    for i in range(len(start) - 1):
+        lo, hi = start[i], start[i + 1]
+        start[i] = w
+        for r in range(lo, hi):
+            if last_met[r] >= since:
+                if w != r:
+                    src[w], dst[w] = src[r], dst[r]
+                    trust[w], damage[w], familiarity[w] = trust[r], damage[r], familiarity[r]
+                    formed[w], last_met[w] = formed[r], last_met[r]
+                w += 1
+    start[len(start) - 1] = w
+    return w
 
 
 @compiled
-def _touching(src, dst, gone):  # pragma: no cover - compiled
-    """Rows of ties to or from a member flagged in ``gone`` (None if there are none)."""
-    hit = np.empty(len(src), dtype=np.bool_)
-    for r in range(len(src)):
-        hit[r] = gone[src[r]] or gone[dst[r]]
-    return hit if hit.any() else None
-
-
-@compiled
-def _lapsed(last_met, since):  # pragma: no cover - compiled
-    """Rows of ties whose pair last met before month ``since`` (None if there are none)."""
-    lapsed = last_met < since
-    return lapsed if lapsed.any() else None
+def _drop_members(src, dst, trust, damage, familiarity, formed, last_met, start, gone, group,
+                  held, dropped):  # pragma: no cover - compiled
+    """Drop, in place, the ties to or from a member flagged in ``gone``, counting the ties
+    held and dropped between groups (from a member of a to a member of b; within a group
+    not counted), and updating the out-tie index ``start``; return the number of rows
+    left."""
+    w = 0
+    for i in range(len(start) - 1):
+        lo, hi = start[i], start[i + 1]
+        start[i] = w
+        a = group[i]
+        for r in range(lo, hi):
+            b = group[dst[r]]
+            if a != b:
+                held[a, b] += 1
+            if gone[i] or gone[dst[r]]:
+                if a != b:
+                    dropped[a, b] += 1
+            else:
+                if w != r:
+                    src[w], dst[w] = src[r], dst[r]
+                    trust[w], damage[w], familiarity[w] = trust[r], damage[r], familiarity[r]
+                    formed[w], last_met[w] = formed[r], last_met[r]
+                w += 1
+    start[len(start) - 1] = w
+    return w
