@@ -569,14 +569,16 @@ def _update_trust(trust, damage, start, src, dst, power, task_rows, task_signal,
     # (``initial_trust``), below the ceiling an integrity breach has set (Jøsang & Ismail
     # 2002); then each member's mean trust in their contacts
     mean, degree = np.zeros(len(start) - 1), np.zeros(len(start) - 1, dtype=np.int64)
+    prior = np.empty(len(familiarity))  # member i's first-meeting trust in each agency
     for i in range(len(start) - 1):
+        if forgetting > 0:
+            for b in range(len(prior)):
+                prior[b] = first_trust(propensity[i], familiarity[agency[i], b], w_propensity,
+                                       w_familiarity, institution, reputation)
         held = 0.0
         for r in range(start[i], start[i + 1]):
             if forgetting > 0:
-                prior = min(first_trust(propensity[i], familiarity[agency[i], agency[dst[r]]],
-                                        w_propensity, w_familiarity, institution, reputation),
-                            1.0 - damage[r])
-                trust[r] += forgetting * (prior - trust[r])
+                trust[r] += forgetting * (min(prior[agency[dst[r]]], 1.0 - damage[r]) - trust[r])
             held += trust[r]
         degree[i] = start[i + 1] - start[i]
         if degree[i]:

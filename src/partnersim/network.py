@@ -102,9 +102,9 @@ class Ties:
         """Drop every tie to or from the given members (they left), in one pass.
 
         Also counts, for each pair of groups (``group`` labels every member), the ties between
-        them before the removal (``held[a, b]``: from a member of a to a member of b, for
-        a != b) and the ties dropped (``dropped[a, b]``); the caller decides what a lost tie
-        between groups means.
+        them before the removal (``held[a, b]``: from a member of a to a member of b) and the
+        ties dropped (``dropped[a, b]``); the caller decides what a lost tie between groups
+        means.
         """
         held = np.zeros((n_groups, n_groups), dtype=np.int64)
         dropped = np.zeros((n_groups, n_groups), dtype=np.int64)
@@ -278,9 +278,8 @@ def _drop_lapsed(src, dst, trust, damage, familiarity, formed, last_met, m, star
 def _drop_members(src, dst, trust, damage, familiarity, formed, last_met, start, gone, group,
                   held, dropped):  # pragma: no cover - compiled
     """Drop, in place, the ties to or from a member flagged in ``gone``, counting the ties
-    held and dropped between groups (from a member of a to a member of b; within a group
-    not counted), and updating the out-tie index ``start``; return the number of rows
-    left."""
+    held and dropped between groups (from a member of a to a member of b), and updating
+    the out-tie index ``start``; return the number of rows left."""
     w = 0
     for i in range(len(start) - 1):
         lo, hi = start[i], start[i + 1]
@@ -288,11 +287,9 @@ def _drop_members(src, dst, trust, damage, familiarity, formed, last_met, start,
         a = group[i]
         for r in range(lo, hi):
             b = group[dst[r]]
-            if a != b:
-                held[a, b] += 1
+            held[a, b] += 1
             if gone[i] or gone[dst[r]]:
-                if a != b:
-                    dropped[a, b] += 1
+                dropped[a, b] += 1
             else:
                 if w != r:
                     src[w], dst[w] = src[r], dst[r]
