@@ -221,7 +221,9 @@ class PartnershipModel(mesa.Model):
         all_rows = np.arange(n)
         self._draw_members(all_rows, rng, newcomer=False)
         self.staff.tenure[:] = rng.integers(0, 120, n)
-        self.staff_agents: list[StaffMember] = [StaffMember(self, i) for i in range(n)]
+        # one Mesa agent per member, made when first looked at (``_sync_staff_agents``)
+        self._staff_agents: list[StaffMember | None] = [None] * n
+        self._new_members = np.ones(n, dtype=bool)  # rows whose member has no agent yet
 
     def _draw_members(self, rows: np.ndarray, rng: np.random.Generator, *, newcomer: bool) -> None:
         """Draw the personal attributes of (new) members in ``rows``."""
@@ -245,6 +247,37 @@ class PartnershipModel(mesa.Model):
                                record=False)
 
     # --- roles and shocks (called by interventions and stages) -------------------------
+
+    @property
+    def staff_agents(self) -> list[StaffMember]:
+        """The members' Mesa agents, row by row."""
+        self._sync_staff_agents()
+        return self._staff_agents
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """Mesa's set of every agent (staff agents brought up to date first)."""
+        self._sync_staff_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type, mesa.agent.AgentSet]:
+        """Mesa's agents by type (staff agents brought up to date first)."""
+        self._sync_staff_agents()
+        return super().agents_by_type
+
+    def _sync_staff_agents(self) -> None:
+        """Give every member who joined since the last look a new Mesa agent, removing the
+        agent of the member who left their row. Agents are made when looked at (through
+        ``agents``, ``agents_by_type`` or ``staff_agents``), not at each departure: a
+        run that never looks at them (the runner's) skips Mesa's per-agent bookkeeping,
+        about 5% of a run."""
+        if self._new_members.any():
+            for r in np.flatnonzero(self._new_members):
+                if self._staff_agents[r] is not None:
+                    self._staff_agents[r].remove()
+                self._staff_agents[r] = StaffMember(self, int(r))
+            self._new_members[:] = False
 
     def chair_flags(self) -> np.ndarray:
         """Boolean mask of the members who chair the partnership (do not modify it: it is
@@ -321,9 +354,7 @@ class PartnershipModel(mesa.Model):
                                                    len(self.agencies.sector))
         stages.agencies_forget(self, held, dropped)  # organisational familiarity leaves too
         self._draw_members(rows, self.streams[stream], newcomer=True)
-        for r in rows:
-            self.staff_agents[r].remove()
-            self.staff_agents[r] = StaffMember(self, int(r))
+        self._new_members[rows] = True  # their agents are replaced when next looked at
         if lost_chairs:
             # one chair leaving a single chair leaves the partnership leaderless; with two
             # chairs the other stays in post (seed: HAZ joint chair)
