@@ -90,6 +90,20 @@ def test_staff_conserved_through_heavy_turnover():
     assert {a.row for a in model.agents_by_type[StaffMember]} == set(range(80))
 
 
+def test_a_newcomer_has_a_new_agent_and_the_leavers_is_removed():
+    model = PartnershipModel(rng=1, **SMALL)
+    before = {a.row: a for a in model.agents_by_type[StaffMember]}
+    model.replace_members(np.array([3, 7]))
+    after = {a.row: a for a in model.agents if isinstance(a, StaffMember)}
+    assert set(after) == set(range(60))
+    assert after[3] is not before[3] and after[7] is not before[7]
+    assert {after[3].unique_id, after[7].unique_id}.isdisjoint(
+        a.unique_id for a in before.values())
+    assert all(after[r] is before[r] for r in before if r not in (3, 7))
+    assert before[3] not in model.agents and before[7] not in model.agents
+    assert model.staff_agents[3] is after[3]
+
+
 def test_interventions_apply_at_their_month_and_levers_undo():
     ivs = [{"kind": "ground_rules", "month": 3, "strength": 1.0},
            {"kind": "pressure_surge", "month": 5, "end_month": 8, "extra": 0.5}]

@@ -81,8 +81,9 @@ class Agency(mesa.Agent):
 class StaffMember(mesa.Agent):
     """A member of staff; their state is row ``row`` of ``model.staff``.
 
-    When a member leaves, their agent is removed and a newcomer's agent takes
-    over the same row, so rows (and the number of staff) are conserved.
+    When a member leaves, a newcomer takes over the same row, so rows (and the
+    number of staff) are conserved; the next look at the model's agents removes
+    the leaver's agent and gives the newcomer a new one.
     """
 
     model: PartnershipModel
