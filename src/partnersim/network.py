@@ -118,7 +118,7 @@ class Ties:
 
     def remove_lapsed(self, month: int, lapse_months: int) -> None:
         """Drop ties whose pair has not met for more than ``lapse_months``."""
-        length = _drop_lapsed(*self._buffers, len(self), self.start, month - lapse_months)
+        length = _drop_lapsed(*self._buffers, self.start, month - lapse_months)
         if length < len(self):
             self._view(length, index=False)
 
@@ -246,19 +246,26 @@ def _insert(src, dst, trust, damage, familiarity, formed, last_met, m, new_key, 
                 moved[q] = q
             break
         else:
-            src[r], dst[r] = src[a], dst[a]
-            trust[r], damage[r], familiarity[r] = trust[a], damage[a], familiarity[a]
-            formed[r], last_met[r] = formed[a], last_met[a]
+            _move(src, dst, trust, damage, familiarity, formed, last_met, r, a)
             moved[a] = r
             a -= 1
     return moved, new_rows
 
 
 @compiled
-def _drop_lapsed(src, dst, trust, damage, familiarity, formed, last_met, m, start,
+def _move(src, dst, trust, damage, familiarity, formed, last_met, to,
+          row):  # pragma: no cover - compiled
+    """Copy tie ``row`` to row ``to``."""
+    src[to], dst[to] = src[row], dst[row]
+    trust[to], damage[to], familiarity[to] = trust[row], damage[row], familiarity[row]
+    formed[to], last_met[to] = formed[row], last_met[row]
+
+
+@compiled
+def _drop_lapsed(src, dst, trust, damage, familiarity, formed, last_met, start,
                  since):  # pragma: no cover - compiled
-    """Drop, in place, the ties among the first ``m`` rows whose pair last met before month
-    ``since``, updating the out-tie index ``start``; return the number of rows left."""
+    """Drop, in place, the ties whose pair last met before month ``since``, updating the
+    out-tie index ``start``; return the number of rows left."""
     w = 0
     for i in range(len(start) - 1):
         lo, hi = start[i], start[i + 1]
@@ -266,9 +273,7 @@ def _drop_lapsed(src, dst, trust, damage, familiarity, formed, last_met, m, star
         for r in range(lo, hi):
             if last_met[r] >= since:
                 if w != r:
-                    src[w], dst[w] = src[r], dst[r]
-                    trust[w], damage[w], familiarity[w] = trust[r], damage[r], familiarity[r]
-                    formed[w], last_met[w] = formed[r], last_met[r]
+                    _move(src, dst, trust, damage, familiarity, formed, last_met, w, r)
                 w += 1
     start[len(start) - 1] = w
     return w
@@ -292,9 +297,7 @@ def _drop_members(src, dst, trust, damage, familiarity, formed, last_met, start,
                 dropped[a, b] += 1
             else:
                 if w != r:
-                    src[w], dst[w] = src[r], dst[r]
-                    trust[w], damage[w], familiarity[w] = trust[r], damage[r], familiarity[r]
-                    formed[w], last_met[w] = formed[r], last_met[r]
+                    _move(src, dst, trust, damage, familiarity, formed, last_met, w, r)
                 w += 1
     start[len(start) - 1] = w
     return w
