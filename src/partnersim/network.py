@@ -42,7 +42,7 @@ class Ties:
     @property
     def key(self) -> np.ndarray:
         """src * n + dst: strictly increasing along the store."""
-        return self.src * self.n + self.dst
+        return self.src.astype(np.int64) * self.n + self.dst
 
     def _reserve(self, capacity: int) -> None:
         """Grow the buffers (doubling) to hold ``capacity`` rows, keeping the current ones."""
