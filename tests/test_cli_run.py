@@ -253,7 +253,7 @@ def test_bad_replicate_count(scenario: Path, tmp_path: Path,
                              capsys: pytest.CaptureFixture[str]) -> None:
     before = tree(tmp_path)
     rc = main(["run", str(scenario), "--replicates", "0", "--out", str(tmp_path / "out")])
-    assert_refused(capsys, rc, before, tmp_path, [str(scenario), "replicates", "[1, "])
+    assert_refused(capsys, rc, before, tmp_path, [str(scenario), "--replicates", "[1, "])
 
 
 def test_compare_bad_replicate_count(scenario: Path, tmp_path: Path,
@@ -261,7 +261,7 @@ def test_compare_bad_replicate_count(scenario: Path, tmp_path: Path,
     before = tree(tmp_path)
     rc = main(["compare", str(scenario), str(scenario), "--replicates", "-3",
                "--out", str(tmp_path / "out")])
-    assert_refused(capsys, rc, before, tmp_path, [str(scenario), "replicates", "[1, "])
+    assert_refused(capsys, rc, before, tmp_path, [str(scenario), "--replicates", "[1, "])
 
 
 def test_scenario_measures_limit_the_timeseries(tmp_path: Path) -> None:

@@ -115,8 +115,9 @@ class Scenario:
         return [_intervention_dict(iv) for iv in self.interventions]
 
     def with_replicates(self, replicates: int) -> Scenario:
-        """The same scenario with another replicate count (validated)."""
-        n = _check_int(replicates, "replicates", 1, MAX_REPLICATES, self.source)
+        """The same scenario with the replicate count given on the command line (validated;
+        an error names ``--replicates``, not the file's key)."""
+        n = _check_int(replicates, "--replicates", 1, MAX_REPLICATES, self.source)
         return _replace(self, replicates=n)
 
     def with_seed(self, seed: int) -> Scenario:
