@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from html import escape as html_escape
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,8 @@ from matplotlib.axes import Axes
 
 from partnersim import plotting
 from partnersim.compare import COST_MEASURE, analyse
-from partnersim.report import render_html, write_report
+from partnersim.metrics import MEANINGS, SUMMARIES
+from partnersim.report import glossary_rows, render_html, write_report
 from partnersim.scenario import make_scenario
 
 SEEDS = [11, 22, 33, 44, 55, 66]
@@ -109,6 +111,26 @@ def test_markdown_summary_links_existing_figures(report) -> None:
     for link in links:
         assert (out / link).is_file()
     assert cmp.command in md
+
+
+def test_every_summary_has_a_plain_meaning() -> None:
+    assert set(MEANINGS) == set(SUMMARIES)
+    assert all(len(text) > 20 and "`" not in text for text in MEANINGS.values())
+
+
+def test_both_reports_explain_every_measure_they_name(report) -> None:
+    cmp, _, files = report
+    rows = dict(glossary_rows(cmp))
+    # every measure in the tables: the differences, the cost and the failure features
+    assert set(rows) == {*MEASURES, COST_MEASURE, "time_to_trust_months"}
+    assert rows["trust_across_final"] == MEANINGS["trust_across_final"]
+    assert "money plus staff time" in rows[COST_MEASURE]
+    md = files["report_md"].read_text()
+    html = files["report_html"].read_text()
+    assert "## Measures in this report" in md and "Measures in this report" in html
+    for name, meaning in rows.items():
+        assert f"| {name} | {meaning} |" in md
+        assert html_escape(meaning) in html
 
 
 def test_every_figure_is_written(report) -> None:

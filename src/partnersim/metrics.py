@@ -45,6 +45,49 @@ SUMMARIES: tuple[str, ...] = (
 )
 """End-of-run measures, one value per run."""
 
+MEANINGS: dict[str, str] = {
+    "cumulative_output": "service delivered over the whole run, in staff-months of work "
+                         "weighted by the agency's resources",
+    "output_vs_alone": "service delivered over the run relative to the same staff working "
+                       "alone (above 1: the partnership adds value)",
+    "output_last_year": "mean monthly service delivered in the last 12 months",
+    "trust_within_final": "mean trust between staff of the same agency at the end (0-1)",
+    "trust_across_final": "mean trust between staff of different agencies at the end (0-1)",
+    "trust_low_to_high_final": "mean trust of voluntary and community staff in NHS and "
+                               "council staff at the end (0-1)",
+    "shared_understanding_final": "how far members share one definition of the problem at "
+                                  "the end (0-1)",
+    "commitment_final": "members' mean commitment to the partnership at the end (0-1)",
+    "capacity_final": "mean of the six collaborative-capacity stocks at the end (0-1)",
+    "info_core_final": "how well informed the regular attenders are at the end (0-1)",
+    "info_periphery_final": "how well informed the other members are at the end (0-1)",
+    "synergy_final": "partnership synergy at the end: the boost to joint output (0-1 scale)",
+    "health_effect_final": "the partnership's effect on the population-health indicator at "
+                           "the end (indicator units)",
+    "small_wins_total": "joint tasks that succeeded over the run",
+    "time_to_trust_months": "months until cross-agency trust first reached the threshold "
+                            "(the run length if it never did)",
+    "reached_trust": "whether cross-agency trust ever reached the threshold (share of runs)",
+    "first_task_success": "whether the first joint task succeeded (share of runs; a run "
+                          "with no task counts as no)",
+    "trust_across_year5": "mean trust between staff of different agencies after five years "
+                          "(0-1)",
+    "commitment_year5": "members' mean commitment after five years (0-1)",
+    "health_detectable_3y": "whether an evaluator would detect the health effect after "
+                            "three years (share of runs)",
+    "health_detectable_5y": "whether an evaluator would detect the health effect after five "
+                            "years (share of runs)",
+    "decision_equity_mean": "how evenly decisions carried voluntary and community members' "
+                            "support compared with statutory members' (1: even)",
+    "decision_delay_mean": "mean months from proposal to decision",
+    "cost_money_total": "money spent on the partnership over the run (capacity budget, "
+                        "champions, a joint chair, one-off interventions), GBP thousands",
+    "cost_time_total": "value of the staff time given to the partnership over the run, GBP "
+                       "thousands",
+}
+"""What each end-of-run summary means, in plain words (reports carry them as a glossary;
+docs/ODD.md section 7.13 defines each exactly)."""
+
 HEADLINE: tuple[str, ...] = (
     "cumulative_output", "output_vs_alone", "trust_across_final", "shared_understanding_final",
     "capacity_final", "health_effect_final", "time_to_trust_months", "reached_trust",

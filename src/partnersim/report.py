@@ -19,6 +19,7 @@ import pandas as pd
 
 from partnersim import __version__, plotting
 from partnersim.compare import CI_LEVEL, COST_MEASURE, Comparison
+from partnersim.metrics import MEANINGS
 
 TRAJECTORY_MEASURES: tuple[str, ...] = (
     "trust_across", "shared_understanding", "commitment", "output", "synergy",
@@ -207,6 +208,20 @@ def failure_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def glossary_rows(cmp: Comparison) -> list[list[str]]:
+    """What each measure the report names means, in plain words (``metrics.MEANINGS``)."""
+    features = [c[: -len("_when_failed")] for c in cmp.failures.columns
+                if c.endswith("_when_failed")]
+    names = dict.fromkeys([*cmp.differences["measure"], *cmp.costs["outcome"], *features])
+    meanings = {**MEANINGS, COST_MEASURE: "total cost of the partnership over the run: money "
+                "plus staff time (priced at staff_month_cost), GBP thousands"}
+    return [[name, meanings.get(name, "defined in docs/ODD.md, section 7.13")]
+            for name in names]
+
+
+GLOSSARY_HEADER = ["measure", "meaning"]
+
+
 def headline_sentences(cmp: Comparison) -> list[str]:
     """Plain-language findings on the primary outcome, one sentence per option."""
     out = []
@@ -317,6 +332,8 @@ def render_html(cmp: Comparison, figures: dict[str, Path]) -> str:
         parts.append(f'<figure><img alt="{e(key)}" src="data:image/png;base64,{b64}">'
                      f"<figcaption>{e(cap)}</figcaption></figure>")
     parts += [
+        "<h2>Measures in this report</h2>",
+        _html_table(GLOSSARY_HEADER, glossary_rows(cmp)),
         "<h2>How to reproduce</h2>",
         f"<pre>{e(cmp.command)}</pre>",
         '<p class="note">Every scenario ran with the reference&rsquo;s master seed and '
@@ -374,7 +391,8 @@ def render_markdown(cmp: Comparison, figures: dict[str, Path], *, base: Path | N
     for key, path in figures.items():
         rel = Path(path).relative_to(base) if base is not None else Path(path)
         out += [f"![{key}]({rel.as_posix()})", "", f"*{FIGURE_CAPTIONS.get(key, key)}*", ""]
-    out += ["## How to reproduce", "", "```", cmp.command, "```", ""]
+    out += ["## Measures in this report", "", _md_table(GLOSSARY_HEADER, glossary_rows(cmp)),
+            "", "## How to reproduce", "", "```", cmp.command, "```", ""]
     return "\n".join(out)
 
 
