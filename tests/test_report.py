@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from partnersim import plotting
 from partnersim.compare import COST_MEASURE, analyse
 from partnersim.metrics import MEANINGS, SUMMARIES
-from partnersim.report import glossary_rows, render_html, write_report
+from partnersim.report import fmt, glossary_rows, render_html, section_notes, write_report
 from partnersim.scenario import make_scenario
 
 SEEDS = [11, 22, 33, 44, 55, 66]
@@ -139,6 +139,25 @@ def test_every_figure_is_written(report) -> None:
         assert files[key].read_bytes()[:4] == b"\x89PNG"
 
 
+def test_every_table_says_how_to_read_it(report) -> None:
+    cmp, _, files = report
+    md = files["report_md"].read_text()
+    html = files["report_html"].read_text()
+    notes = section_notes(cmp)
+    for key, heading in (("differences", "## Differences from the reference"),
+                         ("costs", "## Costs beside effects"),
+                         ("failures", "## Where an option fails")):
+        assert f"{heading}\n\n{notes[key]}\n" in md  # the note opens the section
+        assert html_escape(notes[key]) in html
+    assert "in the outcome's own units" in notes["costs"]
+    assert cmp.outcome in notes["failures"]
+
+
+def test_numbers_in_tables_keep_three_significant_figures() -> None:
+    assert [fmt(v) for v in (1.0, 0.54, 0.44718, 14.53, 1234.6, 0.0, 2e-4, None)] == [
+        "1.00", "0.540", "0.447", "14.5", "1,235", "0", "0.0002", "n/a"]
+
+
 def test_render_html_without_figures() -> None:
     html = render_html(synthetic(), {})
     assert "<img" not in html and "baseline" in html
@@ -179,6 +198,21 @@ def test_plots_draw_on_a_given_axes() -> None:
     ax2 = plotting.new_axes()
     assert plotting.plot_cost_effect(cmp.costs, "cumulative_output", ax=ax2) is ax2
     assert len(ax2.containers) == 2  # one error bar per option
+    # each point is named beside it; no legend marker that could pass for another point
+    assert ax2.get_legend() is None
+    names = {t.get_text(): t.xy for t in ax2.texts}
+    costs = cmp.costs[cmp.costs.outcome == "cumulative_output"].set_index("scenario")
+    assert set(names) == set(costs.index)
+    for name, (x, y) in names.items():
+        assert (x, y) == pytest.approx((costs.loc[name, "effect"],
+                                        costs.loc[name, "incremental_cost"]))
+
+
+def test_a_long_trajectory_title_puts_the_band_on_its_own_line() -> None:
+    ts = synthetic().timeseries.assign(info_periphery=0.5)
+    title = plotting.plot_trajectories(ts, "info_periphery").get_title()
+    assert title == "information, peripheral members\nmedian, 5-95% of runs"
+    assert "\n" not in plotting.plot_trajectories(ts, "output").get_title()
 
 
 def test_save_figure(tmp_path: Path) -> None:

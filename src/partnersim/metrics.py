@@ -62,8 +62,9 @@ MEANINGS: dict[str, str] = {
     "info_core_final": "how well informed the regular attenders are at the end (0-1)",
     "info_periphery_final": "how well informed the other members are at the end (0-1)",
     "synergy_final": "partnership synergy at the end: the boost to joint output (0-1 scale)",
-    "health_effect_final": "the partnership's effect on the population-health indicator at "
-                           "the end (indicator units)",
+    "health_effect_final": "the part of the population-health indicator due to the "
+                           "partnership at the end, in indicator units (negative: the "
+                           "partners deliver less together than they would alone)",
     "small_wins_total": "joint tasks that succeeded over the run",
     "time_to_trust_months": "months until cross-agency trust first reached the threshold "
                             "(the run length if it never did)",

@@ -32,12 +32,17 @@ _LABELS = {
     "info_periphery": "information, peripheral members",
     "cumulative_output": "cumulative output",
     "output_vs_alone": "output relative to working alone",
-    "health": "population-health indicator",
+    "health": "population health (trend + effect)",
+    "health_effect": "partnership's effect on population health",
     "cost_total": "total cost (GBP k)",
     "cost_money": "money cost (GBP k)",
     "cost_time": "staff-time cost",
     "time_to_trust_months": "months to reach trust threshold",
 }
+
+
+TITLE_WIDTH = 44
+"""Characters of a panel title that fit one line in the figure grids."""
 
 
 def label(measure: str) -> str:
@@ -112,7 +117,10 @@ def plot_trajectories(
         ax.plot(months, q.iloc[:, 1], color=color, label=name or None, linewidth=1.8)
     ax.set_xlabel("month")
     ax.set_ylabel(label(measure))
-    ax.set_title(f"{label(measure)}: median, {band[0]:g}-{band[1]:g}% of runs", fontsize=10)
+    title = f"{label(measure)}: median, {band[0]:g}-{band[1]:g}% of runs"
+    if len(title) > TITLE_WIDTH:  # a long label: the band on a line of its own
+        title = title.replace(": median", "\nmedian")
+    ax.set_title(title, fontsize=10)
     if len(groups) > 1:
         ax.legend(fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
@@ -237,14 +245,15 @@ def plot_cost_effect(
         yerr = [[r["incremental_cost"] - r["cost_ci_low"]],
                 [r["cost_ci_high"] - r["incremental_cost"]]]
         ax.errorbar([r["effect"]], [r["incremental_cost"]], xerr=xerr, yerr=yerr, fmt="o",
-                    color=color, capsize=3, label=r["scenario"])
+                    color=color, capsize=3)
+        # each point named beside it (a legend's marker can pass for another point)
+        ax.annotate(r["scenario"], (r["effect"], r["incremental_cost"]), xytext=(6, 6),
+                    textcoords="offset points", fontsize=8, color=color)
     ax.axhline(0.0, color="0.3", linewidth=0.8)
     ax.axvline(0.0, color="0.3", linewidth=0.8)
     ax.set_xlabel(f"gain in {label(outcome)}")
     ax.set_ylabel("incremental cost (GBP k)")
     ax.set_title("cost beside effect (up-right: pays more, gains more)", fontsize=10)
-    if len(c):
-        ax.legend(fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
     return ax
 

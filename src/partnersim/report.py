@@ -114,7 +114,7 @@ def fmt(x: Any) -> str:
         return f"{v:,.0f}"
     if abs(v) >= 10:
         return f"{v:.1f}"
-    return f"{v:.3f}"
+    return f"{v:#.3g}"  # 3 significant figures, trailing zeros kept: 0.540, 1.00
 
 
 def _ci(lo: Any, hi: Any) -> str:
@@ -197,7 +197,8 @@ def failure_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
     feats = [c[: -len("_when_failed")] for c in f.columns if c.endswith("_when_failed")]
     header = ["option", "outcome", "worse than reference in", "worst paired difference"]
     for feat in feats:
-        header += [f"reference {feat}: seeds where it failed", "other seeds"]
+        header += [f"reference's {feat}, on seeds where the option did worse",
+                   "on the other seeds"]
     rows = []
     for _, r in f.iterrows():
         row = [r["scenario"], r["outcome"], f"{r['n_failed']} of {r['n_pairs']} seeds "
@@ -220,6 +221,30 @@ def glossary_rows(cmp: Comparison) -> list[list[str]]:
 
 
 GLOSSARY_HEADER = ["measure", "meaning"]
+
+
+def section_notes(cmp: Comparison) -> dict[str, str]:
+    """The sentence under each table that says how to read it (HTML and Markdown alike)."""
+    return {
+        "differences": (
+            f"Option minus reference on the same seed, averaged over seeds; "
+            f"{int(CI_LEVEL * 100)}% BCa bootstrap confidence interval over seeds. \"Worse "
+            f"in\": share of paired seeds on which the option does worse than the reference, "
+            f"given which direction is better for that measure. {COST_MEASURE} is in GBP k "
+            f"(money plus staff time priced at staff_month_cost)."),
+        "costs": (
+            "Incremental cost: paired difference in total cost (GBP k). Gain: paired "
+            "difference in the outcome, in the outcome's own units, signed so that a gain is "
+            "positive (for a measure where lower is better, such as months to trust, a fall "
+            "is a gain). Cost per unit gained is given only where the gain's CI excludes "
+            "zero."),
+        "failures": (
+            f"For each option: on how many paired seeds it did worse than the reference on "
+            f"{cmp.outcome}, and its worst paired difference (option minus reference; "
+            f"positive for a measure where higher is better means it never did worse). "
+            f"Then the reference run's course on those seeds beside the other seeds: the "
+            f"conditions under which the option fails (n/a where it never did worse)."),
+    }
 
 
 def headline_sentences(cmp: Comparison) -> list[str]:
@@ -288,6 +313,7 @@ def render_html(cmp: Comparison, figures: dict[str, Path]) -> str:
     """The self-contained HTML report (figures embedded as base64 PNG; no external files)."""
     e = html.escape
     s0 = cmp.scenarios[0]
+    notes = section_notes(cmp)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -307,22 +333,13 @@ def render_html(cmp: Comparison, figures: dict[str, Path]) -> str:
         "<h2>Scenarios</h2>",
         _html_table(SCENARIO_HEADER, scenario_rows(cmp)),
         "<h2>Differences from the reference</h2>",
-        f'<p class="note">Option minus reference on the same seed, averaged over seeds; '
-        f"{int(CI_LEVEL * 100)}% BCa bootstrap confidence interval over seeds. "
-        f"&ldquo;Worse in&rdquo;: share of paired seeds on which the option does worse than "
-        f"the reference, given which direction is better for that measure. "
-        f"{e(COST_MEASURE)} is in GBP k (money plus staff time priced at "
-        f"staff_month_cost).</p>",
+        f'<p class="note">{e(notes["differences"])}</p>',
         _html_table(DIFFERENCE_HEADER, difference_rows(cmp)),
         "<h2>Costs beside effects</h2>",
-        '<p class="note">Incremental cost: paired difference in total cost (GBP k). Gain: '
-        "paired difference in the outcome, signed so that a gain is positive. Cost per unit "
-        "gained is given only where the gain's CI excludes zero.</p>",
+        f'<p class="note">{e(notes["costs"])}</p>',
         _html_table(COST_HEADER, cost_rows(cmp)),
         "<h2>Where an option fails</h2>",
-        f'<p class="note">Seeds on which the option does worse than the reference on '
-        f"{e(cmp.outcome)}, and the reference run's course on those seeds compared with the "
-        f"others: the conditions under which the option fails.</p>",
+        f'<p class="note">{e(notes["failures"])}</p>',
         _html_table(*failure_rows(cmp)),
         "<h2>Figures</h2>",
     ]
@@ -364,6 +381,7 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def render_markdown(cmp: Comparison, figures: dict[str, Path], *, base: Path | None = None) -> str:
     """The Markdown summary; figures are linked relative to ``base`` (the report's folder)."""
     s0 = cmp.scenarios[0]
+    notes = section_notes(cmp)
     out = [
         f"# {_title(cmp)}",
         "",
@@ -380,12 +398,12 @@ def render_markdown(cmp: Comparison, figures: dict[str, Path], *, base: Path | N
         out += ["## Notes", "", *[f"- {n}" for n in cmp.notes], ""]
     out += [
         "## Scenarios", "", _md_table(SCENARIO_HEADER, scenario_rows(cmp)), "",
-        "## Differences from the reference", "",
-        f"Option minus reference on the same seed; {int(CI_LEVEL * 100)}% BCa bootstrap CI "
-        "over seeds; \"worse in\" is the share of paired seeds on which the option does worse.",
-        "", _md_table(DIFFERENCE_HEADER, difference_rows(cmp)), "",
-        "## Costs beside effects", "", _md_table(COST_HEADER, cost_rows(cmp)), "",
-        "## Where an option fails", "", _md_table(*failure_rows(cmp)), "",
+        "## Differences from the reference", "", notes["differences"], "",
+        _md_table(DIFFERENCE_HEADER, difference_rows(cmp)), "",
+        "## Costs beside effects", "", notes["costs"], "",
+        _md_table(COST_HEADER, cost_rows(cmp)), "",
+        "## Where an option fails", "", notes["failures"], "",
+        _md_table(*failure_rows(cmp)), "",
         "## Figures", "",
     ]
     for key, path in figures.items():
