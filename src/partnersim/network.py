@@ -14,7 +14,7 @@ import numpy as np
 from partnersim.numerics import compiled
 
 FIELDS = ("src", "dst", "trust", "damage", "familiarity", "formed", "last_met")
-"""Every per-tie array, in the order the compiled kernels take and return them."""
+"""Every per-tie array, in the order the compiled kernels take them."""
 
 
 class Ties:

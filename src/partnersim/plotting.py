@@ -11,7 +11,6 @@ show one with ``ax.figure`` or pass your own ``ax`` from ``plt.subplots()``.
 from __future__ import annotations
 
 import base64
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -272,14 +271,6 @@ def save_figure(ax_or_fig: Axes | Figure, path: str | Path, *, dpi: int = 110) -
 def png_base64(path: str | Path) -> str:
     """A PNG file as base64 text, for embedding in HTML."""
     return base64.b64encode(Path(path).read_bytes()).decode("ascii")
-
-
-def figure_png(ax_or_fig: Axes | Figure, *, dpi: int = 110) -> bytes:
-    """A figure rendered to PNG bytes."""
-    fig = ax_or_fig.figure if isinstance(ax_or_fig, Axes) else ax_or_fig
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
 
 
 def available(df: pd.DataFrame, measures: Sequence[str]) -> list[str]:

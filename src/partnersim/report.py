@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from partnersim import __version__, plotting
 from partnersim.compare import CI_LEVEL, COST_MEASURE, Comparison
@@ -191,10 +190,16 @@ COST_HEADER = ["option", "outcome", "incremental cost (GBP k)", "cost CI", "gain
                "cost per unit gained (GBP k)", "verdict"]
 
 
+def _failure_features(cmp: Comparison) -> list[str]:
+    """The reference-run measures the failure table sets beside each option's failures."""
+    return [c[: -len("_when_failed")] for c in cmp.failures.columns
+            if c.endswith("_when_failed")]
+
+
 def failure_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the where-options-fail table."""
     f = cmp.failures
-    feats = [c[: -len("_when_failed")] for c in f.columns if c.endswith("_when_failed")]
+    feats = _failure_features(cmp)
     header = ["option", "outcome", "worse than reference in", "worst paired difference"]
     for feat in feats:
         header += [f"reference's {feat}, on seeds where the option did worse",
@@ -211,9 +216,8 @@ def failure_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
 
 def glossary_rows(cmp: Comparison) -> list[list[str]]:
     """What each measure the report names means, in plain words (``metrics.MEANINGS``)."""
-    features = [c[: -len("_when_failed")] for c in cmp.failures.columns
-                if c.endswith("_when_failed")]
-    names = dict.fromkeys([*cmp.differences["measure"], *cmp.costs["outcome"], *features])
+    names = dict.fromkeys([*cmp.differences["measure"], *cmp.costs["outcome"],
+                           *_failure_features(cmp)])
     meanings = {**MEANINGS, COST_MEASURE: "total cost of the partnership over the run: money "
                 "plus staff time (priced at staff_month_cost), GBP thousands"}
     return [[name, meanings.get(name, "defined in docs/ODD.md, section 7.13")]
@@ -427,8 +431,3 @@ def write_report(cmp: Comparison, out_dir: str | Path) -> dict[str, Path]:
     html_path.write_text(render_html(cmp, figures), encoding="utf-8")
     md_path.write_text(render_markdown(cmp, figures, base=out), encoding="utf-8")
     return {"report_html": html_path, "report_md": md_path, **figures}
-
-
-def differences_frame(cmp: Comparison) -> pd.DataFrame:
-    """The differences table as stored (``differences.parquet``)."""
-    return cmp.differences.copy()

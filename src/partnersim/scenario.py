@@ -120,11 +120,6 @@ class Scenario:
         n = _check_int(replicates, "--replicates", 1, MAX_REPLICATES, self.source)
         return _replace(self, replicates=n)
 
-    def with_seed(self, seed: int) -> Scenario:
-        """The same scenario with another master seed (validated)."""
-        s = _check_int(seed, "seed", 0, MAX_SEED, self.source)
-        return _replace(self, seed=s)
-
 
 def _replace(scn: Scenario, **changes: Any) -> Scenario:
     from dataclasses import replace

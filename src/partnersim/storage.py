@@ -28,7 +28,6 @@ This module computes nothing: it writes and reads.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -464,9 +463,3 @@ def update_manifest(out_dir: str | os.PathLike[str], **changes: Any) -> dict[str
 def write_specs(out_dir: str | os.PathLike[str], table: pa.Table) -> None:
     """Write the table of all run specs (once, when a folder is created)."""
     _atomic_write_table(table, Path(out_dir) / SPECS)
-
-
-def remove_quietly(path: Path) -> None:
-    """Remove a file if it exists."""
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
