@@ -20,7 +20,7 @@ import sys
 
 CHILD = r"""
 import json, resource, sys, time
-from partnersim.model import PartnershipModel
+from partnersim.model.partnership import PartnershipModel
 n, repeats = int(sys.argv[1]), int(sys.argv[2])
 times, ties, contacts = [], [], []
 for seed in range(repeats):

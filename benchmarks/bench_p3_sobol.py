@@ -37,7 +37,7 @@ MEASURES = ["trust_across", "output"]
 
 
 def experiment(base_sample: int, replicates: int):
-    from partnersim.experiment import experiment_from_dict
+    from partnersim.inputs.experiments import experiment_from_dict
 
     data = {
         "name": "bench_p3",
@@ -51,7 +51,7 @@ def experiment(base_sample: int, replicates: int):
 
 
 def one(base_sample: int, replicates: int, workers: int, out: Path) -> dict[str, float]:
-    from partnersim.sensitivity import analyse, run_experiment, write_analysis
+    from partnersim.study.sensitivity import analyse, run_experiment, write_analysis
 
     exp = experiment(base_sample, replicates)
     start = time.perf_counter()

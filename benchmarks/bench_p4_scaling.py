@@ -31,7 +31,7 @@ import tempfile
 RUNNER = r"""
 import json, sys, time
 if __name__ == "__main__":
-    from partnersim.runner import RunSpec, execute
+    from partnersim.run.runner import RunSpec, execute
     from partnersim.seeding import replicate_seeds
     n, workers, out, keep = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
     specs = [RunSpec(run_id=i, seed=s, params={}, replicate=i)
@@ -48,7 +48,7 @@ BATCH_RUN = r"""
 import json, sys, time
 if __name__ == "__main__":
     import mesa
-    from partnersim.model import PartnershipModel
+    from partnersim.model.partnership import PartnershipModel
     from partnersim.seeding import replicate_seeds
     n, processes = int(sys.argv[1]), int(sys.argv[2])
     seeds = replicate_seeds(20261126, n)

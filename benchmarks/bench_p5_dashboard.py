@@ -22,7 +22,7 @@ import time
 
 from playwright.sync_api import sync_playwright
 
-from partnersim.dashboard import CHROMIUM_ARGS, DashboardProcess, block_non_local
+from partnersim.dashboard.server import CHROMIUM_ARGS, DashboardProcess, block_non_local
 
 TARGET_MS = 300.0
 
@@ -56,7 +56,7 @@ async () => {
 
 def server_side_ms(n: int = 20) -> dict[str, float]:
     """Median server-side cost of one step's model work and figure rendering, in ms."""
-    from partnersim.app import NetworkPlot, SeriesPlot, build_model, default_scenario
+    from partnersim.dashboard.app import NetworkPlot, SeriesPlot, build_model, default_scenario
 
     sc = default_scenario()
     model = build_model(sc.params.model_dump(), sc.seed, sc.interventions)

@@ -53,7 +53,7 @@ fi
 
 # the model's stage loops are compiled (numba) on first use and cached beside the source:
 # compile them now, once (about 20 s on a fresh checkout, a second afterwards)
-.venv/bin/python -c "from partnersim.simulate import simulate; simulate()" \
+.venv/bin/python -c "from partnersim.model.simulate import simulate; simulate()" \
   || { echo "partnersim: the model did not run after installing; see the error above" >&2; exit 1; }
 
 if [ "$dev" = 1 ]; then

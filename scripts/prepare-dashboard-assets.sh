@@ -18,7 +18,7 @@ fi
 complete() {
   "$py" - <<'PY'
 import sys
-from partnersim.dashboard import default_assets_dir, missing_assets
+from partnersim.dashboard.server import default_assets_dir, missing_assets
 sys.exit(1 if missing_assets(default_assets_dir()) else 0)
 PY
 }

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from partnersim import metrics
 from partnersim.api import load_results
 from partnersim.cli import main
+from partnersim.model import measures as metrics
 from partnersim.params import PARAMETERS
 from partnersim.seeding import replicate_seeds
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from partnersim import storage
 from partnersim.cli import main
+from partnersim.run import storage
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
@@ -17,7 +17,7 @@ PI = math.pi
 
 ISHIGAMI = f"""
 # Ishigami through the harness
-model = "partnersim.testfunctions:ishigami"
+model = "partnersim.study.testfunctions:ishigami"
 design = "sobol"
 sample_size = 64
 seed = 5
@@ -30,7 +30,7 @@ x3 = {{ range = [-{PI}, {PI}] }}
 
 GRID = """
 # A grid over a stochastic model, with one failing corner
-model = "partnersim.testfunctions:random_walk"
+model = "partnersim.study.testfunctions:random_walk"
 design = "grid"
 replicates = 3
 seed = 9

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from partnersim.compare import (
+from partnersim.seeding import replicate_seeds
+from partnersim.study.compare import (
     COST_MEASURE,
     better_direction,
     bootstrap_ci,
@@ -17,7 +18,6 @@ from partnersim.compare import (
     failure_conditions,
     paired_differences,
 )
-from partnersim.seeding import replicate_seeds
 
 SMALL = """# Question: {question}
 name = "{name}"

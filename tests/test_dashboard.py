@@ -24,11 +24,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from partnersim import app, dashboard
 from partnersim.cli import main
+from partnersim.dashboard import app
+from partnersim.dashboard import server as dashboard
 from partnersim.errors import InputError
+from partnersim.inputs.scenarios import dump_scenario, load_scenario, parse_scenario
 from partnersim.params import PARAMETERS
-from partnersim.scenario import dump_scenario, load_scenario, parse_scenario
 from partnersim.seeding import replicate_seeds
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from partnersim import docs, metrics
-from partnersim.model import PartnershipModel
+from partnersim.model import measures as metrics
+from partnersim.model.partnership import PartnershipModel
 from partnersim.params import PARAMETERS
+from partnersim.present import odd as docs
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
-REFRESH = ("run `python -m partnersim.docs` (or paste the output of "
+REFRESH = ("run `python -m partnersim.present.odd` (or paste the output of "
            "`partnersim params --format markdown`) to refresh the table in docs/ODD.md")
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from partnersim.errors import InputError
-from partnersim.experiment import DESIGNS, Factor, load_experiment
+from partnersim.inputs.experiments import DESIGNS, Factor, load_experiment
 from partnersim.params import PARAMETERS
-from partnersim.sensitivity import build_design, make_specs
+from partnersim.study.sensitivity import build_design, make_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
@@ -175,7 +175,7 @@ BAD = [
      "vary.n_staff.range", "integer"),
     ('design = "grid"\n[vary]\ndecision_rule = { values = ["majority", "unanimity"] }',
      "vary.decision_rule.values", "'unanimity' is not one of"),
-    ('model = "partnersim.testfunctions:ishigami"\ndesign = "sobol"\nsample_size = 8\n'
+    ('model = "partnersim.study.testfunctions:ishigami"\ndesign = "sobol"\nsample_size = 8\n'
      '[vary]\nx1 = {}', "vary.x1", "needs a range or values"),
     ('model = "partnersim.nothing:here"\ndesign = "sobol"\n[vary]\nx1 = {range=[0,1]}',
      "model", "cannot import model"),
@@ -218,7 +218,7 @@ def test_missing_file_and_every_design_listed(tmp_path):
 
 def test_generic_model_factors(tmp_path):
     exp = load_experiment(write(tmp_path, f"""
-        model = "partnersim.testfunctions:ishigami"
+        model = "partnersim.study.testfunctions:ishigami"
         design = "latin"
         sample_size = 30
         [params]

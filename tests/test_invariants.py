@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from partnersim.agents import StaffMember
-from partnersim.model import PartnershipModel
+from partnersim.model.agents import StaffMember
+from partnersim.model.partnership import PartnershipModel
 from partnersim.params import PARAMETERS
 
 FIXED = {"n_staff": 40, "horizon_months": 24}

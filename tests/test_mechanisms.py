@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from partnersim import mechanisms as mech
-from partnersim.model import MonthEvents, PartnershipModel
-from partnersim.simulate import simulate
+from partnersim.model import stages as mech
+from partnersim.model.partnership import MonthEvents, PartnershipModel
+from partnersim.model.simulate import simulate
 
 SMALL = {"n_staff": 80, "horizon_months": 36}
 

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from partnersim.agents import Agency, Level, StaffMember
 from partnersim.errors import InputError
-from partnersim.metrics import MEASURES, SUMMARIES
-from partnersim.model import PartnershipModel
+from partnersim.model.agents import Agency, Level, StaffMember
+from partnersim.model.measures import MEASURES, SUMMARIES
+from partnersim.model.partnership import PartnershipModel
+from partnersim.model.simulate import simulate
 from partnersim.params import PARAMETERS, SECTORS
-from partnersim.simulate import simulate
 
 SMALL = {"n_staff": 60, "horizon_months": 24}
 

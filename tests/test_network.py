@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from partnersim.network import Ties
+from partnersim.model.network import Ties
 
 
 def _contents(ties: Ties) -> dict[tuple[int, int], tuple[float, float, float, int, int]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from partnersim.patterns import PATTERNS, bootstrap_ci, judge, load_definition
+from partnersim.validation.patterns import PATTERNS, bootstrap_ci, judge, load_definition
 
 QUICK = {p: load_definition(p).n_seeds["quick"] for p in PATTERNS}
 """Each pattern's CI-sized ensemble (``n_seeds.quick`` in experiments/patterns/sfN.toml)."""

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from matplotlib.axes import Axes
 
-from partnersim import plotting
-from partnersim.compare import COST_MEASURE, analyse
-from partnersim.metrics import MEANINGS, SUMMARIES
-from partnersim.report import fmt, glossary_rows, render_html, section_notes, write_report
-from partnersim.scenario import make_scenario
+from partnersim.inputs.scenarios import make_scenario
+from partnersim.model.measures import MEANINGS, SUMMARIES
+from partnersim.present import plots as plotting
+from partnersim.present.report import fmt, glossary_rows, render_html, section_notes, write_report
+from partnersim.study.compare import COST_MEASURE, analyse
 
 SEEDS = [11, 22, 33, 44, 55, 66]
 MEASURES = ["cumulative_output", "trust_across_final", "time_to_trust_months",

@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from partnersim import runner, storage
 from partnersim.errors import InputError
-from partnersim.runner import RunSpec, execute
+from partnersim.run import runner, storage
+from partnersim.run.runner import RunSpec, execute
 from partnersim.seeding import replicate_seeds
 
-WALK = "partnersim.testfunctions:random_walk"
+WALK = "partnersim.study.testfunctions:random_walk"
 
 
 def walk_specs(n_points: int = 30, replicates: int = 3, fail_above: float | None = 0.8,
@@ -153,7 +153,7 @@ def test_deleted_shards_are_recomputed_identically(reference, tmp_path, monkeypa
 
 KILL_SCRIPT = textwrap.dedent("""
     import sys
-    from partnersim import runner
+    from partnersim.run import runner
     sys.path.insert(0, {tests!r})
     from test_runner import WALK, walk_specs
 
@@ -197,7 +197,7 @@ def test_a_dead_worker_leaves_its_runs_missing_and_a_rerun_completes_them(tmp_pa
     marker.touch()
     specs = [RunSpec(run_id=i, seed=i, params={"x1": i / 10, "path": str(marker)})
              for i in range(6)]
-    model = "partnersim.testfunctions:exits_while_file_exists"
+    model = "partnersim.study.testfunctions:exits_while_file_exists"
     report = execute(specs, tmp_path / "r", model=model, executor="process", workers=1,
                      chunk_size=1, progress=False)
     assert report.lost > 0 and not report.complete and not report.ok
@@ -252,7 +252,7 @@ def test_bad_options_raise_input_error_before_writing(tmp_path):
     with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
         execute(specs, out, model=WALK, scheduler="tcp://127.0.0.1:1")
     with pytest.raises(InputError, match="cannot import model"):
-        execute(specs, out, model="partnersim.testfunctions:nope")
+        execute(specs, out, model="partnersim.study.testfunctions:nope")
     with pytest.raises(InputError, match="appears twice"):
         execute([*specs, specs[0]], out, model=WALK)
     assert not out.exists()
@@ -260,7 +260,7 @@ def test_bad_options_raise_input_error_before_writing(tmp_path):
 
 def test_run_one_never_raises_and_describes_the_error():
     row, ts = runner.run_one(RunSpec(0, 1, {"x1": 0.95, "x2": 0.0}),
-                             "partnersim.testfunctions:always_fails_above")
+                             "partnersim.study.testfunctions:always_fails_above")
     assert row["status"] == "failed" and ts is None
     assert row["error"].startswith("ValueError: x1=0.950 is above 0.9 [testfunctions.py:")
 
@@ -310,7 +310,7 @@ def test_an_output_named_like_a_parameter_fails_the_run():
 
 INTERRUPT_SCRIPT = textwrap.dedent("""
     import sys
-    from partnersim import runner
+    from partnersim.run import runner
     sys.path.insert(0, {tests!r})
     from test_runner import WALK, walk_specs
 
@@ -351,7 +351,7 @@ def test_ctrl_c_stops_at_once_keeps_finished_runs_and_resumes(tmp_path):
 def test_an_unguarded_script_is_told_what_to_do_and_its_folder_is_left_alone(tmp_path):
     script = tmp_path / "unguarded.py"
     script.write_text(textwrap.dedent(f"""
-        from partnersim.runner import RunSpec, execute
+        from partnersim.run.runner import RunSpec, execute
         specs = [RunSpec(i, i, {{"drift": 0.1, "volatility": 1.0}}) for i in range(4)]
         report = execute(specs, {str(tmp_path / "res")!r}, model={WALK!r}, workers=2,
                          progress=False)

@@ -8,11 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from partnersim import metrics
 from partnersim.errors import InputError
-from partnersim.interventions import INTERVENTION_KINDS
-from partnersim.params import DEFAULTS, make_params
-from partnersim.scenario import (
+from partnersim.inputs.scenarios import (
     DEFAULT_SEED,
     Scenario,
     dump_scenario,
@@ -20,6 +17,9 @@ from partnersim.scenario import (
     make_scenario,
     parse_scenario,
 )
+from partnersim.model import measures as metrics
+from partnersim.model.interventions import INTERVENTION_KINDS
+from partnersim.params import DEFAULTS, make_params
 
 SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 SHIPPED = sorted(SCENARIOS_DIR.glob("*.toml"))

@@ -17,16 +17,16 @@ import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami
 
-from partnersim import storage
-from partnersim import testfunctions as T
-from partnersim.experiment import experiment_from_dict
-from partnersim.plotting_sensitivity import (
+from partnersim.inputs.experiments import experiment_from_dict
+from partnersim.present.sensitivity_plots import (
     plot_convergence,
     plot_indices,
     plot_morris,
     plot_time_indices,
 )
-from partnersim.sensitivity import (
+from partnersim.run import storage
+from partnersim.study import testfunctions as T
+from partnersim.study.sensitivity import (
     analyse,
     build_design,
     make_specs,
@@ -36,8 +36,8 @@ from partnersim.sensitivity import (
 )
 
 PI = math.pi
-ISHIGAMI = ("partnersim.testfunctions:ishigami", 3, (-PI, PI), T.ishigami_indices())
-SOBOL_G = ("partnersim.testfunctions:sobol_g", 8, (0.0, 1.0), T.sobol_g_indices())
+ISHIGAMI = ("partnersim.study.testfunctions:ishigami", 3, (-PI, PI), T.ishigami_indices())
+SOBOL_G = ("partnersim.study.testfunctions:sobol_g", 8, (0.0, 1.0), T.sobol_g_indices())
 
 
 def study(model: str, k: int, bounds: tuple[float, float], design: str, n: int,
@@ -148,7 +148,7 @@ def test_convergence_report_and_verdicts(tmp_path):
 
 
 def test_time_resolved_indices_follow_the_driver_year_by_year(tmp_path):
-    exp = study("partnersim.testfunctions:linear_over_time", 2, (0.0, 1.0), "sobol", 256,
+    exp = study("partnersim.study.testfunctions:linear_over_time", 2, (0.0, 1.0), "sobol", 256,
                 outputs=["y_end"], measures=["y"])
     out = run(exp, tmp_path)
     ti = out.analysis.time_indices
@@ -175,7 +175,7 @@ def test_latin_designs_give_delta_pawn_and_rbd_fast_with_intervals(tmp_path):
 
 
 def test_failed_runs_are_left_out_of_the_point_means(tmp_path):
-    exp = study("partnersim.testfunctions:always_fails_above", 2, (0.0, 1.0), "latin", 40,
+    exp = study("partnersim.study.testfunctions:always_fails_above", 2, (0.0, 1.0), "latin", 40,
                 replicates=1)
     out = run(exp, tmp_path, plots=False)
     assert out.report.failed > 0 and not out.report.ok
@@ -184,7 +184,7 @@ def test_failed_runs_are_left_out_of_the_point_means(tmp_path):
 
 
 def test_discrete_parameters_reach_the_model_as_their_own_types(tmp_path):
-    data = {"model": "partnersim.testfunctions:random_walk", "design": "sobol",
+    data = {"model": "partnersim.study.testfunctions:random_walk", "design": "sobol",
             "sample_size": 8, "outputs": ["y_end"],
             "vary": {"drift": {"range": [0.0, 1.0]},
                      "months": {"range": [12, 24], "type": "int"},

@@ -9,11 +9,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from partnersim import storage
 from partnersim.errors import InputError
-from partnersim.runner import RunSpec, execute
+from partnersim.run import storage
+from partnersim.run.runner import RunSpec, execute
 
-WALK = "partnersim.testfunctions:random_walk"
+WALK = "partnersim.study.testfunctions:random_walk"
 
 
 def _specs(n: int = 4, volatility: float = 1.0) -> list[RunSpec]:

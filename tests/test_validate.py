@@ -8,9 +8,9 @@ from functools import partial
 import pandas as pd
 import pytest
 
-from partnersim import patterns
 from partnersim.cli import main
-from partnersim.patterns import PATTERNS, load_definition
+from partnersim.validation import patterns
+from partnersim.validation.patterns import PATTERNS, load_definition
 
 
 @pytest.mark.slow

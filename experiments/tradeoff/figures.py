@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from partnersim.storage import load_runs
+from partnersim.run.storage import load_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = ROOT / "results" / "tradeoff" / "runs"

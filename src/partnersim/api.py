@@ -14,25 +14,25 @@ Example::
 ``partnersim run SCENARIO`` is ``run_scenario``; ``partnersim compare A B ...``
 is ``compare``; ``partnersim sweep`` and ``partnersim sensitivity`` are ``sweep`` and
 ``sensitivity`` on ``load_experiment(path)``; ``partnersim validate`` is ``validate``.
-Figures are in :mod:`partnersim.plotting` and take the stored tables
+Figures are in :mod:`partnersim.present.plots` and take the stored tables
 (``plot_trajectories(timeseries, "trust_across")`` ...).
 """
 
 from __future__ import annotations
 
-from partnersim.compare import Comparison, compare, paired_differences
-from partnersim.experiment import Experiment, load_experiment
-from partnersim.patterns import validate
-from partnersim.scenario import (
+from partnersim.inputs.experiments import Experiment, load_experiment
+from partnersim.inputs.scenarios import (
     Scenario,
     dump_scenario,
     load_scenario,
     make_scenario,
     parse_scenario,
 )
-from partnersim.sensitivity import sensitivity, sweep
-from partnersim.storage import Results, load_results
-from partnersim.workflow import RunOutcome, run_scenario
+from partnersim.run.storage import Results, load_results
+from partnersim.study.compare import Comparison, compare, paired_differences
+from partnersim.study.replicates import RunOutcome, run_scenario
+from partnersim.study.sensitivity import sensitivity, sweep
+from partnersim.validation.patterns import validate
 
 __all__ = [
     "Comparison",

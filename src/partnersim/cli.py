@@ -23,7 +23,7 @@ def _cmd_params(args: argparse.Namespace) -> int:
                          f"expected one of {', '.join(groups)}", key="--group")
     rows = [spec for spec in PARAMETERS.values() if args.group in (None, spec.group)]
     if args.format == "markdown":
-        from partnersim.docs import parameter_table
+        from partnersim.present.odd import parameter_table
 
         print(parameter_table(rows))
         return 0
@@ -40,7 +40,7 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from partnersim.workflow import (
+    from partnersim.study.replicates import (
         command_line,
         format_summary,
         headline_measures,
@@ -73,8 +73,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from partnersim.compare import compare, summary_lines
-    from partnersim.workflow import command_line
+    from partnersim.study.compare import compare, summary_lines
+    from partnersim.study.replicates import command_line
 
     extra = [f"--executor={args.executor}"] if args.executor != "process" else []
     command = command_line("compare", args.scenarios, out=args.out,
@@ -105,8 +105,8 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _load_study(args: argparse.Namespace):  # -> partnersim.experiment.Experiment
-    from partnersim.experiment import load_experiment
+def _load_study(args: argparse.Namespace):  # -> partnersim.inputs.experiments.Experiment
+    from partnersim.inputs.experiments import load_experiment
 
     exp = load_experiment(args.experiment)
     return exp.with_overrides(sample_size=args.sample_size, replicates=args.replicates,
@@ -127,10 +127,10 @@ def _study_options(args: argparse.Namespace, verb: str) -> dict:
             "progress": not args.no_progress, "command": command}
 
 
-def _print_study(outcome) -> int:  # outcome: partnersim.sensitivity.StudyOutcome
+def _print_study(outcome) -> int:  # outcome: partnersim.study.sensitivity.StudyOutcome
     print(outcome.report.summary())
     if outcome.analysis is not None:
-        from partnersim.sensitivity import format_indices
+        from partnersim.study.sensitivity import format_indices
 
         print()
         print(format_indices(outcome.analysis))
@@ -152,7 +152,7 @@ def _print_study(outcome) -> int:  # outcome: partnersim.sensitivity.StudyOutcom
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from partnersim.sensitivity import sweep
+    from partnersim.study.sensitivity import sweep
 
     exp = _load_study(args)
     out = args.out or f"results/{exp.name}"
@@ -161,7 +161,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    from partnersim.sensitivity import sensitivity
+    from partnersim.study.sensitivity import sensitivity
 
     exp = _load_study(args)
     out = args.out or f"results/{exp.name}"
@@ -196,7 +196,7 @@ def _add_study_options(p: argparse.ArgumentParser) -> None:
 def _validate_robustness(args: argparse.Namespace, ids: list[str] | None) -> int:
     from pathlib import Path
 
-    from partnersim.patterns import robustness, robustness_summary
+    from partnersim.validation.patterns import robustness, robustness_summary
 
     def show(point: int, pattern: str, result) -> None:
         print(f"point {point + 1}/{args.robustness} {pattern:<5} "
@@ -216,7 +216,7 @@ def _validate_robustness(args: argparse.Namespace, ids: list[str] | None) -> int
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from partnersim.patterns import markdown_table, prepare_output, validate, write_results
+    from partnersim.validation.patterns import markdown_table, prepare_output, validate, write_results
 
     ids = [p.strip().upper() for p in args.patterns.split(",") if p.strip()] \
         if args.patterns else None
@@ -248,7 +248,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from partnersim.dashboard import default_assets_dir, prepare_assets, serve
+    from partnersim.dashboard.server import default_assets_dir, prepare_assets, serve
 
     assets = Path(args.assets_dir) if args.assets_dir else default_assets_dir()
     if args.prepare_assets:

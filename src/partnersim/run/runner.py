@@ -2,9 +2,9 @@
 
 Usage (this is the API that ``run``, ``compare``, ``sweep`` and ``sensitivity`` share)::
 
-    from partnersim.runner import RunSpec, execute
+    from partnersim.run.runner import RunSpec, execute
     from partnersim.seeding import replicate_seeds
-    from partnersim.storage import load_results
+    from partnersim.run.storage import load_results
 
     seeds = replicate_seeds(master_seed, n_replicates)
     specs = [RunSpec(run_id=i, seed=s, params=overrides, replicate=i, scenario="baseline",
@@ -33,7 +33,7 @@ Contract:
   ``if __name__ == "__main__":`` (workers import the script), and a model
   passed as a function object must live in an importable module; the
   ``partnersim`` command line needs neither.
-* Results stream to sharded Parquet (see ``partnersim.storage``) as chunks
+* Results stream to sharded Parquet (see ``partnersim.run.storage``) as chunks
   finish, so memory stays flat and an interrupted call resumes: calling
   ``execute`` again with the same specs on the same folder computes only the
   missing runs. Tables are identical to the bit (after sorting by ``run_id``,
@@ -62,13 +62,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from partnersim import storage
 from partnersim.errors import InputError
+from partnersim.run import storage
 
 ExecutorKind = Literal["serial", "process", "dask"]
 EXECUTORS: tuple[str, ...] = ("serial", "process", "dask")
 
-PARTNERSIM_MODEL = "partnersim.simulate:simulate"
+PARTNERSIM_MODEL = "partnersim.model.simulate:simulate"
 """The default model: partnersim's ``simulate(params, seed=, interventions=, measures=)``."""
 
 FLUSH_RUNS = 500
@@ -93,7 +93,7 @@ class RunSpec:
             point and scenario (common random numbers).
         scenario: Label of the scenario the run belongs to ("" if none).
         interventions: Interventions passed to partnersim's model (parsed objects
-            from ``partnersim.interventions`` or their table dicts).
+            from ``partnersim.model.interventions`` or their table dicts).
     """
 
     run_id: int
@@ -375,7 +375,7 @@ def open_executor(kind: str = "process", *, workers: int | None = None,
         # forkserver: workers fork from a clean single-threaded server, so threads in
         # this process (tqdm, Dask) cannot deadlock them; set on a context, not globally.
         ctx = multiprocessing.get_context("forkserver")
-        preload = ["partnersim.runner"]
+        preload = ["partnersim.run.runner"]
         name = model_name(model)
         if not callable(model):
             preload.append(name.partition(":")[0])

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from partnersim.model import PartnershipModel
+from partnersim.model.partnership import PartnershipModel
 from partnersim.params import Params
 
 

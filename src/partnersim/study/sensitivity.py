@@ -49,10 +49,10 @@ import pandas as pd
 from scipy.stats import norm
 from scipy.stats import t as t_dist
 
-from partnersim import storage
 from partnersim.errors import InputError
-from partnersim.experiment import Experiment
-from partnersim.runner import RunReport, RunSpec, execute
+from partnersim.inputs.experiments import Experiment
+from partnersim.run import storage
+from partnersim.run.runner import RunReport, RunSpec, execute
 from partnersim.seeding import replicate_seeds
 
 ANALYSES: dict[str, tuple[str, ...]] = {
@@ -625,7 +625,7 @@ def write_analysis(analysis: Analysis, out_dir: str | Path, *, plots: bool = Tru
     for name in ("indices", "noise", "convergence", "verdicts", "time_indices"):
         files[name] = storage.write_table(out, name, getattr(analysis, name))
     if plots:
-        from partnersim import plotting_sensitivity as ps
+        from partnersim.present import sensitivity_plots as ps
 
         files.update(ps.save_all(analysis, out / storage.PLOTS_DIR))
     return files
@@ -707,7 +707,7 @@ def sweep(exp: Experiment, out_dir: str | Path, *, plots: bool = True,
     points = points_summary(runs, outputs, design.points)
     files["points"] = storage.write_table(out, "points", points)
     if plots and exp.design == "grid":
-        from partnersim import plotting_sensitivity as ps
+        from partnersim.present import sensitivity_plots as ps
 
         files.update(ps.save_sweep(points, exp.names, outputs, out / storage.PLOTS_DIR))
     return StudyOutcome(exp, out, report, files)

@@ -19,7 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
-    from partnersim.sensitivity import Analysis
+    from partnersim.study.sensitivity import Analysis
 
 _ORDER = {"sobol": ("S1", "ST"), "fast": ("S1", "ST"), "rbd_fast": ("S1",),
           "delta": ("delta", "S1"), "pawn": ("median",), "morris": ("mu_star",)}

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from partnersim.numerics import compiled, mean, std, total
+from partnersim.model.numerics import compiled, mean, std, total
 from partnersim.params import DECISION_RULES, SECTOR_QUORUM, SECTORS
 
 if TYPE_CHECKING:
-    from partnersim.model import MonthEvents, PartnershipModel
+    from partnersim.model.partnership import MonthEvents, PartnershipModel
 
 REFERENCE_PHI = 0.2
 """Relationship-time share at which a member attends every meeting and makes the base
@@ -178,7 +178,7 @@ def _agencies_get_acquainted(model: PartnershipModel, i: np.ndarray, j: np.ndarr
     share of the smaller agency that met someone from the other this month, up to the
     familiarity colleagues have within one agency: knowing another agency's ways
     (organisational familiarity, Gulati 1995) does not make its staff personally known."""
-    from partnersim.model import WITHIN_AGENCY_FAMILIARITY
+    from partnersim.model.partnership import WITHIN_AGENCY_FAMILIARITY
 
     ag = model.agencies
     _acquaint(ag.familiarity, model.staff.agency, i, j, model.p.agency_familiarity_gain,
@@ -325,7 +325,7 @@ def deliberate(model: PartnershipModel, ev: MonthEvents) -> None:
 
     References: Deffuant et al. 2000; Ansell & Gash 2008; seed (shared definitions).
     """
-    from partnersim.model import SECTOR_CULTURE, VISION_POSITION
+    from partnersim.model.partnership import SECTOR_CULTURE, VISION_POSITION
 
     s, p, lv = model.staff, model.p, model.levers
     two_way = 1.0 + (p.two_way_gain if lv["communication_mode"] == "two_way" else 0.0)
@@ -784,7 +784,7 @@ def turnover(model: PartnershipModel, ev: MonthEvents) -> None:
 
     References: Carley 1992; Provan & Milward 1995; seed (dependence on a few individuals).
     """
-    from partnersim.model import SECTOR_TURNOVER
+    from partnersim.model.partnership import SECTOR_TURNOVER
 
     s, p, rng = model.staff, model.p, model.streams["turnover"]
     leavers = _leavers(rng.random(model.n), s.tenure, s.sector, p.p_turnover * SECTOR_TURNOVER,
@@ -912,7 +912,7 @@ def deliver(model: PartnershipModel, ev: MonthEvents) -> None:
 
     References: Lasker et al. 2001; Huxham & Vangen 2005; Repenning & Sterman 2002.
     """
-    from partnersim.metrics import tie_trust
+    from partnersim.model.measures import tie_trust
 
     s, p, lv, ag = model.staff, model.p, model.levers, model.agencies
     two_way_cost = p.two_way_time_cost if lv["communication_mode"] == "two_way" else 0.0

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from partnersim import mechanisms as mech
-from partnersim.numerics import compiled, total
+from partnersim.model import stages as mech
+from partnersim.model.numerics import compiled, total
 from partnersim.params import CAPACITY_LEVELS, SECTORS
 
 if TYPE_CHECKING:
-    from partnersim.model import MonthEvents, PartnershipModel
+    from partnersim.model.partnership import MonthEvents, PartnershipModel
 
 MEASURES: tuple[str, ...] = (
     "trust_within", "trust_across", "trust_low_to_high",

@@ -1,7 +1,7 @@
 """Functions with known sensitivity indices, shaped as harness models (keywords, ``seed=``).
 
 They let the sweep and sensitivity harness be checked apart from the partnership
-model: an experiment file names one as ``model = "partnersim.testfunctions:ishigami"``
+model: an experiment file names one as ``model = "partnersim.study.testfunctions:ishigami"``
 and gives the parameter ranges. The functions wrap SALib's own test functions
 (``SALib.test_functions``); the analytic indices are computed here in closed form.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from partnersim.numerics import compiled
+from partnersim.model.numerics import compiled
 
 FIELDS = ("src", "dst", "trust", "damage", "familiarity", "formed", "last_met")
 """Every per-tie array, in the order the compiled kernels take them."""

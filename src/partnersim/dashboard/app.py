@@ -12,7 +12,7 @@ Each browser session gets its own model: all state is created inside the
 Mesa's ``ModelController`` supplies Step, Play and Reset; Reset rebuilds the
 model as ``PartnershipModel(**kwargs)`` from this session's pending settings.
 
-Serve it with ``partnersim dashboard`` (see ``partnersim.dashboard``).
+Serve it with ``partnersim dashboard`` (see ``partnersim.dashboard.server``).
 """
 
 from __future__ import annotations
@@ -39,9 +39,17 @@ from matplotlib.ticker import MaxNLocator
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import force_update, update_counter
 
-from partnersim.dashboard import SCENARIO_ENV
+from partnersim.dashboard.server import SCENARIO_ENV
 from partnersim.errors import InputError
-from partnersim.interventions import (
+from partnersim.inputs.scenarios import (
+    MAX_SEED,
+    Scenario,
+    dump_scenario,
+    load_scenario,
+    make_scenario,
+    parse_scenario,
+)
+from partnersim.model.interventions import (
     BudgetCut,
     ChampionLeaves,
     Communication,
@@ -51,17 +59,9 @@ from partnersim.interventions import (
     Resources,
     parse_interventions,
 )
-from partnersim.mechanisms import effective_leadership
-from partnersim.model import PartnershipModel
+from partnersim.model.partnership import PartnershipModel
+from partnersim.model.stages import effective_leadership
 from partnersim.params import PARAMETERS, SECTORS, ParamSpec, make_params
-from partnersim.scenario import (
-    MAX_SEED,
-    Scenario,
-    dump_scenario,
-    load_scenario,
-    make_scenario,
-    parse_scenario,
-)
 from partnersim.seeding import replicate_seeds
 
 # ----------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def format_value(control: Control, value: Any) -> str:
 
 
 # ----------------------------------------------------------------------------------
-# scenarios: what the dashboard loads and saves (files read and written by partnersim.scenario)
+# scenarios: what the dashboard loads and saves (files read and written by partnersim.inputs.scenarios)
 
 
 def default_scenario() -> Scenario:

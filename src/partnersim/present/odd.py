@@ -44,7 +44,7 @@ def update_odd_table(path: Path) -> bool:
     return False
 
 
-ODD_PATH = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
+ODD_PATH = Path(__file__).resolve().parents[3] / "docs" / "ODD.md"
 """docs/ODD.md in a source checkout (the package lives in ``src/partnersim``)."""
 
 

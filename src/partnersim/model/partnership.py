@@ -11,12 +11,12 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from partnersim import mechanisms as stages
-from partnersim import metrics
-from partnersim.agents import Agency, StaffMember
-from partnersim.interventions import parse_interventions
-from partnersim.network import Ties
-from partnersim.numerics import compiled
+from partnersim.model import measures as metrics
+from partnersim.model import stages
+from partnersim.model.agents import Agency, StaffMember
+from partnersim.model.interventions import parse_interventions
+from partnersim.model.network import Ties
+from partnersim.model.numerics import compiled
 from partnersim.params import PARAMETERS, SECTORS, Params, make_params
 from partnersim.seeding import named_streams
 

@@ -1,7 +1,7 @@
 """Running scenarios through the runner: run specs, the consolidated tables, run figures.
 
 A scenario's results folder (``results/<scenario>/``) is a runner results
-folder (see :mod:`partnersim.storage`: ``manifest.json``, ``specs.parquet``,
+folder (see :mod:`partnersim.run.storage`: ``manifest.json``, ``specs.parquet``,
 sharded ``runs/`` and ``timeseries/``, which make an interrupted run
 resumable) plus, once every run is stored, the two single tables analysts
 open directly:
@@ -12,7 +12,7 @@ open directly:
 - ``timeseries.parquet``: tidy, one row per run and month: ``run_id,
   scenario, replicate, seed, month`` and the monthly measures (float64);
 
-and ``figures/*.png``. ``load_results`` (in :mod:`partnersim.storage`) reads
+and ``figures/*.png``. ``load_results`` (in :mod:`partnersim.run.storage`) reads
 the shards; ``pandas.read_parquet`` reads the single tables.
 """
 
@@ -30,10 +30,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from partnersim import plotting, storage
 from partnersim.errors import InputError
-from partnersim.runner import ModelRef, RunReport, RunSpec, execute
-from partnersim.scenario import Scenario, load_scenario
+from partnersim.inputs.scenarios import Scenario, load_scenario
+from partnersim.present import plots as plotting
+from partnersim.run import storage
+from partnersim.run.runner import ModelRef, RunReport, RunSpec, execute
 from partnersim.seeding import replicate_seeds
 
 RUNS_FILE = "runs.parquet"
@@ -204,7 +205,7 @@ def run_figures(runs: pd.DataFrame, timeseries: pd.DataFrame, fig_dir: str | Pat
 def headline_measures() -> list[str]:
     """The end-of-run measures that comparisons and summaries show (``metrics.HEADLINE``)."""
     try:
-        from partnersim import metrics
+        from partnersim.model import measures as metrics
 
         names = list(getattr(metrics, "HEADLINE", ()))
     except ImportError:
@@ -230,7 +231,7 @@ def summary_table(runs: pd.DataFrame, measures: Sequence[str]) -> pd.DataFrame:
 
 def format_summary(table: pd.DataFrame) -> str:
     """A summary table as aligned text for the terminal."""
-    from partnersim.report import fmt
+    from partnersim.present.report import fmt
 
     header = ["measure", "mean", "sd", "p05", "median", "p95", "n"]
     rows = [[str(r["measure"]), *[fmt(r[c]) for c in header[1:-1]], str(int(r["n"]))]

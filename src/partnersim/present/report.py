@@ -3,7 +3,7 @@
 The HTML file embeds every figure as a base64 PNG and carries its own CSS, so
 it opens offline and can be mailed on as one file. The Markdown summary holds
 the same tables and links the PNG files beside it. Nothing here runs a model:
-it reads a :class:`~partnersim.compare.Comparison` built from stored tables.
+it reads a :class:`~partnersim.study.compare.Comparison` built from stored tables.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from partnersim import __version__, plotting
-from partnersim.compare import CI_LEVEL, COST_MEASURE, Comparison
-from partnersim.metrics import MEANINGS
+from partnersim import __version__
+from partnersim.model.measures import MEANINGS
+from partnersim.present import plots as plotting
+from partnersim.study.compare import CI_LEVEL, COST_MEASURE, Comparison
 
 TRAJECTORY_MEASURES: tuple[str, ...] = (
     "trust_across", "shared_understanding", "commitment", "output", "synergy",

@@ -24,7 +24,7 @@ from pydantic import (
 from partnersim.errors import InputError, did_you_mean
 
 if TYPE_CHECKING:
-    from partnersim.model import PartnershipModel
+    from partnersim.model.partnership import PartnershipModel
 
 
 class _Base(BaseModel):

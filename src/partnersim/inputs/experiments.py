@@ -60,7 +60,7 @@ from pathlib import Path
 from typing import Any
 
 from partnersim.errors import InputError, did_you_mean
-from partnersim.runner import PARTNERSIM_MODEL, model_name, resolve_model
+from partnersim.run.runner import PARTNERSIM_MODEL, model_name, resolve_model
 
 DESIGNS: tuple[str, ...] = ("grid", "latin", "sobol", "morris", "fast", "rbd_fast", "pawn",
                             "delta")
@@ -343,7 +343,7 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
         if not full.is_file():
             raise InputError(f"scenario file {str(full)!r} not found", source=source,
                              key="scenario")
-        from partnersim.scenario import load_scenario
+        from partnersim.inputs.scenarios import load_scenario
 
         scn = load_scenario(full)
         base.update(scn.overrides)
@@ -380,7 +380,7 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
         raise InputError("no parameters to vary; add a [vary] table", source=source,
                          key="vary")
     if is_ps and interventions:
-        from partnersim.interventions import parse_interventions
+        from partnersim.model.interventions import parse_interventions
 
         horizons = [int(base.get("horizon_months", _declared("horizon_months").default))]
         for f in factors:
@@ -409,7 +409,7 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
     measures_raw = data.get("measures")
     measures = None if measures_raw is None else _names(measures_raw, source, "measures")
     if is_ps:
-        from partnersim import metrics
+        from partnersim.model import measures as metrics
 
         for i, o in enumerate(outputs):
             if o not in metrics.SUMMARIES:

@@ -59,7 +59,7 @@ def better_direction(measure: str) -> int:
     lower-is-better and everything else as higher-is-better.
     """
     try:
-        from partnersim import metrics
+        from partnersim.model import measures as metrics
 
         lower = getattr(metrics, "LOWER_IS_BETTER", None)
     except ImportError:
@@ -429,7 +429,7 @@ def analyse(
 
 def summary_lines(cmp: Comparison, *, max_measures: int | None = None) -> list[str]:
     """A short plain-text table of the paired differences, for the terminal."""
-    from partnersim.report import fmt as _fmt
+    from partnersim.present.report import fmt as _fmt
 
     d = cmp.differences
     ms = list(dict.fromkeys(d["measure"]))
@@ -460,7 +460,7 @@ FAILURE_FEATURES: tuple[str, ...] = (
 
 def default_compare_dir(names: Sequence[str]) -> Path:
     """``results/compare-<reference>-vs-<options>`` (shortened with a hash when long)."""
-    from partnersim.workflow import RESULTS_ROOT
+    from partnersim.study.replicates import RESULTS_ROOT
 
     stem = f"compare-{names[0]}-vs-" + "-".join(names[1:] or names[:1])
     if len(stem) > 80:
@@ -501,7 +501,7 @@ def compare(
     and ``report.md``.
 
     Args:
-        scenario_paths: Scenario files (or :class:`~partnersim.scenario.Scenario`
+        scenario_paths: Scenario files (or :class:`~partnersim.inputs.scenarios.Scenario`
             objects); the first is the reference. Names must be distinct.
         out_dir: The comparison's folder (default ``results/compare-<names>``).
         replicates: Paired seeds per scenario (default: the reference's count).
@@ -527,12 +527,12 @@ def compare(
             names, an unknown measure, a folder already holding results (without
             ``overwrite``) or an unwritable folder. Nothing is written then.
     """
-    from partnersim import storage
-    from partnersim.report import write_report
-    from partnersim.runner import execute
-    from partnersim.scenario import Scenario, load_scenario
+    from partnersim.inputs.scenarios import Scenario, load_scenario
+    from partnersim.present.report import write_report
+    from partnersim.run import storage
+    from partnersim.run.runner import execute
     from partnersim.seeding import replicate_seeds
-    from partnersim.workflow import (
+    from partnersim.study.replicates import (
         TIMESERIES_FILE,
         command_line,
         consolidate,
@@ -623,8 +623,8 @@ def compare(
 
 
 def _check_summary_names(names: Sequence[str]) -> None:
-    from partnersim import metrics
     from partnersim.errors import did_you_mean
+    from partnersim.model import measures as metrics
 
     known = (*metrics.SUMMARIES, COST_MEASURE)
     for name in names:

@@ -10,7 +10,7 @@ import mesa
 from partnersim.params import LEVELS, SECTORS
 
 if TYPE_CHECKING:
-    from partnersim.model import PartnershipModel
+    from partnersim.model.partnership import PartnershipModel
 
 
 class Sector(Enum):

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from partnersim import mechanisms
 from partnersim.errors import InputError
-from partnersim.model import PartnershipModel
+from partnersim.model import stages as mechanisms
+from partnersim.model.partnership import PartnershipModel
 from partnersim.seeding import replicate_seeds
 
 DIRECTION_SHARE = 0.9
@@ -104,7 +104,7 @@ def judge(pattern: str, measured: str, effects: Sequence[float],
 
 # --- experiment definitions (experiments/patterns/*.toml) ---------------------------------
 
-PATTERN_DIR = Path(__file__).resolve().parents[2] / "experiments" / "patterns"
+PATTERN_DIR = Path(__file__).resolve().parents[1] / "data" / "patterns"
 """Where the pattern experiment files live (one ``sfN.toml`` per pattern)."""
 
 
@@ -172,7 +172,7 @@ def pattern_pool(workers: int | None = None) -> Iterator[None]:
     if not workers or workers <= 1:
         yield
         return
-    from partnersim.runner import open_executor
+    from partnersim.run.runner import open_executor
 
     pool = open_executor("process", workers=workers)
     _EXECUTOR = pool.executor
@@ -837,7 +837,7 @@ def validate(patterns: Sequence[str] | None = None, *, quick: bool = False,
     import time
 
     from partnersim.errors import did_you_mean
-    from partnersim.runner import default_workers
+    from partnersim.run.runner import default_workers
 
     ids = list(patterns or PATTERNS)
     for pid in ids:
@@ -982,7 +982,7 @@ def robustness(n_points: int = 16, *, seed: int = 20261127, patterns: Sequence[s
     table so far is rewritten after every point (a long run can be stopped early).
     """
     from partnersim.params import PARAMETERS
-    from partnersim.runner import default_workers
+    from partnersim.run.runner import default_workers
 
     names, values = robustness_sample(n_points, seed)
     ids = list(patterns or PATTERNS)

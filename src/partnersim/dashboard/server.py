@@ -8,7 +8,7 @@ the proxy's network fetch is replaced by an error that names the preparation
 command. The cache folder layout is Solara's: ``<package>@<version>/<files>``.
 
 The dashboard itself (components, controls, per-session model) lives in
-``partnersim.app``; this module imports Solara only inside ``serve`` because
+``partnersim.dashboard.app``; this module imports Solara only inside ``serve`` because
 Solara reads its settings from the environment when first imported.
 """
 
@@ -89,7 +89,7 @@ def default_assets_dir() -> Path:
     env = os.environ.get(ASSETS_ENV)
     if env:
         return Path(env).expanduser().resolve()
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     if (root / "pyproject.toml").is_file() and (root / "src" / "partnersim").is_dir():
         return root / ".cache" / "solara-assets"
     return Path.home() / ".cache" / "partnersim" / "solara-assets"
@@ -227,7 +227,7 @@ def configure_solara(assets_dir: Path, scenario: Path | None = None) -> None:
     os.environ["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(assets_dir)
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     os.environ["SOLARA_MODE"] = "production"
-    os.environ["SOLARA_APP"] = "partnersim.app"
+    os.environ["SOLARA_APP"] = "partnersim.dashboard.app"
     if scenario is not None:
         os.environ[SCENARIO_ENV] = str(scenario)
     else:
@@ -263,7 +263,7 @@ def serve(
     assets_dir = (assets_dir or default_assets_dir()).resolve()
     check_assets(assets_dir)
     if scenario is not None:
-        from partnersim.app import read_scenario
+        from partnersim.dashboard.app import read_scenario
 
         read_scenario(scenario)  # fail here, with a clear message, not in the browser
         scenario = scenario.resolve()
