@@ -67,9 +67,18 @@ num_resamples = 50
 period_months = 12
 """
 
-RENAMED: dict[str, str] = {}
-"""Columns renamed on purpose since the record was written: old name -> new name.
-The check compares the old column's hash with the new column's."""
+RENAMED: dict[str, dict[str, str]] = {
+    # issue 11: one name per concept (the policy lever keeps the parameter's name)
+    "timeseries": {"relationship_time": "relationship_time_spent",
+                   "leadership": "effective_leadership"},
+}
+"""Columns renamed on purpose since the record was written: table (its file name without
+the extension; ``timeseries`` covers both the consolidated table and its shards) -> old
+column name -> new name. The check compares the old column's hash with the new column's."""
+
+
+def _renamed(table: str) -> dict[str, str]:
+    return RENAMED.get(table.split(".")[0].removesuffix("/*"), {})
 
 
 def column_hashes(df: pd.DataFrame) -> dict[str, str]:
@@ -152,13 +161,14 @@ def differences(expected: dict, actual: dict) -> list[str]:
             if got is None:
                 lines.append(f"{verb}: {table} is missing")
                 continue
+            renamed = _renamed(table)
             for column, digest in columns.items():
-                new = RENAMED.get(column, column)
+                new = renamed.get(column, column)
                 if new not in got:
                     lines.append(f"{verb}: {table}: column {column} is missing")
                 elif got[new] != digest:
                     lines.append(f"{verb}: {table}: column {new} differs")
-            renamed_to = {RENAMED.get(c, c) for c in columns}
+            renamed_to = {renamed.get(c, c) for c in columns}
             lines += [f"{verb}: {table}: new column {c}" for c in got if c not in renamed_to]
         lines += [f"{verb}: new table {t}" for t in actual.get(verb, {}) if t not in tables]
     return lines

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from partnersim import outputs
 from partnersim.api import load_results
 from partnersim.cli import main
-from partnersim.model import measures as metrics
 from partnersim.params import PARAMETERS
 from partnersim.seeding import replicate_seeds
 
@@ -89,7 +89,7 @@ def test_runs_table_has_one_row_per_run_with_typed_columns(ran) -> None:
         else:
             assert pd.api.types.is_string_dtype(col), name
     assert runs["n_staff"].eq(60).all() and runs["joint_chair"].all()
-    for m in metrics.SUMMARIES:
+    for m in outputs.SUMMARIES:
         assert runs[m].dtype == "float64", m
     assert runs["cost_total"].dtype == "float64"
 
@@ -101,7 +101,7 @@ def test_timeseries_is_tidy(ran) -> None:
     assert list(ts.columns[:5]) == ["run_id", "scenario", "replicate", "seed", "month"]
     assert ts.groupby("run_id")["month"].apply(list).map(lambda m: m == list(range(24))).all()
     assert ts["month"].dtype == "int64" and ts["seed"].dtype == "int64"
-    for m in metrics.MEASURES:
+    for m in outputs.MONTHLY:
         assert ts[m].dtype == "float64", m
     # the timeseries agrees with the runs table on each run's seed
     runs = pd.read_parquet(out / "runs.parquet")

@@ -10,8 +10,8 @@ import json
 import math
 from pathlib import Path
 
-from partnersim.model.measures import SUMMARIES
 from partnersim.model.simulate import simulate
+from partnersim.outputs import SUMMARIES
 
 GOLDEN = Path(__file__).parent / "golden" / "baseline.json"
 SEEDS = (1, 2, 3)

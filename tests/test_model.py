@@ -12,9 +12,10 @@ import pytest
 
 from partnersim.errors import InputError
 from partnersim.model.agents import Agency, Level, StaffMember
-from partnersim.model.measures import MEASURES, SUMMARIES
 from partnersim.model.partnership import PartnershipModel
 from partnersim.model.simulate import simulate
+from partnersim.outputs import MONTHLY as MEASURES
+from partnersim.outputs import SUMMARIES
 from partnersim.params import PARAMETERS, SECTORS
 
 SMALL = {"n_staff": 60, "horizon_months": 24}

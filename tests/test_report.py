@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from matplotlib.axes import Axes
 
+from partnersim import outputs
 from partnersim.inputs.scenarios import make_scenario
-from partnersim.model.measures import MEANINGS, SUMMARIES
 from partnersim.present import plots as plotting
 from partnersim.present.report import fmt, glossary_rows, render_html, section_notes, write_report
 from partnersim.study.compare import COST_MEASURE, analyse
@@ -113,9 +113,10 @@ def test_markdown_summary_links_existing_figures(report) -> None:
     assert cmp.command in md
 
 
-def test_every_summary_has_a_plain_meaning() -> None:
-    assert set(MEANINGS) == set(SUMMARIES)
-    assert all(len(text) > 20 and "`" not in text for text in MEANINGS.values())
+def test_every_output_has_a_plain_meaning_unit_and_label() -> None:
+    for out in outputs.OUTPUTS.values():
+        assert len(out.meaning) > 20 and "`" not in out.meaning, out.name
+        assert out.unit and out.label and out.better in (-1, 0, 1), out.name
 
 
 def test_both_reports_explain_every_measure_they_name(report) -> None:
@@ -123,7 +124,7 @@ def test_both_reports_explain_every_measure_they_name(report) -> None:
     rows = dict(glossary_rows(cmp))
     # every measure in the tables: the differences, the cost and the failure features
     assert set(rows) == {*MEASURES, COST_MEASURE, "time_to_trust_months"}
-    assert rows["trust_across_final"] == MEANINGS["trust_across_final"]
+    assert rows["trust_across_final"] == outputs.meaning("trust_across_final")
     assert "money plus staff time" in rows[COST_MEASURE]
     md = files["report_md"].read_text()
     html = files["report_html"].read_text()

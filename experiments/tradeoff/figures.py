@@ -137,16 +137,16 @@ def plot_trap() -> None:
     ts = ts.assign(output_ratio=ts["output"] / ts["output_alone"])
     fig = Figure(figsize=(10.5, 3.4))
     axes = fig.subplots(1, 3)
-    for ax, (measure, label) in zip(axes, (("relationship_time", "share of time on relationships"),
-                                           ("trust_across", "cross-agency trust"),
-                                           ("output_ratio", "output / output alone")),
-                                    strict=True):
+    panels = (("relationship_time_spent", "share of time on relationships"),
+              ("trust_across", "cross-agency trust"),
+              ("output_ratio", "output / output alone"))
+    for ax, (measure, label) in zip(axes, panels, strict=True):
         for scen, colour in (("trap_protected", "C0"), ("trap_endogenous", "C3")):
             g = ts[ts["scenario"] == scen].groupby("month")[measure]
             ax.fill_between(g.mean().index, g.quantile(0.05), g.quantile(0.95), color=colour,
                             alpha=0.15, lw=0)
             ax.plot(g.mean().index, g.mean().values, color=colour, lw=1.3,
-                    label=scen.replace("trap_", "share ") if measure == "relationship_time"
+                    label=scen.replace("trap_", "share ") if measure == "relationship_time_spent"
                     else None)
         ax.axvspan(12, 48, color="orange", alpha=0.08)
         ax.set_title(label, fontsize=9)

@@ -60,7 +60,8 @@ from pathlib import Path
 from typing import Any
 
 from partnersim.errors import InputError, did_you_mean
-from partnersim.run.runner import PARTNERSIM_MODEL, model_name, resolve_model
+from partnersim.outputs import MONTHLY, SUMMARIES
+from partnersim.run.specs import PARTNERSIM_MODEL, model_name, resolve_model
 
 DESIGNS: tuple[str, ...] = ("grid", "latin", "sobol", "morris", "fast", "rbd_fast", "pawn",
                             "delta")
@@ -409,18 +410,16 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
     measures_raw = data.get("measures")
     measures = None if measures_raw is None else _names(measures_raw, source, "measures")
     if is_ps:
-        from partnersim.model import measures as metrics
-
         for i, o in enumerate(outputs):
-            if o not in metrics.SUMMARIES:
+            if o not in SUMMARIES:
                 hint = " (a monthly measure: list it under measures)" if (
-                    o in metrics.MEASURES) else did_you_mean(o, metrics.SUMMARIES)
+                    o in MONTHLY) else did_you_mean(o, SUMMARIES)
                 raise InputError(f"unknown end-of-run output {o!r}{hint}", source=source,
                                  key=f"outputs[{i}]")
         for i, m in enumerate(measures or ()):
-            if m not in metrics.MEASURES:
+            if m not in MONTHLY:
                 hint = " (an end-of-run output: list it under outputs)" if (
-                    m in metrics.SUMMARIES) else did_you_mean(m, metrics.MEASURES)
+                    m in SUMMARIES) else did_you_mean(m, MONTHLY)
                 raise InputError(f"unknown monthly measure {m!r}{hint}", source=source,
                                  key=f"measures[{i}]")
     return Experiment(name=name, question=question, model=model, design=design,

@@ -39,6 +39,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from partnersim import outputs
 from partnersim.errors import InputError, did_you_mean
 from partnersim.model.interventions import parse_interventions
 from partnersim.params import DEFAULTS, PARAMETERS, Params, make_params
@@ -309,14 +310,7 @@ def _check_int(value: Any, key: str, lo: int, hi: int, source: str | None) -> in
 
 def known_measures() -> tuple[str, ...] | None:
     """Names of the monthly measures the model can record, or None if unknown."""
-    try:
-        from partnersim.model import measures as metrics
-    except ImportError:
-        return None
-    names = getattr(metrics, "MEASURES", None)
-    if names is None:
-        return None
-    return tuple(names)
+    return outputs.MONTHLY
 
 
 def _check_measures(measures: Any, source: str | None) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""Measures: pure functions from model state to named monthly measures and run summaries."""
+"""Measures: pure functions from model state to the monthly measures and end-of-run outputs
+declared in :mod:`partnersim.outputs`."""
 
 from __future__ import annotations
 
@@ -9,92 +10,11 @@ import numpy as np
 
 from partnersim.model import stages as mech
 from partnersim.model.numerics import compiled, total
+from partnersim.outputs import MONTHLY
 from partnersim.params import CAPACITY_LEVELS, SECTORS
 
 if TYPE_CHECKING:
     from partnersim.model.partnership import MonthEvents, PartnershipModel
-
-MEASURES: tuple[str, ...] = (
-    "trust_within", "trust_across", "trust_low_to_high",
-    *(f"trust_{s}" for s in SECTORS),
-    "info_core", "info_periphery", "shared_understanding",
-    *(f"capacity_{level}" for level in CAPACITY_LEVELS),
-    "capacity_personal", "commitment", "engaged",
-    *(f"active_{s}" for s in SECTORS),
-    "relationship_time", "contacts", "joint_tasks", "small_wins", "small_wins_total",
-    "breaches", "output", "output_alone", "synergy", "coordination_loss",
-    "density", "centralisation", "n_ties",
-    "health", "health_counterfactual", "health_effect",
-    "leadership", "leader_presence", "decisions", "decision_delay", "decision_equity",
-    "cost_money", "cost_time",
-    "psat_synergy", "psat_leadership", "psat_efficiency", "psat_administration",
-    "psat_resources", "psat_decision_making",
-)
-"""Monthly model-level measures (DESIGN.md 2.4); each is a column of the timeseries table."""
-
-SUMMARIES: tuple[str, ...] = (
-    "cumulative_output", "output_vs_alone", "output_last_year",
-    "trust_within_final", "trust_across_final", "trust_low_to_high_final",
-    "shared_understanding_final", "commitment_final", "capacity_final",
-    "info_core_final", "info_periphery_final", "synergy_final", "health_effect_final",
-    "small_wins_total", "time_to_trust_months", "reached_trust",
-    "first_task_success", "trust_across_year5", "commitment_year5",
-    "health_detectable_3y", "health_detectable_5y",
-    "decision_equity_mean", "decision_delay_mean",
-    "cost_money_total", "cost_time_total",
-)
-"""End-of-run measures, one value per run."""
-
-MEANINGS: dict[str, str] = {
-    "cumulative_output": "service delivered over the whole run, in staff-months of work "
-                         "weighted by the agency's resources",
-    "output_vs_alone": "service delivered over the run relative to the same staff working "
-                       "alone (above 1: the partnership adds value)",
-    "output_last_year": "mean monthly service delivered in the last 12 months",
-    "trust_within_final": "mean trust between staff of the same agency at the end (0-1)",
-    "trust_across_final": "mean trust between staff of different agencies at the end (0-1)",
-    "trust_low_to_high_final": "mean trust of voluntary and community staff in NHS and "
-                               "council staff at the end (0-1)",
-    "shared_understanding_final": "how far members share one definition of the problem at "
-                                  "the end (0-1)",
-    "commitment_final": "members' mean commitment to the partnership at the end (0-1)",
-    "capacity_final": "mean of the six collaborative-capacity stocks at the end (0-1)",
-    "info_core_final": "how well informed the regular attenders are at the end (0-1)",
-    "info_periphery_final": "how well informed the other members are at the end (0-1)",
-    "synergy_final": "partnership synergy at the end: the boost to joint output (0-1 scale)",
-    "health_effect_final": "the part of the population-health indicator due to the "
-                           "partnership at the end, in indicator units (negative: the "
-                           "partners deliver less together than they would alone)",
-    "small_wins_total": "joint tasks that succeeded over the run",
-    "time_to_trust_months": "months until cross-agency trust first reached the threshold "
-                            "(the run length if it never did)",
-    "reached_trust": "whether cross-agency trust ever reached the threshold (share of runs)",
-    "first_task_success": "whether the first joint task succeeded (share of runs; a run "
-                          "with no task counts as no)",
-    "trust_across_year5": "mean trust between staff of different agencies after five years "
-                          "(0-1)",
-    "commitment_year5": "members' mean commitment after five years (0-1)",
-    "health_detectable_3y": "whether an evaluator would detect the health effect after "
-                            "three years (share of runs)",
-    "health_detectable_5y": "whether an evaluator would detect the health effect after five "
-                            "years (share of runs)",
-    "decision_equity_mean": "how evenly decisions carried voluntary and community members' "
-                            "support compared with statutory members' (1: even)",
-    "decision_delay_mean": "mean months from proposal to decision",
-    "cost_money_total": "money spent on the partnership over the run (capacity budget, "
-                        "champions, a joint chair, one-off interventions), GBP thousands",
-    "cost_time_total": "value of the staff time given to the partnership over the run, GBP "
-                       "thousands",
-}
-"""What each end-of-run summary means, in plain words (reports carry them as a glossary;
-docs/ODD.md section 7.13 defines each exactly)."""
-
-HEADLINE: tuple[str, ...] = (
-    "cumulative_output", "output_vs_alone", "trust_across_final", "shared_understanding_final",
-    "capacity_final", "health_effect_final", "time_to_trust_months", "reached_trust",
-    "cost_money_total", "cost_time_total",
-)
-"""Headline end-of-run measures that comparisons report."""
 
 EVALUATION_WINDOW_MONTHS = 12
 """An evaluator compares the last 12 months of a window with a comparison area."""
@@ -172,7 +92,7 @@ def _tie_trust(start, dst, trust, sector, low_sector, n_sectors):  # pragma: no 
 
 
 def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
-    """This month's measures, in the order of ``MEASURES``."""
+    """This month's measures, in the order of ``outputs.MONTHLY``."""
     s, t, p, lv = model.staff, model.ties, model.p, model.levers
     n, n_sectors = model.n, len(SECTORS)
     sector = s.sector
@@ -248,8 +168,8 @@ def _detectable(effect: np.ndarray, noise_sd: float, window: int) -> bool:
 
 
 def summarise(model: PartnershipModel) -> dict[str, Any]:
-    """End-of-run measures from the monthly table (see ``SUMMARIES``)."""
-    col = {name: model._table[: model.month, k] for k, name in enumerate(MEASURES)}
+    """End-of-run outputs from the monthly table (``outputs.SUMMARIES``)."""
+    col = {name: model._table[: model.month, k] for k, name in enumerate(MONTHLY)}
     months = model.month
     last = slice(max(0, months - 12), months)
     reached = np.flatnonzero(col["trust_across"] >= model.p.trust_threshold)

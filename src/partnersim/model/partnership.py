@@ -17,6 +17,7 @@ from partnersim.model.agents import Agency, StaffMember
 from partnersim.model.interventions import parse_interventions
 from partnersim.model.network import Ties
 from partnersim.model.numerics import compiled
+from partnersim.outputs import MONTHLY
 from partnersim.params import PARAMETERS, SECTORS, Params, make_params
 from partnersim.seeding import named_streams
 
@@ -174,9 +175,9 @@ class PartnershipModel(mesa.Model):
         for iv in self.interventions:
             self._scheduled.setdefault(iv.month, []).append(iv)
 
-        self._table = np.full((self.horizon, len(metrics.MEASURES)), np.nan)
+        self._table = np.full((self.horizon, len(MONTHLY)), np.nan)
         self.datacollector = mesa.DataCollector(model_reporters={
-            name: partial(_current, k) for k, name in enumerate(metrics.MEASURES)})
+            name: partial(_current, k) for k, name in enumerate(MONTHLY)})
         # Mesa's DataCollector mirrors the model's own monthly table for Mesa tools
         # (batch_run, SolaraViz); code that reads measures_frame() may switch it off.
         self.collect_mesa = True
@@ -449,7 +450,7 @@ class PartnershipModel(mesa.Model):
 
     def measures_frame(self) -> pd.DataFrame:
         """Monthly measures so far, one row per month."""
-        df = pd.DataFrame(self._table[: self.month], columns=list(metrics.MEASURES))
+        df = pd.DataFrame(self._table[: self.month], columns=list(MONTHLY))
         df.insert(0, "month", np.arange(self.month, dtype=np.int64))
         return df
 

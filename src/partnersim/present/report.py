@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from partnersim import __version__
-from partnersim.model.measures import MEANINGS
+from partnersim import __version__, outputs
 from partnersim.present import plots as plotting
 from partnersim.study.compare import CI_LEVEL, COST_MEASURE, Comparison
 
@@ -216,12 +215,10 @@ def failure_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
 
 
 def glossary_rows(cmp: Comparison) -> list[list[str]]:
-    """What each measure the report names means, in plain words (``metrics.MEANINGS``)."""
+    """What each output the report names means, in plain words (``outputs.meaning``)."""
     names = dict.fromkeys([*cmp.differences["measure"], *cmp.costs["outcome"],
                            *_failure_features(cmp)])
-    meanings = {**MEANINGS, COST_MEASURE: "total cost of the partnership over the run: money "
-                "plus staff time (priced at staff_month_cost), GBP thousands"}
-    return [[name, meanings.get(name, "defined in docs/ODD.md, section 7.13")]
+    return [[name, outputs.meaning(name) or "defined in docs/ODD.md, section 7.13"]
             for name in names]
 
 

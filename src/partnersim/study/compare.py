@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from partnersim import outputs
 from partnersim.errors import InputError
 
 N_BOOT = 4000
@@ -530,6 +531,7 @@ def compare(
     from partnersim.inputs.scenarios import Scenario, load_scenario
     from partnersim.present.report import write_report
     from partnersim.run import storage
+    from partnersim.run.options import RunOptions
     from partnersim.run.runner import execute
     from partnersim.seeding import replicate_seeds
     from partnersim.study.replicates import (
@@ -587,8 +589,9 @@ def compare(
             replicates=replicates)
     keep = _union_measures(scenarios)
     report = execute(
-        specs, out, model=model, executor=executor, workers=workers, chunk_size=chunk_size,
-        scheduler=scheduler, overwrite=overwrite, progress=progress, measures=keep,
+        specs, out, RunOptions(executor=executor, workers=workers, chunk_size=chunk_size,
+                               scheduler=scheduler, overwrite=overwrite, progress=progress),
+        model=model, measures=keep,
         provenance={"kind": "compare", "command_line": command, "reference": ref.name,
                     "scenarios": [scenario_record(s) for s in scenarios],
                     "replicate_seeds": seeds})
@@ -624,9 +627,8 @@ def compare(
 
 def _check_summary_names(names: Sequence[str]) -> None:
     from partnersim.errors import did_you_mean
-    from partnersim.model import measures as metrics
 
-    known = (*metrics.SUMMARIES, COST_MEASURE)
+    known = (*outputs.SUMMARIES, COST_MEASURE)
     for name in names:
         if name not in known:
             raise InputError(f"unknown end-of-run measure {name!r}{did_you_mean(name, known)}",

@@ -30,11 +30,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from partnersim import outputs
 from partnersim.errors import InputError
 from partnersim.inputs.scenarios import Scenario, load_scenario
 from partnersim.present import plots as plotting
 from partnersim.run import storage
-from partnersim.run.runner import ModelRef, RunReport, RunSpec, execute
+from partnersim.run.options import RunOptions
+from partnersim.run.runner import execute
+from partnersim.run.specs import ModelRef, RunReport, RunSpec
 from partnersim.seeding import replicate_seeds
 
 RUNS_FILE = "runs.parquet"
@@ -203,16 +206,8 @@ def run_figures(runs: pd.DataFrame, timeseries: pd.DataFrame, fig_dir: str | Pat
 
 
 def headline_measures() -> list[str]:
-    """The end-of-run measures that comparisons and summaries show (``metrics.HEADLINE``)."""
-    try:
-        from partnersim.model import measures as metrics
-
-        names = list(getattr(metrics, "HEADLINE", ()))
-    except ImportError:
-        names = []
-    return names or ["cumulative_output", "output_vs_alone", "trust_across_final",
-                     "shared_understanding_final", "capacity_final", "health_effect_final",
-                     "time_to_trust_months", "small_wins_total"]
+    """The end-of-run outputs that comparisons and summaries show (``outputs.HEADLINE``)."""
+    return list(outputs.HEADLINE)
 
 
 def summary_table(runs: pd.DataFrame, measures: Sequence[str]) -> pd.DataFrame:
@@ -307,9 +302,9 @@ def run_scenario(
         "scenario": scenario_record(scenario),
         "replicate_seeds": seeds,
     }
-    report = execute(specs, out, model=model, executor=executor, workers=workers,
-                     chunk_size=chunk_size, scheduler=scheduler, overwrite=overwrite,
-                     progress=progress, provenance=provenance,
+    options = RunOptions(executor=executor, workers=workers, chunk_size=chunk_size,
+                         scheduler=scheduler, overwrite=overwrite, progress=progress)
+    report = execute(specs, out, options, model=model, provenance=provenance,
                      measures=list(scenario.measures) if scenario.measures else None)
     files: dict[str, Path] = {"manifest": out / storage.MANIFEST}
     runs = storage.load_runs(out)
