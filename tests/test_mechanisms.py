@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from partnersim.model import stages as mech
-from partnersim.model.partnership import MonthEvents, PartnershipModel
+from partnersim.model.partnership import PartnershipModel
 from partnersim.model.simulate import simulate
+from partnersim.model.state import MonthEvents
 
 SMALL = {"n_staff": 80, "horizon_months": 36}
 

@@ -3,7 +3,6 @@ declared in :mod:`partnersim.outputs`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,77 +19,6 @@ EVALUATION_WINDOW_MONTHS = 12
 """An evaluator compares the last 12 months of a window with a comparison area."""
 
 
-def prior_trust(model: PartnershipModel, *, cross: bool) -> float:
-    """Expected first-meeting trust between members of different agencies (or of the same
-    agency): what trust is, by definition, between partners who have not yet met."""
-    s, p = model.staff, model.p
-    share = np.bincount(s.agency, minlength=len(model.agencies.sector)) / model.n
-    same = np.eye(len(share), dtype=bool)
-    weights = np.outer(share, share) * (~same if cross else same)
-    mean_fam = float((weights * model.agencies.familiarity).sum() / weights.sum())
-    return float(mech.first_trust(s.propensity.mean(), mean_fam, p.trust_weight_propensity,
-                                  p.trust_weight_familiarity, *mech.trust_climate(model)))
-
-
-@dataclass(frozen=True)
-class TieTrust:
-    """Trust over the partnership's ties, gathered in one pass (``tie_trust``)."""
-
-    n_cross: int  # ties between members of different agencies
-    cross_sum: float  # their total trust
-    total: float  # total trust over all ties
-    n_low_to_high: int  # ties from a low-power to a statutory member
-    low_to_high_sum: float
-    sector_sum: np.ndarray  # trust held by each sector's members, summed over their ties
-    sector_ties: np.ndarray  # ties held by each sector's members
-    max_degree: int  # most ties any one member holds
-
-    def across(self, model: PartnershipModel) -> float:
-        """Mean trust on ties between members of different agencies (the prior before any meet)."""
-        return self.cross_sum / self.n_cross if self.n_cross else prior_trust(model, cross=True)
-
-
-def tie_trust(model: PartnershipModel) -> TieTrust:
-    """Trust over the ties, by kind of tie (see ``TieTrust``)."""
-    t = model.ties
-    sector = model.staff.sector
-    return TieTrust(*_tie_trust(t.start, t.dst, t.trust, sector, mech.LOW_POWER_SECTOR,
-                                len(SECTORS)))
-
-
-@compiled
-def _tie_trust(start, dst, trust, sector, low_sector, n_sectors):  # pragma: no cover - compiled
-    cross = np.empty(len(dst))
-    low_high = np.empty(len(dst))
-    n_cross = n_low_high = max_degree = 0
-    sector_sum = np.zeros(n_sectors)
-    sector_ties = np.zeros(n_sectors, dtype=np.int64)
-    # trust held by each sector's members, summed in row order (as np.bincount would):
-    # members of a sector hold contiguous rows, so one running sum per sector
-    current, held = -1, 0.0
-    for i in range(len(start) - 1):  # member i's out-ties: rows start[i] to start[i + 1] - 1
-        a = sector[i]
-        if a != current:
-            if current >= 0:
-                sector_sum[current] += held
-            current, held = a, 0.0
-        for r in range(start[i], start[i + 1]):
-            b = sector[dst[r]]
-            if a != b:
-                cross[n_cross] = trust[r]
-                n_cross += 1
-            if a >= low_sector and b < low_sector:
-                low_high[n_low_high] = trust[r]
-                n_low_high += 1
-            held += trust[r]
-        sector_ties[a] += start[i + 1] - start[i]
-        max_degree = max(max_degree, start[i + 1] - start[i])
-    if current >= 0:
-        sector_sum[current] += held
-    return (n_cross, total(cross[:n_cross]), total(trust), n_low_high,
-            total(low_high[:n_low_high]), sector_sum, sector_ties, max_degree)
-
-
 def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
     """This month's measures, in the order of ``outputs.MONTHLY``."""
     s, t, p, lv = model.staff, model.ties, model.p, model.levers
@@ -100,7 +28,7 @@ def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
     trust_across = ties.across(model)
     n_within = len(t) - ties.n_cross
     trust_within = ((ties.total - ties.cross_sum) / n_within if n_within
-                    else prior_trust(model, cross=False))
+                    else mech.prior_trust(model, cross=False))
     trust_low_high = (ties.low_to_high_sum / ties.n_low_to_high if ties.n_low_to_high
                       else trust_across)
     # trust held by members of each sector, over their ties

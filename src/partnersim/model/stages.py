@@ -14,15 +14,23 @@ state its equation where the stage's docstring does not.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from partnersim.model.numerics import compiled, mean, std, total
+from partnersim.model.state import (
+    SECTOR_CULTURE,
+    SECTOR_TURNOVER,
+    VISION_POSITION,
+    WITHIN_AGENCY_FAMILIARITY,
+)
 from partnersim.params import DECISION_RULES, SECTOR_QUORUM, SECTORS
 
 if TYPE_CHECKING:
-    from partnersim.model.partnership import MonthEvents, PartnershipModel
+    from partnersim.model.partnership import PartnershipModel
+    from partnersim.model.state import MonthEvents
 
 REFERENCE_PHI = 0.2
 """Relationship-time share at which a member attends every meeting and makes the base
@@ -178,7 +186,6 @@ def _agencies_get_acquainted(model: PartnershipModel, i: np.ndarray, j: np.ndarr
     share of the smaller agency that met someone from the other this month, up to the
     familiarity colleagues have within one agency: knowing another agency's ways
     (organisational familiarity, Gulati 1995) does not make its staff personally known."""
-    from partnersim.model.partnership import WITHIN_AGENCY_FAMILIARITY
 
     ag = model.agencies
     _acquaint(ag.familiarity, model.staff.agency, i, j, model.p.agency_familiarity_gain,
@@ -325,7 +332,6 @@ def deliberate(model: PartnershipModel, ev: MonthEvents) -> None:
 
     References: Deffuant et al. 2000; Ansell & Gash 2008; seed (shared definitions).
     """
-    from partnersim.model.partnership import SECTOR_CULTURE, VISION_POSITION
 
     s, p, lv = model.staff, model.p, model.levers
     two_way = 1.0 + (p.two_way_gain if lv["communication_mode"] == "two_way" else 0.0)
@@ -784,7 +790,6 @@ def turnover(model: PartnershipModel, ev: MonthEvents) -> None:
 
     References: Carley 1992; Provan & Milward 1995; seed (dependence on a few individuals).
     """
-    from partnersim.model.partnership import SECTOR_TURNOVER
 
     s, p, rng = model.staff, model.p, model.streams["turnover"]
     leavers = _leavers(rng.random(model.n), s.tenure, s.sector, p.p_turnover * SECTOR_TURNOVER,
@@ -904,6 +909,80 @@ def synergy_index(model: PartnershipModel, trust_across: float, understanding: f
     return float(np.dot(weights, values) / total) if total > 0 else 0.0
 
 
+# --- trust over the ties (gathered by deliver; read by the measures) -------------------
+
+
+def prior_trust(model: PartnershipModel, *, cross: bool) -> float:
+    """Expected first-meeting trust between members of different agencies (or of the same
+    agency): what trust is, by definition, between partners who have not yet met."""
+    s, p = model.staff, model.p
+    share = np.bincount(s.agency, minlength=len(model.agencies.sector)) / model.n
+    same = np.eye(len(share), dtype=bool)
+    weights = np.outer(share, share) * (~same if cross else same)
+    mean_fam = float((weights * model.agencies.familiarity).sum() / weights.sum())
+    return float(first_trust(s.propensity.mean(), mean_fam, p.trust_weight_propensity,
+                                  p.trust_weight_familiarity, *trust_climate(model)))
+
+
+@dataclass(frozen=True)
+class TieTrust:
+    """Trust over the partnership's ties, gathered in one pass (``tie_trust``)."""
+
+    n_cross: int  # ties between members of different agencies
+    cross_sum: float  # their total trust
+    total: float  # total trust over all ties
+    n_low_to_high: int  # ties from a low-power to a statutory member
+    low_to_high_sum: float
+    sector_sum: np.ndarray  # trust held by each sector's members, summed over their ties
+    sector_ties: np.ndarray  # ties held by each sector's members
+    max_degree: int  # most ties any one member holds
+
+    def across(self, model: PartnershipModel) -> float:
+        """Mean trust on ties between members of different agencies (the prior before any meet)."""
+        return self.cross_sum / self.n_cross if self.n_cross else prior_trust(model, cross=True)
+
+
+def tie_trust(model: PartnershipModel) -> TieTrust:
+    """Trust over the ties, by kind of tie (see ``TieTrust``)."""
+    t = model.ties
+    sector = model.staff.sector
+    return TieTrust(*_tie_trust(t.start, t.dst, t.trust, sector, LOW_POWER_SECTOR,
+                                len(SECTORS)))
+
+
+@compiled
+def _tie_trust(start, dst, trust, sector, low_sector, n_sectors):  # pragma: no cover - compiled
+    cross = np.empty(len(dst))
+    low_high = np.empty(len(dst))
+    n_cross = n_low_high = max_degree = 0
+    sector_sum = np.zeros(n_sectors)
+    sector_ties = np.zeros(n_sectors, dtype=np.int64)
+    # trust held by each sector's members, summed in row order (as np.bincount would):
+    # members of a sector hold contiguous rows, so one running sum per sector
+    current, held = -1, 0.0
+    for i in range(len(start) - 1):  # member i's out-ties: rows start[i] to start[i + 1] - 1
+        a = sector[i]
+        if a != current:
+            if current >= 0:
+                sector_sum[current] += held
+            current, held = a, 0.0
+        for r in range(start[i], start[i + 1]):
+            b = sector[dst[r]]
+            if a != b:
+                cross[n_cross] = trust[r]
+                n_cross += 1
+            if a >= low_sector and b < low_sector:
+                low_high[n_low_high] = trust[r]
+                n_low_high += 1
+            held += trust[r]
+        sector_ties[a] += start[i + 1] - start[i]
+        max_degree = max(max_degree, start[i + 1] - start[i])
+    if current >= 0:
+        sector_sum[current] += held
+    return (n_cross, total(cross[:n_cross]), total(trust), n_low_high,
+            total(low_high[:n_low_high]), sector_sum, sector_ties, max_degree)
+
+
 def deliver(model: PartnershipModel, ev: MonthEvents) -> None:
     """Service output = delivery time x productivity x (1 + integration x (synergy -
     coordination loss)); coordination costs rise when trust is low (collaborative
@@ -912,7 +991,6 @@ def deliver(model: PartnershipModel, ev: MonthEvents) -> None:
 
     References: Lasker et al. 2001; Huxham & Vangen 2005; Repenning & Sterman 2002.
     """
-    from partnersim.model.measures import tie_trust
 
     s, p, lv, ag = model.staff, model.p, model.levers, model.agencies
     two_way_cost = p.two_way_time_cost if lv["communication_mode"] == "two_way" else 0.0

@@ -1,0 +1,110 @@
+"""The model's state: structural constants of the default partnership, the agencies' and
+members' arrays, and what happened in a month (passed between the stages and to the measures).
+
+Stages and measures read these; ``partnership.PartnershipModel`` owns one of each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+# Structural constants of the default CHP-like partnership (documented in docs/ODD.md).
+SECTOR_SHARE = np.array([0.30, 0.25, 0.25, 0.12, 0.08])
+"""Share of staff in each sector's agency (NHS acute, primary, social work, voluntary, community)."""
+SECTOR_POWER_STATUTORY = np.array([1.0, 0.9, 0.9])
+"""Decision power of the statutory agencies; voluntary and community hold 1 - power_gap."""
+SECTOR_HORIZON = np.array([12.0, 24.0, 36.0, 12.0, 60.0])
+"""Planning horizon (months) each sector works to (seed: different timescales)."""
+SECTOR_PRESSURE = np.array([1.15, 1.0, 1.1, 0.85, 0.8])
+"""Relative service-demand pressure on each sector."""
+SECTOR_TURNOVER = np.array([1.0, 0.8, 1.4, 1.6, 1.2])
+"""Relative turnover hazard of each sector."""
+SECTOR_CULTURE = np.array([0.15, 0.35, 0.6, 0.8, 0.9])
+"""Each sector's typical position on the shared problem definition (0-1)."""
+VISION_POSITION = 0.5
+"""The problem definition the stated vision points to."""
+NHS_SAME_BOARD_FAMILIARITY = 0.25
+"""Extra prior familiarity between the two NHS agencies (same health board)."""
+WITHIN_AGENCY_FAMILIARITY = 0.7
+"""Prior familiarity of colleagues in the same agency."""
+MOTIVE_SHARE = np.array([0.5, 0.3, 0.2])
+"""Share of members whose motive is service, career or position (seed: SCAN members)."""
+MOTIVE_HONESTY = np.array([0.95, 0.75, 0.55])
+"""Mean honesty about motives for each motive."""
+
+LEVERS: tuple[str, ...] = (
+    "leadership", "joint_chair", "p_chair_leaves", "capacity_budget", "budget_earmark",
+    "ground_rules", "communication_mode", "message_volume", "widen_communication",
+    "relevance_filter", "vision_clarity", "relationship_time", "decision_rule",
+    "service_pressure",
+)
+"""Parameters that interventions may change during a run; stages read them from ``model.levers``."""
+
+
+@dataclass
+class AgencyState:
+    sector: np.ndarray
+    power: np.ndarray
+    resources: np.ndarray
+    horizon: np.ndarray
+    pressure: np.ndarray
+    familiarity: np.ndarray  # agencies x agencies
+
+
+@dataclass
+class StaffState:
+    """Per-member arrays; row i is member i (a newcomer takes over a leaver's row)."""
+
+    agency: np.ndarray
+    sector: np.ndarray  # the agency's sector (fixed: a newcomer joins the leaver's agency)
+    level: np.ndarray
+    motive: np.ndarray
+    champion: np.ndarray
+    ability: np.ndarray
+    honesty: np.ndarray
+    propensity: np.ndarray
+    commitment: np.ndarray
+    info: np.ndarray
+    position: np.ndarray
+    capacity: np.ndarray
+    tenure: np.ndarray
+    phi: np.ndarray
+    engaged: np.ndarray
+    attended: np.ndarray
+    attendance: np.ndarray  # moving average of attendance: core vs periphery
+
+
+@dataclass
+class MonthEvents:
+    """What happened this month, passed between stages and to the metrics."""
+
+    pairs_i: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    pairs_j: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    # tie rows of i -> j and j -> i for each meeting pair; valid until turnover (stage 9)
+    # because no stage in between adds or drops ties
+    rows_ij: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    rows_ji: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    tasks: int = 0
+    wins: int = 0
+    breaches: int = 0
+    decisions: int = 0
+    decision_delay: float = float("nan")
+    decision_equity: float = float("nan")
+    acceptability: float = float("nan")
+    output: float = 0.0
+    output_alone: float = 0.0
+    synergy: float = 0.0
+    synergy_index: float = 0.0
+    understanding: float = 0.0  # shared understanding after deliberation
+    understanding_now: float = 0.0  # ...and at the end of the month (after turnover)
+    coordination_loss: float = 0.0
+    tie_trust: Any = None  # trust over the ties after turnover (metrics.TieTrust), from deliver
+    # each member's mean trust in their contacts and their degree, after the trust update
+    mean_trust: np.ndarray = field(default_factory=lambda: np.empty(0))
+    degree: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    # the joint tasks' trust signals: tie rows, signal in [-1, 1], weight
+    task_signals: tuple = field(default_factory=lambda: (
+        np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)))
