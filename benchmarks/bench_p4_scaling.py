@@ -31,14 +31,16 @@ import tempfile
 RUNNER = r"""
 import json, sys, time
 if __name__ == "__main__":
-    from partnersim.run.runner import RunSpec, execute
+    from partnersim.run.options import RunOptions
+    from partnersim.run.runner import execute
+    from partnersim.run.specs import RunSpec
     from partnersim.seeding import replicate_seeds
     n, workers, out, keep = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
     specs = [RunSpec(run_id=i, seed=s, params={}, replicate=i)
              for i, s in enumerate(replicate_seeds(20261126, n))]
     start = time.perf_counter()
-    report = execute(specs, out, executor="process", workers=workers, keep_timeseries=keep,
-                     progress=False)
+    report = execute(specs, out, RunOptions(workers=workers, progress=False),
+                     keep_timeseries=keep)
     elapsed = time.perf_counter() - start
     assert report.ok, report.summary()
     print(json.dumps({"seconds": elapsed, "chunk_size": report.chunk_size}))

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,14 @@ import pytest
 
 from partnersim.errors import InputError
 from partnersim.run import runner, storage
-from partnersim.run.runner import RunSpec, execute
+from partnersim.run import specs as run_specs
+from partnersim.run.options import RunOptions
+from partnersim.run.runner import execute
+from partnersim.run.specs import RunSpec
 from partnersim.seeding import replicate_seeds
 
 WALK = "partnersim.study.testfunctions:random_walk"
+SERIAL = RunOptions(executor="serial", progress=False)
 
 
 def walk_specs(n_points: int = 30, replicates: int = 3, fail_above: float | None = 0.8,
@@ -56,7 +61,7 @@ def tables(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.DataFrame]:
     out = tmp_path_factory.mktemp("ref") / "serial"
-    report = execute(walk_specs(), out, model=WALK, executor="serial", progress=False)
+    report = execute(walk_specs(), out, SERIAL, model=WALK)
     assert report.complete and report.failed > 0
     return tables(out)
 
@@ -77,8 +82,9 @@ def test_reference_holds_every_run_with_ids_seeds_and_series(reference):
 @pytest.mark.parametrize(("workers", "chunk_size"), [(2, 1), (2, 7), (1, 50)])
 def test_process_pool_equals_serial_to_the_bit(reference, tmp_path, workers, chunk_size):
     out = tmp_path / "pool"
-    report = execute(walk_specs(), out, model=WALK, executor="process", workers=workers,
-                     chunk_size=chunk_size, progress=False)
+    report = execute(walk_specs(), out,
+                     RunOptions(workers=workers, chunk_size=chunk_size, progress=False),
+                     model=WALK)
     assert report.workers == workers and report.chunk_size == chunk_size
     runs, ts = tables(out)
     assert_identical(runs, reference[0])
@@ -87,7 +93,8 @@ def test_process_pool_equals_serial_to_the_bit(reference, tmp_path, workers, chu
 
 def test_serial_chunk_size_does_not_change_results(reference, tmp_path):
     out = tmp_path / "s"
-    execute(walk_specs(), out, model=WALK, executor="serial", chunk_size=4, progress=False)
+    execute(walk_specs(), out, replace(SERIAL, chunk_size=4),
+            model=WALK)
     for got, want in zip(tables(out), reference, strict=True):
         assert_identical(got, want)
 
@@ -96,8 +103,10 @@ def test_dask_local_cluster_equals_serial_to_the_bit(reference, tmp_path):
     import distributed
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
-        report = execute(walk_specs(), tmp_path / "dask", model=WALK,
-                         scheduler=cluster.scheduler_address, chunk_size=5, progress=False)
+        report = execute(walk_specs(), tmp_path / "dask",
+                         RunOptions(scheduler=cluster.scheduler_address, chunk_size=5,
+                                    progress=False),
+                         model=WALK)
     assert report.executor == "dask" and report.workers == 2
     runs, ts = tables(tmp_path / "dask")
     assert_identical(runs, reference[0])
@@ -118,8 +127,8 @@ def test_failing_runs_are_recorded_with_seed_and_error_and_the_rest_go_on(refere
 
 
 def test_report_counts_failures_and_is_not_ok(tmp_path):
-    report = execute(walk_specs(10, 1, fail_above=0.5), tmp_path / "r", model=WALK,
-                     executor="serial", progress=False)
+    report = execute(walk_specs(10, 1, fail_above=0.5), tmp_path / "r",
+                     SERIAL, model=WALK)
     assert report.total == 10 and report.computed == 10 and report.failed == 4
     assert not report.ok and report.complete
     assert all(f["error"].startswith("ValueError") for f in report.failures)
@@ -128,8 +137,9 @@ def test_report_counts_failures_and_is_not_ok(tmp_path):
 
 def test_rerun_of_complete_folder_computes_nothing(tmp_path):
     out = tmp_path / "r"
-    execute(walk_specs(5, 2), out, model=WALK, executor="serial", progress=False)
-    again = execute(walk_specs(5, 2), out, model=WALK, executor="serial", progress=False)
+    execute(walk_specs(5, 2), out, SERIAL, model=WALK)
+    again = execute(walk_specs(5, 2), out, SERIAL,
+                    model=WALK)
     assert again.resumed == 10 and again.computed == 0
     assert len(storage.read_manifest(out)["sessions"]) == 2
 
@@ -137,15 +147,16 @@ def test_rerun_of_complete_folder_computes_nothing(tmp_path):
 def test_deleted_shards_are_recomputed_identically(reference, tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "FLUSH_RUNS", 10)
     out = tmp_path / "r"
-    execute(walk_specs(), out, model=WALK, executor="serial", chunk_size=5, progress=False)
+    execute(walk_specs(), out, replace(SERIAL, chunk_size=5),
+            model=WALK)
     shards = sorted((out / "runs").glob("part-*.parquet"))
     assert len(shards) >= 5
     removed = 0
     for path in shards[1::2]:
         removed += len(pd.read_parquet(path))
         path.unlink()  # its timeseries twin is now an orphan: removed on resume
-    report = execute(walk_specs(), out, model=WALK, executor="process", workers=2,
-                     progress=False)
+    report = execute(walk_specs(), out,
+                     RunOptions(workers=2, progress=False), model=WALK)
     assert report.computed == removed and report.resumed == 90 - removed
     for got, want in zip(tables(out), reference, strict=True):
         assert_identical(got, want)
@@ -154,13 +165,15 @@ def test_deleted_shards_are_recomputed_identically(reference, tmp_path, monkeypa
 KILL_SCRIPT = textwrap.dedent("""
     import sys
     from partnersim.run import runner
+    from partnersim.run.options import RunOptions
     sys.path.insert(0, {tests!r})
     from test_runner import WALK, walk_specs
 
     if __name__ == "__main__":  # workers import this script
         runner.FLUSH_RUNS = 4
-        runner.execute(walk_specs(delay=0.05), sys.argv[1], model=WALK, executor="process",
-                       workers=2, chunk_size=2, progress=False)
+        runner.execute(walk_specs(delay=0.05), sys.argv[1],
+                       RunOptions(workers=2, chunk_size=2, progress=False),
+                       model=WALK)
 """)
 
 
@@ -180,13 +193,13 @@ def test_resume_after_kill_minus_9_gives_identical_results(tmp_path):
         proc.wait()
     stored = len(storage.completed_run_ids(out))
     assert 0 < stored < 90
-    report = execute(walk_specs(delay=0.05), out, model=WALK, executor="process", workers=2,
-                     progress=False)
+    report = execute(walk_specs(delay=0.05), out,
+                     RunOptions(workers=2, progress=False), model=WALK)
     assert report.resumed == stored and report.computed == 90 - stored
 
     clean = tmp_path / "clean"
-    execute(walk_specs(delay=0.05), clean, model=WALK, executor="process", workers=2,
-            chunk_size=7, progress=False)
+    execute(walk_specs(delay=0.05), clean,
+            RunOptions(workers=2, chunk_size=7, progress=False), model=WALK)
     for got, want in zip(tables(out), tables(clean), strict=True):
         assert_identical(got, want)
     assert not list(out.rglob("*.tmp"))
@@ -198,15 +211,16 @@ def test_a_dead_worker_leaves_its_runs_missing_and_a_rerun_completes_them(tmp_pa
     specs = [RunSpec(run_id=i, seed=i, params={"x1": i / 10, "path": str(marker)})
              for i in range(6)]
     model = "partnersim.study.testfunctions:exits_while_file_exists"
-    report = execute(specs, tmp_path / "r", model=model, executor="process", workers=1,
-                     chunk_size=1, progress=False)
+    report = execute(specs, tmp_path / "r",
+                     RunOptions(workers=1, chunk_size=1, progress=False),
+                     model=model)
     assert report.lost > 0 and not report.complete and not report.ok
     assert "run the same command again" in report.summary()
     stored = storage.load_runs(tmp_path / "r")
     assert (stored["status"] == "ok").all()  # lost runs are not recorded as failed
     marker.unlink()
-    again = execute(specs, tmp_path / "r", model=model, executor="process", workers=1,
-                    progress=False)
+    again = execute(specs, tmp_path / "r",
+                    RunOptions(workers=1, progress=False), model=model)
     assert again.complete and again.ok
     assert again.computed == report.lost
 
@@ -232,8 +246,8 @@ def test_results_stream_to_shards_with_bounded_buffers(tmp_path, monkeypatch):
     monkeypatch.setattr(runner.cf, "wait", wait)
     specs = [RunSpec(run_id=i, seed=i, params={"drift": 0.0, "volatility": 1.0})
              for i in range(3000)]
-    report = execute(specs, tmp_path / "r", model=WALK, executor="serial", chunk_size=10,
-                     progress=False)
+    report = execute(specs, tmp_path / "r",
+                     replace(SERIAL, chunk_size=10), model=WALK)
     assert report.computed == 3000
     assert most_buffered <= 100 + 10
     assert most_in_flight <= 2
@@ -242,15 +256,26 @@ def test_results_stream_to_shards_with_bounded_buffers(tmp_path, monkeypatch):
     assert max(len(pd.read_parquet(p)) for p in shards) <= 110
 
 
+@pytest.mark.parametrize(("options", "flag"), [
+    ({"chunk_size": 0}, "--chunk-size"), ({"workers": 0}, "--workers"),
+    ({"workers": 1.5}, "--workers"), ({"executor": "threads"}, "--executor"),
+    ({"executor": "dask"}, "--scheduler"),
+])
+def test_run_options_name_the_flag_of_a_bad_value(options, flag):
+    with pytest.raises(InputError, match=flag):
+        RunOptions(**options)
+
+
+def test_a_scheduler_implies_the_dask_executor():
+    assert RunOptions(scheduler="tcp://127.0.0.1:1").executor == "dask"
+    assert RunOptions().executor == "process" and RunOptions(workers=3).workers == 3
+
+
 def test_bad_options_raise_input_error_before_writing(tmp_path):
     out = tmp_path / "never"
     specs = walk_specs(2, 1)
-    with pytest.raises(InputError, match="--chunk-size"):
-        execute(specs, out, model=WALK, chunk_size=0)
-    with pytest.raises(InputError, match="--workers"):
-        execute(specs, out, model=WALK, workers=0)
     with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
-        execute(specs, out, model=WALK, scheduler="tcp://127.0.0.1:1")
+        execute(specs, out, RunOptions(scheduler="tcp://127.0.0.1:1"), model=WALK)
     with pytest.raises(InputError, match="cannot import model"):
         execute(specs, out, model="partnersim.study.testfunctions:nope")
     with pytest.raises(InputError, match="appears twice"):
@@ -259,7 +284,7 @@ def test_bad_options_raise_input_error_before_writing(tmp_path):
 
 
 def test_run_one_never_raises_and_describes_the_error():
-    row, ts = runner.run_one(RunSpec(0, 1, {"x1": 0.95, "x2": 0.0}),
+    row, ts = run_specs.run_one(RunSpec(0, 1, {"x1": 0.95, "x2": 0.0}),
                              "partnersim.study.testfunctions:always_fails_above")
     assert row["status"] == "failed" and ts is None
     assert row["error"].startswith("ValueError: x1=0.950 is above 0.9 [testfunctions.py:")
@@ -270,7 +295,7 @@ def _text_output(*, seed: int) -> dict[str, object]:
 
 
 def test_outputs_that_are_not_numbers_fail_the_run():
-    row, _ = runner.run_one(RunSpec(0, 1, {}), _text_output)
+    row, _ = run_specs.run_one(RunSpec(0, 1, {}), _text_output)
     assert row["status"] == "failed"
     assert row["error"].startswith("TypeError: output 'label' is str, not a number")
 
@@ -279,22 +304,23 @@ def test_partnersim_model_is_the_default(tmp_path):
     seeds = replicate_seeds(5, 2)
     specs = [RunSpec(run_id=i, seed=s, params={"n_staff": 40, "horizon_months": 24},
                      replicate=i) for i, s in enumerate(seeds)]
-    report = execute(specs, tmp_path / "ps", executor="serial", measures=["trust_across"],
-                     progress=False)
+    report = execute(specs, tmp_path / "ps", SERIAL,
+                     measures=["trust_across"])
     assert report.ok
     runs, ts = tables(tmp_path / "ps")
     assert "cumulative_output" in runs.columns and list(runs["n_staff"]) == [40, 40]
     assert list(ts.columns) == ["run_id", "month", "trust_across"] and len(ts) == 48
-    assert storage.read_manifest(tmp_path / "ps")["model"] == runner.PARTNERSIM_MODEL
+    assert storage.read_manifest(tmp_path / "ps")["model"] == run_specs.PARTNERSIM_MODEL
 
 
 def test_resuming_with_other_code_is_noted(tmp_path):
     out = tmp_path / "r"
-    execute(walk_specs(3, 1), out, model=WALK, executor="serial", progress=False)
+    execute(walk_specs(3, 1), out, SERIAL, model=WALK)
     manifest = storage.read_manifest(out)
     manifest["environment"]["git"] = {"commit": "0" * 40, "dirty": False}
     storage.write_manifest(out, manifest)
-    again = execute(walk_specs(3, 1), out, model=WALK, executor="serial", progress=False)
+    again = execute(walk_specs(3, 1), out, SERIAL,
+                    model=WALK)
     assert any("git commit" in n for n in again.notes)
     assert "note: resumed at git commit" in again.summary()
 
@@ -304,20 +330,22 @@ def _clashing_output(*, x1: float, seed: int) -> dict[str, float]:
 
 
 def test_an_output_named_like_a_parameter_fails_the_run():
-    row, _ = runner.run_one(RunSpec(0, 1, {"x1": 0.5}), _clashing_output)
+    row, _ = run_specs.run_one(RunSpec(0, 1, {"x1": 0.5}), _clashing_output)
     assert row["status"] == "failed" and "has the name of a parameter" in row["error"]
 
 
 INTERRUPT_SCRIPT = textwrap.dedent("""
     import sys
     from partnersim.run import runner
+    from partnersim.run.options import RunOptions
     sys.path.insert(0, {tests!r})
     from test_runner import WALK, walk_specs
 
     if __name__ == "__main__":
         runner.FLUSH_SECONDS = 0.2
-        runner.execute(walk_specs(delay=0.05), sys.argv[1], model=WALK, executor="process",
-                       workers=2, chunk_size=3, progress=False)
+        runner.execute(walk_specs(delay=0.05), sys.argv[1],
+                       RunOptions(workers=2, chunk_size=3, progress=False),
+                       model=WALK)
 """)
 
 
@@ -338,12 +366,12 @@ def test_ctrl_c_stops_at_once_keeps_finished_runs_and_resumes(tmp_path):
     assert proc.returncode != 0 and "KeyboardInterrupt" in err
     stored = len(storage.completed_run_ids(out))
     assert 0 < stored < 90
-    report = execute(walk_specs(delay=0.05), out, model=WALK, executor="process", workers=2,
-                     progress=False)
+    report = execute(walk_specs(delay=0.05), out,
+                     RunOptions(workers=2, progress=False), model=WALK)
     assert report.resumed == stored and report.complete
     clean = tmp_path / "clean"
-    execute(walk_specs(delay=0.05), clean, model=WALK, executor="process", workers=2,
-            chunk_size=4, progress=False)
+    execute(walk_specs(delay=0.05), clean,
+            RunOptions(workers=2, chunk_size=4, progress=False), model=WALK)
     for got, want in zip(tables(out), tables(clean), strict=True):
         assert_identical(got, want)
 
@@ -351,10 +379,12 @@ def test_ctrl_c_stops_at_once_keeps_finished_runs_and_resumes(tmp_path):
 def test_an_unguarded_script_is_told_what_to_do_and_its_folder_is_left_alone(tmp_path):
     script = tmp_path / "unguarded.py"
     script.write_text(textwrap.dedent(f"""
-        from partnersim.run.runner import RunSpec, execute
+        from partnersim.run.options import RunOptions
+        from partnersim.run.runner import execute
+        from partnersim.run.specs import RunSpec
         specs = [RunSpec(i, i, {{"drift": 0.1, "volatility": 1.0}}) for i in range(4)]
-        report = execute(specs, {str(tmp_path / "res")!r}, model={WALK!r}, workers=2,
-                         progress=False)
+        report = execute(specs, {str(tmp_path / "res")!r}, RunOptions(workers=2, progress=False),
+                         model={WALK!r})
         print(report.summary())
     """))
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,

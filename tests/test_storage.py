@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -11,9 +12,12 @@ import pytest
 
 from partnersim.errors import InputError
 from partnersim.run import storage
-from partnersim.run.runner import RunSpec, execute
+from partnersim.run.options import RunOptions
+from partnersim.run.runner import execute
+from partnersim.run.specs import RunSpec
 
 WALK = "partnersim.study.testfunctions:random_walk"
+SERIAL = RunOptions(executor="serial", progress=False)
 
 
 def _specs(n: int = 4, volatility: float = 1.0) -> list[RunSpec]:
@@ -24,16 +28,17 @@ def _specs(n: int = 4, volatility: float = 1.0) -> list[RunSpec]:
 def test_new_resume_refuse_and_overwrite(tmp_path):
     out = tmp_path / "res"
     assert storage.check_output_folder(out, fingerprint="a") == "new"
-    execute(_specs(), out, model=WALK, executor="serial", progress=False)
+    execute(_specs(), out, SERIAL, model=WALK)
     fp = storage.read_manifest(out)["fingerprint"]
     assert storage.check_output_folder(out, fingerprint=fp) == "resume"
     with pytest.raises(InputError, match="different experiment.*--overwrite"):
         storage.check_output_folder(out, fingerprint="other")
     with pytest.raises(InputError, match="different experiment"):
-        execute(_specs(volatility=2.0), out, model=WALK, executor="serial", progress=False)
+        execute(_specs(volatility=2.0), out, SERIAL,
+                model=WALK)
     assert storage.read_manifest(out)["fingerprint"] == fp  # untouched
-    report = execute(_specs(volatility=2.0), out, model=WALK, executor="serial",
-                     overwrite=True, progress=False)
+    report = execute(_specs(volatility=2.0), out,
+                     replace(SERIAL, overwrite=True), model=WALK)
     assert report.computed == 4 and report.resumed == 0
     assert storage.read_manifest(out)["fingerprint"] != fp
 
@@ -52,7 +57,7 @@ def test_refuses_files_and_foreign_folders(tmp_path):
 
 def test_resume_removes_leftovers_of_a_killed_session(tmp_path):
     out = tmp_path / "res"
-    execute(_specs(), out, model=WALK, executor="serial", progress=False)
+    execute(_specs(), out, SERIAL, model=WALK)
     runs_shard = next((out / "runs").glob("part-*.parquet"))
     orphan = out / "timeseries" / "part-999999999999-deadbeef00.parquet"
     orphan.write_bytes((out / "timeseries" / runs_shard.name).read_bytes())
@@ -88,8 +93,8 @@ def test_column_types_are_fixed():
 
 def test_load_runs_sorts_and_selects_columns(tmp_path):
     out = tmp_path / "res"
-    execute(_specs(12), out, model=WALK, executor="process", workers=2, chunk_size=1,
-            progress=False)
+    execute(_specs(12), out,
+            RunOptions(workers=2, chunk_size=1, progress=False), model=WALK)
     runs = storage.load_runs(out)
     assert list(runs["run_id"]) == list(range(12))
     assert list(runs.columns[:7]) == list(storage.ID_COLUMNS)
@@ -110,7 +115,7 @@ def test_manifest_records_provenance(tmp_path):
     out = tmp_path / "res"
     src = tmp_path / "input.toml"
     src.write_text("a = 1\n")
-    execute(_specs(), out, model=WALK, executor="serial", progress=False,
+    execute(_specs(), out, SERIAL, model=WALK,
             provenance={"inputs": [storage.input_record(src)], "command": ["partnersim", "x"]})
     m = storage.read_manifest(out)
     assert m["model"] == WALK and m["n_runs"] == 4 and m["complete"] is True
@@ -140,6 +145,6 @@ def test_write_and_read_derived_tables(tmp_path):
 def test_refuses_a_folder_under_a_file_before_writing(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(InputError, match="cannot write here"):
-        execute(_specs(), tmp_path / "file" / "res", model=WALK, executor="serial",
-                progress=False)
+        execute(_specs(), tmp_path / "file" / "res",
+                SERIAL, model=WALK)
     assert (tmp_path / "file").read_text() == "x"

@@ -52,7 +52,9 @@ from scipy.stats import t as t_dist
 from partnersim.errors import InputError
 from partnersim.inputs.experiments import Experiment
 from partnersim.run import storage
-from partnersim.run.runner import RunReport, RunSpec, execute
+from partnersim.run.options import RunOptions
+from partnersim.run.runner import execute
+from partnersim.run.specs import RunReport, RunSpec
 from partnersim.seeding import replicate_seeds
 
 ANALYSES: dict[str, tuple[str, ...]] = {
@@ -217,10 +219,11 @@ def run_experiment(exp: Experiment, out_dir: str | Path, *, executor: str = "pro
                   "command": list(command) if command is not None else None,
                   "experiment": experiment_record(exp)}
     measures = list(exp.measures) if exp.measures is not None else None
-    report = execute(specs, out_dir, model=exp.model, executor=executor, workers=workers,
-                     chunk_size=chunk_size, scheduler=scheduler,
+    options = RunOptions(executor=executor, workers=workers, chunk_size=chunk_size,
+                         scheduler=scheduler, overwrite=overwrite, progress=progress)
+    report = execute(specs, out_dir, options, model=exp.model,
                      keep_timeseries=bool(measures), measures=measures or None,
-                     overwrite=overwrite, progress=progress, provenance=provenance)
+                     provenance=provenance)
     storage.write_table(out_dir, "design", design_table(exp, design))
     return report, design
 

@@ -172,9 +172,10 @@ def pattern_pool(workers: int | None = None) -> Iterator[None]:
     if not workers or workers <= 1:
         yield
         return
-    from partnersim.run.runner import open_executor
+    from partnersim.run.executors import open_executor
+    from partnersim.run.options import RunOptions
 
-    pool = open_executor("process", workers=workers)
+    pool = open_executor(RunOptions(workers=workers))
     _EXECUTOR = pool.executor
     try:
         yield
@@ -837,7 +838,7 @@ def validate(patterns: Sequence[str] | None = None, *, quick: bool = False,
     import time
 
     from partnersim.errors import did_you_mean
-    from partnersim.run.runner import default_workers
+    from partnersim.run.executors import default_workers
 
     ids = list(patterns or PATTERNS)
     for pid in ids:
@@ -982,7 +983,7 @@ def robustness(n_points: int = 16, *, seed: int = 20261127, patterns: Sequence[s
     table so far is rewritten after every point (a long run can be stopped early).
     """
     from partnersim.params import PARAMETERS
-    from partnersim.run.runner import default_workers
+    from partnersim.run.executors import default_workers
 
     names, values = robustness_sample(n_points, seed)
     ids = list(patterns or PATTERNS)

@@ -1,0 +1,57 @@
+"""The Dask executor: runs on the workers of a running ``distributed`` scheduler."""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import urlsplit
+
+from partnersim.errors import InputError
+from partnersim.run.executors.base import Pool
+
+
+def open_dask(scheduler: str) -> Pool:
+    """Connect to the scheduler at ``scheduler`` (fails fast if nothing listens there).
+
+    Raises:
+        InputError: a malformed or unreachable scheduler address (key ``--scheduler``).
+    """
+    _probe_scheduler(scheduler)
+    try:
+        # distributed takes about a second to import: only Dask users pay for it
+        from distributed import Client
+
+        client = Client(scheduler, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({exc})",
+                         key="--scheduler") from None
+    n = max(1, sum(client.nthreads().values()))
+    executor = client.get_executor(pure=False)
+
+    def close() -> None:
+        executor.shutdown(wait=True)
+        client.close()
+
+    def abort() -> None:
+        executor.shutdown(wait=False)
+        client.close()
+
+    return Pool(executor, n, close, abort)
+
+
+def _probe_scheduler(address: str) -> None:
+    """Fail fast (one line, no retries) when nothing listens at a tcp:// scheduler address."""
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls"):
+        return  # other transports: leave it to distributed
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise InputError(f"expected a scheduler address like tcp://host:8786, got {address!r}",
+                         key="--scheduler")
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {address} "
+                         f"({exc.strerror or exc})", key="--scheduler") from None
