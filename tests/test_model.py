@@ -11,12 +11,14 @@ import pandas as pd
 import pytest
 
 from partnersim.errors import InputError
+from partnersim.model import partnership
 from partnersim.model.agents import Agency, Level, StaffMember
+from partnersim.model.interventions import parse_interventions
 from partnersim.model.partnership import PartnershipModel
 from partnersim.model.simulate import simulate
 from partnersim.outputs import MONTHLY as MEASURES
 from partnersim.outputs import SUMMARIES
-from partnersim.params import PARAMETERS, SECTORS
+from partnersim.params import PARAMETERS, SECTORS, make_params
 
 SMALL = {"n_staff": 60, "horizon_months": 24}
 
@@ -162,3 +164,24 @@ def test_champion_and_member_shocks():
     model.remove_random_members(3)
     assert model.staff.champion.sum() == 4
     assert len(model.agents_by_type[StaffMember]) == 60
+
+
+def test_validated_params_are_used_as_they_are(monkeypatch):
+    """A run given validated parameters and parsed interventions (as the runner gives them)
+    gives the same result as one given overrides and dicts, and validates nothing again."""
+    overrides = {"horizon_months": 24, "leadership": 0.8}
+    ivs = [{"kind": "budget_cut", "month": 2}]
+    by_overrides = simulate(overrides, seed=3, interventions=ivs)
+    params = make_params(overrides)
+    parsed = parse_interventions(ivs, horizon_months=24)
+
+    def no_second_validation(*args, **kwargs):
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(partnership, "make_params", no_second_validation)
+    monkeypatch.setattr(partnership, "parse_interventions", no_second_validation)
+    validated = simulate(params, seed=3, interventions=parsed)
+    assert validated.summary == by_overrides.summary
+    pd.testing.assert_frame_equal(validated.timeseries, by_overrides.timeseries)
+    with pytest.raises(TypeError, match="either params"):
+        PartnershipModel(rng=1, params=params, leadership=0.3)

@@ -40,17 +40,20 @@ class PartnershipModel(mesa.Model):
     """A partnership of agencies and their staff, stepped month by month.
 
     Construct with keyword parameters named as in ``partnersim.params`` (any
-    not given take their declared defaults), ``interventions`` (parsed
-    intervention objects or dicts as in a scenario file) and ``rng`` (the run's
-    seed). ``step()`` runs the eleven monthly stages in their documented order.
+    not given take their declared defaults; validated here), or with ``params``, a
+    ``Params`` validated already (a scenario's, a run spec's); ``interventions`` (parsed
+    intervention objects, used as they are, or dicts as in a scenario file) and ``rng``
+    (the run's seed). ``step()`` runs the eleven monthly stages in their documented order.
     """
 
     def __init__(self, *, rng: int | None = None, interventions: Any = (),
-                 **params: Any) -> None:
+                 params: Params | None = None, **overrides: Any) -> None:
+        if params is not None and overrides:
+            raise TypeError("give either params (a validated Params) or keyword overrides")
         seed = int(rng) if rng is not None else int(np.random.SeedSequence().entropy % 2**63)
         super().__init__(rng=seed)
         self.seed = seed
-        self.p: Params = make_params(params)
+        self.p: Params = params if params is not None else make_params(overrides)
         self.n = self.p.n_staff
         self.horizon = self.p.horizon_months
         self.streams = named_streams(seed)
@@ -318,7 +321,7 @@ class PartnershipModel(mesa.Model):
 
     def _apply(self, intervention: Any) -> None:
         intervention.apply(self)
-        if intervention.kind not in ("leader_leaves", "champion_leaves", "member_leaves",
+        if intervention.kind not in ("chair_leaves", "champion_leaves", "member_leaves",
                                      "champions"):
             self.events.append((self.month, intervention.label()))
 
@@ -418,7 +421,8 @@ def _explicit_signature() -> inspect.Signature:
     ``mesa.batch_run`` see an explicit signature instead of ``**params``."""
     params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
               inspect.Parameter("rng", inspect.Parameter.KEYWORD_ONLY, default=None),
-              inspect.Parameter("interventions", inspect.Parameter.KEYWORD_ONLY, default=())]
+              inspect.Parameter("interventions", inspect.Parameter.KEYWORD_ONLY, default=()),
+              inspect.Parameter("params", inspect.Parameter.KEYWORD_ONLY, default=None)]
     params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=spec.default)
                for name, spec in PARAMETERS.items()]
     return inspect.Signature(params)
@@ -426,4 +430,4 @@ def _explicit_signature() -> inspect.Signature:
 
 PartnershipModel.__init__.__signature__ = _explicit_signature()  # type: ignore[attr-defined]
 
-__all__ = ["LEVERS", "PartnershipModel"]
+__all__ = ["PartnershipModel"]

@@ -18,7 +18,7 @@ class RunResult:
 
     Attributes:
         seed: the run's seed (re-running with it reproduces the run to the bit).
-        summary: end-of-run measures (``metrics.SUMMARIES``).
+        summary: end-of-run outputs (``outputs.SUMMARIES``).
         timeseries: one row per month: ``month`` and the monthly measures kept.
     """
 
@@ -37,13 +37,17 @@ def simulate(
     """Run the partnership model to its horizon.
 
     Args:
-        params: a ``Params`` or a mapping of overrides of the declared defaults.
+        params: a validated ``Params`` (used as it is) or a mapping of overrides of the
+            declared defaults (validated here).
         seed: the run's seed.
-        interventions: parsed interventions, or dicts as in a scenario file.
+        interventions: parsed interventions (used as they are), or dicts as in a scenario
+            file (parsed here).
         measures: monthly measures to keep (default: all).
     """
-    overrides = params.model_dump() if isinstance(params, Params) else dict(params or {})
-    model = PartnershipModel(rng=seed, interventions=interventions, **overrides)
+    if isinstance(params, Params):  # validated already: not parsed again
+        model = PartnershipModel(rng=seed, interventions=interventions, params=params)
+    else:
+        model = PartnershipModel(rng=seed, interventions=interventions, **dict(params or {}))
     model.collect_mesa = False  # the model's own table already holds every measure
     model.run()
     table = model.measures_frame()
