@@ -10,6 +10,8 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
 from partnersim.model.simulate import simulate
 from partnersim.outputs import SUMMARIES
 
@@ -22,16 +24,21 @@ def _current() -> dict[str, dict[str, float]]:
             for seed in SEEDS}
 
 
+def _same(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
 def test_default_scenario_matches_golden_baseline(request):
     current = _current()
     if request.config.getoption("--update-golden"):
         GOLDEN.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+        pytest.skip("golden file rewritten: review its diff and commit it with the change")
     golden = json.loads(GOLDEN.read_text())
     assert set(golden) == {str(s) for s in SEEDS}
     for seed, values in golden.items():
         assert set(values) == set(SUMMARIES), "summary measures changed: update the golden file"
         for name, expected in values.items():
             got = current[seed][name]
-            assert math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12), (
+            assert _same(got, expected), (  # to the bit: JSON keeps a float's every digit
                 f"seed {seed}: {name} = {got!r}, golden {expected!r}; if intended, run "
                 "pytest tests/test_golden.py --update-golden")

@@ -20,33 +20,13 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from partnersim.outputs import label
+
 BAND = (5.0, 95.0)
 """Default percentile band across replicates in trajectory plots."""
 
-_LABELS = {
-    "trust_within": "trust within agencies",
-    "trust_across": "trust across agencies",
-    "shared_understanding": "shared understanding",
-    "info_core": "information, core members",
-    "info_periphery": "information, peripheral members",
-    "cumulative_output": "cumulative output",
-    "output_vs_alone": "output relative to working alone",
-    "health": "population health (trend + effect)",
-    "health_effect": "partnership's effect on population health",
-    "cost_total": "total cost (GBP k)",
-    "cost_money": "money cost (GBP k)",
-    "cost_time": "staff-time cost",
-    "time_to_trust_months": "months to reach trust threshold",
-}
-
-
 TITLE_WIDTH = 44
 """Characters of a panel title that fit one line in the figure grids."""
-
-
-def label(measure: str) -> str:
-    """A readable axis label for a measure name."""
-    return _LABELS.get(measure, measure.replace("_", " "))
 
 
 def new_axes(figsize: tuple[float, float] = (6.4, 4.0)) -> Axes:
