@@ -22,7 +22,10 @@ import time
 
 from playwright.sync_api import sync_playwright
 
+from partnersim.dashboard.figures import NetworkPlot, SeriesPlot
 from partnersim.dashboard.server import CHROMIUM_ARGS, DashboardProcess, block_non_local
+from partnersim.dashboard.session import build_model, default_scenario
+from partnersim.params import DEFAULTS
 
 TARGET_MS = 300.0
 
@@ -56,8 +59,6 @@ async () => {
 
 def server_side_ms(n: int = 20) -> dict[str, float]:
     """Median server-side cost of one step's model work and figure rendering, in ms."""
-    from partnersim.dashboard.app import NetworkPlot, SeriesPlot, build_model, default_scenario
-
     sc = default_scenario()
     model = build_model(sc.params.model_dump(), sc.seed, sc.interventions)
     for _ in range(24):
@@ -109,8 +110,6 @@ def main(argv: list[str] | None = None) -> int:
     server_ms = server_side_ms()
     med = statistics.median(step_ms)
     q = statistics.quantiles(step_ms, n=10)
-    from partnersim.params import DEFAULTS
-
     print(f"P5 dashboard step redraw, default scenario ({DEFAULTS['n_staff']} staff), "
           f"{args.steps} steps after {args.warmup} warm-up steps, chromium (headless)")
     print(f"  page load to first render: {load_s:.2f} s")

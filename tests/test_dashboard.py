@@ -25,10 +25,13 @@ import pandas as pd
 import pytest
 
 from partnersim.cli import main
-from partnersim.dashboard import app
+from partnersim.dashboard import controls, figures
 from partnersim.dashboard import server as dashboard
+from partnersim.dashboard import session as dash_session
 from partnersim.errors import InputError
 from partnersim.inputs.scenarios import dump_scenario, load_scenario, parse_scenario
+from partnersim.model.partnership import PartnershipModel
+from partnersim.model.stages import effective_leadership
 from partnersim.params import PARAMETERS
 from partnersim.seeding import replicate_seeds
 
@@ -39,19 +42,19 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 def test_every_parameter_has_one_control_in_its_lever_group() -> None:
-    groups = app.controls_by_group()
-    names = [c.name for controls in groups.values() for c in controls]
+    groups = controls.controls_by_group()
+    names = [c.name for group_controls in groups.values() for c in group_controls]
     assert sorted(names) == sorted(PARAMETERS)
     assert len(names) == len(set(names))
-    for group, controls in groups.items():
-        assert all(PARAMETERS[c.name].group == group for c in controls)
-    known = [g for g in app.GROUP_TITLES if g in groups]
+    for group, group_controls in groups.items():
+        assert all(PARAMETERS[c.name].group == group for c in group_controls)
+    known = [g for g in controls.GROUP_TITLES if g in groups]
     assert list(groups)[: len(known)] == known  # the order the dashboard shows
 
 
 def test_controls_carry_declared_bounds_and_readable_labels() -> None:
-    for controls in app.controls_by_group().values():
-        for c in controls:
+    for group_controls in controls.controls_by_group().values():
+        for c in group_controls:
             spec = PARAMETERS[c.name]
             assert c.kind == spec.type
             assert "_" not in c.label and c.label[0].isupper()
@@ -64,16 +67,16 @@ def test_controls_carry_declared_bounds_and_readable_labels() -> None:
                 assert positions <= 20000, c.name
             if spec.type == "choice":
                 assert c.choices == spec.choices
-    assert app.readable_label(PARAMETERS["p_chair_leaves"]) == "Chance chair leaves (per month)"
-    assert app.readable_label(PARAMETERS["n_staff"]) == "Number of staff (persons)"
+    assert controls.readable_label(PARAMETERS["p_chair_leaves"]) == "Chance chair leaves (per month)"
+    assert controls.readable_label(PARAMETERS["n_staff"]) == "Number of staff (persons)"
 
 
 def test_unknown_groups_still_get_controls() -> None:
     spec = PARAMETERS["leadership"]
     odd = {"x": type(spec)(**{**spec.__dict__, "name": "x", "group": "new_lever"})}
-    groups = app.controls_by_group(odd)
+    groups = controls.controls_by_group(odd)
     assert list(groups) == ["new_lever"]
-    assert app.group_title("new_lever") == "New lever"
+    assert controls.group_title("new_lever") == "New lever"
 
 
 @pytest.mark.parametrize(
@@ -90,29 +93,29 @@ def test_unknown_groups_still_get_controls() -> None:
     ],
 )
 def test_widget_values_are_coerced_to_declared_types(name: str, raw: Any, expected: Any) -> None:
-    control = app.make_control(PARAMETERS[name])
-    value = app.coerce_value(control, raw)
+    control = controls.make_control(PARAMETERS[name])
+    value = controls.coerce_value(control, raw)
     assert value == expected and type(value) is type(expected)
 
 
 def test_bad_widget_values_are_refused() -> None:
     with pytest.raises(InputError, match="decision_rule"):
-        app.coerce_value(app.make_control(PARAMETERS["decision_rule"]), "dictatorship")
+        controls.coerce_value(controls.make_control(PARAMETERS["decision_rule"]), "dictatorship")
     with pytest.raises(InputError, match="n_staff"):
-        app.coerce_value(app.make_control(PARAMETERS["n_staff"]), "many")
+        controls.coerce_value(controls.make_control(PARAMETERS["n_staff"]), "many")
 
 
 @pytest.mark.parametrize(("text", "seed"), [("42", 42), (" 7 ", 7), ("4.0", 4), (0, 0),
                                             ("20261126", 20261126), ("1e3", 1000),
                                             (str(2**63 - 1), 2**63 - 1)])
 def test_seed_text_is_coerced_to_a_number(text: Any, seed: int) -> None:
-    assert app.coerce_seed(text) == seed
+    assert controls.coerce_seed(text) == seed
 
 
 @pytest.mark.parametrize("text", ["abc", "", "1.5", "-1", None, True, str(2**63), "1e30"])
 def test_bad_seed_text_is_refused(text: Any) -> None:
     with pytest.raises(InputError, match="seed"):
-        app.coerce_seed(text)
+        controls.coerce_seed(text)
 
 
 # ----------------------------------------------------------------------------------
@@ -122,11 +125,11 @@ def test_bad_seed_text_is_refused(text: Any) -> None:
 def _dashboard_run(values: dict[str, Any], seed: int, presses: dict[int, list[str]],
                    months: int) -> tuple[Any, list[Any]]:
     """Run a dashboard model, pressing live buttons at given months, as the page does."""
-    model = app.build_model(values, seed, ())
+    model = dash_session.build_model(values, seed, ())
     applied = []
     for month in range(months):
         for key in presses.get(month, []):
-            iv = app.LIVE_INTERVENTIONS[key][1](model, model.month)
+            iv = dash_session.LIVE_INTERVENTIONS[key][1](model, model.month)
             model.apply_intervention(iv)
             applied.append(iv)
         model.step()
@@ -134,36 +137,36 @@ def _dashboard_run(values: dict[str, Any], seed: int, presses: dict[int, list[st
 
 
 def test_every_live_button_acts_on_the_running_model_at_the_current_month() -> None:
-    values = {**app.default_scenario().params.model_dump(), "n_champions_senior": 3,
+    values = {**dash_session.default_scenario().params.model_dump(), "n_champions_senior": 3,
               "capacity_budget": 20.0}
-    model = app.build_model(values, 3, ())
+    model = dash_session.build_model(values, 3, ())
     for _ in range(4):
         model.step()
     before = {k: model.levers[k] for k in ("ground_rules", "communication_mode",
                                            "capacity_budget", "service_pressure")}
     champions = int(model.staff.champion.sum())
-    for _, factory in app.LIVE_INTERVENTIONS.values():
+    for _, factory in dash_session.LIVE_INTERVENTIONS.values():
         model.apply_intervention(factory(model, model.month))
     assert model.month == 4
     assert model.levers["ground_rules"] == 1.0 != before["ground_rules"]
     assert model.levers["communication_mode"] == "two_way"
     assert model.levers["capacity_budget"] == pytest.approx(20.0 * 0.5 + 10.0)
     assert model.levers["service_pressure"] == pytest.approx(before["service_pressure"] + 0.5)
-    assert app.effective_leadership(model) < model.levers["leadership"]  # the chair left
+    assert effective_leadership(model) < model.levers["leadership"]  # the chair left
     assert int(model.staff.champion.sum()) == champions - 1
     assert {m for m, _ in model.events} == {4}
     labels = " ".join(label for _, label in model.events)
     assert "chair leaves" in labels and "champion leaves" in labels
-    assert "a new chair is settling in" in app.lever_summary(model)
+    assert "a new chair is settling in" in dash_session.lever_summary(model)
 
 
 def test_saved_scenario_round_trips_and_reproduces_the_dashboard_run() -> None:
-    values = {**app.default_scenario().params.model_dump(), "n_staff": 80,
+    values = {**dash_session.default_scenario().params.model_dump(), "n_staff": 80,
               "horizon_months": 24, "leadership": 0.7, "n_champions_operational": 4}
     presses = {3: ["chair_leaves", "ground_rules"], 6: ["champion_leaves"], 9: ["two_way"]}
     model, applied = _dashboard_run(values, 11, presses, 12)
-    base = app.default_scenario()
-    text = dump_scenario(app.saved_scenario(base, values, 11, applied, model.month))
+    base = dash_session.default_scenario()
+    text = dump_scenario(dash_session.saved_scenario(base, values, 11, applied, model.month))
     loaded = parse_scenario(text, source="saved.toml")
     assert loaded.seed == 11
     assert loaded.params.model_dump() == values
@@ -171,7 +174,7 @@ def test_saved_scenario_round_trips_and_reproduces_the_dashboard_run() -> None:
         ("leader_leaves", 3), ("ground_rules", 3), ("champion_leaves", 6),
         ("communication", 9)]
     # replicate 0 of the saved scenario is the dashboard's run, to the bit
-    again = app.PartnershipModel(rng=replicate_seeds(loaded.seed, 1)[0],
+    again = PartnershipModel(rng=replicate_seeds(loaded.seed, 1)[0],
                                  interventions=loaded.interventions,
                                  **loaded.params.model_dump())
     for _ in range(12):
@@ -181,11 +184,11 @@ def test_saved_scenario_round_trips_and_reproduces_the_dashboard_run() -> None:
 
 
 def test_saved_scenario_runs_with_the_run_verb_and_matches(tmp_path: Path) -> None:
-    values = {**app.default_scenario().params.model_dump(), "n_staff": 60,
+    values = {**dash_session.default_scenario().params.model_dump(), "n_staff": 60,
               "horizon_months": 12}
     model, applied = _dashboard_run(values, 5, {2: ["chair_leaves"], 4: ["pressure_surge"]}, 12)
     path = tmp_path / "saved.toml"
-    path.write_text(dump_scenario(app.saved_scenario(app.default_scenario(), values, 5,
+    path.write_text(dump_scenario(dash_session.saved_scenario(dash_session.default_scenario(), values, 5,
                                                      applied, model.month)))
     out = tmp_path / "results"
     code = main(["run", str(path), "--out", str(out), "--replicates", "1",
@@ -194,7 +197,7 @@ def test_saved_scenario_runs_with_the_run_verb_and_matches(tmp_path: Path) -> No
     ts = pd.read_parquet(out / "timeseries.parquet")
     ts = ts[ts["replicate"] == 0].sort_values("month").reset_index(drop=True)
     ours = model.measures_frame()
-    for col in ("trust_across", "leadership", "output", "health"):
+    for col in ("trust_across", "effective_leadership", "output", "health"):
         np.testing.assert_array_equal(ts[col].to_numpy(), ours[col].to_numpy(), err_msg=col)
 
 
@@ -203,15 +206,15 @@ def test_saving_keeps_scheduled_interventions_and_orders_live_ones_first() -> No
         'name = "base"\nreplicates = 3\nseed = 9\n[params]\nhorizon_months = 24\n'
         '[[interventions]]\nkind = "vision"\nmonth = 5\nclarity = 0.8\n', source="base.toml")
     values = base.params.model_dump()
-    model = app.build_model(values, base.seed, base.interventions)
+    model = dash_session.build_model(values, base.seed, base.interventions)
     for _ in range(5):
         model.step()
-    live = app.LIVE_INTERVENTIONS["ground_rules"][1](model, model.month)
-    saved = app.saved_scenario(base, values, base.seed, [live], model.month)
+    live = dash_session.LIVE_INTERVENTIONS["ground_rules"][1](model, model.month)
+    saved = dash_session.saved_scenario(base, values, base.seed, [live], model.month)
     assert saved.name == "base-dashboard" and saved.replicates == 3
     assert [(iv.kind, iv.month) for iv in saved.interventions] == [
         ("ground_rules", 5), ("vision", 5)]
-    assert app.saved_scenario(saved, values, 9, [], 0).name == "base-dashboard"
+    assert dash_session.saved_scenario(saved, values, 9, [], 0).name == "base-dashboard"
 
 
 def test_saving_after_shortening_the_horizon_drops_what_never_happened() -> None:
@@ -220,7 +223,7 @@ def test_saving_after_shortening_the_horizon_drops_what_never_happened() -> None
         '[[interventions]]\nkind = "ground_rules"\nmonth = 5\nend_month = 24\n',
         source="long.toml")
     values = {**base.params.model_dump(), "horizon_months": 24}
-    saved = app.saved_scenario(base, values, 1, [], 10)
+    saved = dash_session.saved_scenario(base, values, 1, [], 10)
     assert [(iv.kind, iv.month) for iv in saved.interventions] == [("ground_rules", 5)]
 
 
@@ -228,10 +231,10 @@ def test_read_scenario_reports_bad_files_clearly(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[params]\nleadershp = 0.5\n")
     with pytest.raises(InputError, match=r"bad\.toml.*leadership"):
-        app.read_scenario(bad)
+        dash_session.read_scenario(bad)
     with pytest.raises(InputError, match="upload.toml"):
-        app.read_scenario("upload.toml", "not = [valid")
-    assert app.read_scenario("my file!.toml", 'seed = 3\n').name == "my-file"
+        dash_session.read_scenario("upload.toml", "not = [valid")
+    assert dash_session.read_scenario("my file!.toml", 'seed = 3\n').name == "my-file"
 
 
 def _fake_model(rows: dict[str, list[float]], month: int, running: bool = True) -> Any:
@@ -240,42 +243,42 @@ def _fake_model(rows: dict[str, list[float]], month: int, running: bool = True) 
 
 
 def test_status_line_speaks_plainly() -> None:
-    assert app.status_line(_fake_model({"trust_across": [0.0]}, 0)).startswith(
+    assert dash_session.status_line(_fake_model({"trust_across": [0.0]}, 0)).startswith(
         "Month 0: the partnership is forming")
     rising = _fake_model({"trust_across": [0.30, 0.31, 0.33, 0.36, 0.40],
                           "output": [100, 100, 100, 100, 100]}, 14)
-    assert app.status_line(rising) == "Month 14: trust across agencies is rising (0.40)."
+    assert dash_session.status_line(rising) == "Month 14: trust across agencies is rising (0.40)."
     falling = _fake_model({"trust_across": [0.5, 0.5, 0.45, 0.40],
                            "output": [100, 100, 100, 90]}, 4, running=False)
-    assert app.status_line(falling) == (
+    assert dash_session.status_line(falling) == (
         "Month 4: trust across agencies is falling (0.40); service output is down 10% "
         "on three months ago. The run has ended.")
     steady = _fake_model({"trust_across": [0.5, 0.5, 0.501, 0.502]}, 4)
-    assert "holding steady" in app.status_line(steady)
+    assert "holding steady" in dash_session.status_line(steady)
 
 
 def test_network_layout_is_stable_across_steps_and_turnover() -> None:
-    values = {**app.default_scenario().params.model_dump(), "p_turnover": 0.05}
-    model = app.build_model(values, 2, ())
-    plot = app.NetworkPlot(model)
+    values = {**dash_session.default_scenario().params.model_dump(), "p_turnover": 0.05}
+    model = dash_session.build_model(values, 2, ())
+    plot = figures.NetworkPlot(model)
     first = plot.pos.copy()
     for _ in range(10):
         model.step()
         plot.render(model)
-    model.apply_intervention(app.LIVE_INTERVENTIONS["chair_leaves"][1](model, model.month))
+    model.apply_intervention(dash_session.LIVE_INTERVENTIONS["chair_leaves"][1](model, model.month))
     png = plot.render(model)
     assert png.startswith(b"\x89PNG")
     np.testing.assert_array_equal(plot.pos, first)  # nobody moved
-    again = app.NetworkPlot(app.build_model(values, 2, ()))
+    again = figures.NetworkPlot(dash_session.build_model(values, 2, ()))
     np.testing.assert_array_equal(again.pos, first)  # and the layout is reproducible
     segments = plot.edges.get_segments()
-    assert 0 < len(segments) <= app.MAX_EDGES
+    assert 0 < len(segments) <= figures.MAX_EDGES
     assert len(plot.chairs.get_offsets()) == len(model.chairs)
 
 
 def test_layout_keeps_agencies_apart() -> None:
     agency = np.repeat(np.arange(5), 40)
-    pos = app.stable_layout(agency, np.arange(200) % 5 == 0)
+    pos = figures.stable_layout(agency, np.arange(200) % 5 == 0)
     centres = np.array([pos[agency == a].mean(axis=0) for a in range(5)])
     spread = max(np.linalg.norm(pos[agency == a] - centres[a], axis=1).max() for a in range(5))
     gaps = [np.linalg.norm(centres[a] - centres[b]) for a in range(5) for b in range(a)]
@@ -283,9 +286,9 @@ def test_layout_keeps_agencies_apart() -> None:
 
 
 def test_time_series_mark_every_intervention_where_it_happened() -> None:
-    model, _ = _dashboard_run({**app.default_scenario().params.model_dump(), "n_staff": 60},
+    model, _ = _dashboard_run({**dash_session.default_scenario().params.model_dump(), "n_staff": 60},
                               4, {3: ["chair_leaves"], 5: ["budget_cut"]}, 8)
-    plot = app.SeriesPlot(model.horizon)
+    plot = figures.SeriesPlot(model.horizon)
     png = plot.render(model)
     assert png.startswith(b"\x89PNG")
     assert plot.events_drawn == ((3, "chair leaves"), (5, "budget cut 50%"))
@@ -384,6 +387,18 @@ def test_assets_dir_follows_the_environment(monkeypatch: pytest.MonkeyPatch,
     assert dashboard.default_assets_dir() == tmp_path.resolve()
     monkeypatch.delenv(dashboard.ASSETS_ENV)
     assert dashboard.default_assets_dir().parts[-2:] == (".cache", "solara-assets")
+
+
+def test_the_server_names_the_page_module_without_importing_solara() -> None:
+    # Solara reads its settings from the environment when first imported, so importing the
+    # server (the CLI does, before configure_solara) must import neither Solara nor the page
+    code = ("import sys, importlib.util, partnersim.dashboard.server as s; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'solara' "
+            "or m == 'partnersim.dashboard.page')); "
+            "print(importlib.util.find_spec(s.PAGE_MODULE) is not None)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert proc.stdout.split("\n")[:2] == ["[]", "True"]
 
 
 # ----------------------------------------------------------------------------------
@@ -520,7 +535,7 @@ def test_page_loads_offline_with_no_errors(session: Session) -> None:
     expect(page.locator("img.partnersim-series")).to_be_visible()
     expect(page.get_by_text("200 staff in 5 agencies")).to_be_visible()
     expect(session.levers).to_contain_text("leadership 0.60")
-    for label, _ in app.LIVE_INTERVENTIONS.values():
+    for label, _ in dash_session.LIVE_INTERVENTIONS.values():
         expect(page.get_by_role("button", name=label, exact=True)).to_be_visible()
     for group in ("Structure", "Leadership", "Ground rules", "Communication"):
         expect(page.get_by_text(group, exact=True)).to_be_visible()
@@ -738,7 +753,7 @@ def test_a_button_pressed_while_playing_acts_between_months(session: Session,
     assert iv.kind == "ground_rules" and 3 <= iv.month < month
     expect(page.locator(".partnersim-events")).to_contain_text(f"month {iv.month}: ground rules")
     # replaying the saved file reaches the same state as the run on screen
-    again = app.build_model(saved.params.model_dump(), saved.seed, saved.interventions)
+    again = dash_session.build_model(saved.params.model_dump(), saved.seed, saved.interventions)
     for _ in range(month):
         again.step()
     assert f"{again.measures_frame()['trust_across'].iloc[-1]:.2f}" == f"{shown:.2f}"

@@ -1,4 +1,5 @@
-"""Serving the workshop dashboard offline: the front-end asset cache and the local server.
+"""Serving the workshop dashboard offline: the front-end asset cache, the local server, and
+the child process and browser guards that tests and benchmarks drive it with.
 
 Solara loads its JavaScript and CSS through a proxy at ``/_solara/cdn/`` that
 normally fills a cache folder from a public CDN on first request. A workshop
@@ -7,8 +8,8 @@ from the npm registry (``npm pack``), and at run time serves only from it:
 the proxy's network fetch is replaced by an error that names the preparation
 command. The cache folder layout is Solara's: ``<package>@<version>/<files>``.
 
-The dashboard itself (components, controls, per-session model) lives in
-``partnersim.dashboard.app``; this module imports Solara only inside ``serve`` because
+The page itself lives in ``partnersim.dashboard.page``, which this module names to
+Solara as a string and never imports: it imports Solara only inside ``serve``, because
 Solara reads its settings from the environment when first imported.
 """
 
@@ -16,17 +17,22 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from partnersim.dashboard.session import SCENARIO_ENV, read_scenario
 from partnersim.errors import InputError
 
 PREPARE_COMMAND = "partnersim dashboard --prepare-assets"
@@ -35,10 +41,10 @@ PREPARE_COMMAND = "partnersim dashboard --prepare-assets"
 ASSETS_ENV = "PARTNERSIM_ASSETS_DIR"
 """Environment variable that overrides where the asset cache lives."""
 
-SCENARIO_ENV = "PARTNERSIM_DASHBOARD_SCENARIO"
-"""Environment variable through which the server tells the app which scenario to open."""
-
 MANIFEST = "partnersim-assets.json"
+
+PAGE_MODULE = "partnersim.dashboard.page"
+"""The module whose ``Page`` component Solara serves (named, not imported, here)."""
 
 
 @dataclass(frozen=True)
@@ -227,7 +233,7 @@ def configure_solara(assets_dir: Path, scenario: Path | None = None) -> None:
     os.environ["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(assets_dir)
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     os.environ["SOLARA_MODE"] = "production"
-    os.environ["SOLARA_APP"] = "partnersim.dashboard.app"
+    os.environ["SOLARA_APP"] = PAGE_MODULE
     if scenario is not None:
         os.environ[SCENARIO_ENV] = str(scenario)
     else:
@@ -258,13 +264,9 @@ def serve(
         InputError: when the asset cache is not prepared, the scenario is bad,
             or the port cannot be bound.
     """
-    import socket
-
     assets_dir = (assets_dir or default_assets_dir()).resolve()
     check_assets(assets_dir)
     if scenario is not None:
-        from partnersim.dashboard.app import read_scenario
-
         read_scenario(scenario)  # fail here, with a clear message, not in the browser
         scenario = scenario.resolve()
     # bind first, so a busy port is one clear message rather than a uvicorn traceback
@@ -340,9 +342,6 @@ class DashboardProcess:
         self._proc: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> DashboardProcess:
-        import select
-        import time
-
         env = {**os.environ, **(self.env or {}), "PYTHONUNBUFFERED": "1"}
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "partnersim.cli", "dashboard", "--port", "0", *self.args],
@@ -368,8 +367,6 @@ class DashboardProcess:
         raise RuntimeError(f"the dashboard did not start:\n{self.output}")
 
     def __exit__(self, *exc: object) -> None:
-        import signal
-
         proc = self._proc
         if proc is None:
             return
