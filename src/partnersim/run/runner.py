@@ -45,7 +45,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 from tqdm import tqdm
 
@@ -63,14 +62,6 @@ FLUSH_SECONDS = 10.0
 # --------------------------------------------------------------------------- execute
 
 
-def _json_default(obj: Any) -> Any:
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json")
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return str(obj)
-
-
 def fingerprint(specs: Iterable[RunSpec], model: ModelRef = None, *,
                 keep_timeseries: bool = True, measures: Sequence[str] | None = None) -> str:
     """SHA-256 identity of the work: every spec, the model, what is kept.
@@ -84,41 +75,9 @@ def fingerprint(specs: Iterable[RunSpec], model: ModelRef = None, *,
     for s in specs:
         h.update(json.dumps([s.run_id, s.seed, s.point, s.replicate, s.scenario,
                              sorted(s.params.items()), list(s.interventions)],
-                            default=_json_default).encode())
+                            default=storage.json_default).encode())
         h.update(b"\n")
     return h.hexdigest()
-
-
-def _param_types(specs: Sequence[RunSpec]) -> dict[str, pa.DataType]:
-    names: list[str] = []
-    seen: set[str] = set()
-    for s in specs:
-        for k in s.params:
-            if k not in seen:
-                seen.add(k)
-                names.append(k)
-    for k in names:
-        if k in storage.ID_COLUMNS:
-            raise InputError(f"parameter name {k!r} clashes with a column of the runs table",
-                             key=k)
-    return {k: storage.arrow_type_of([s.params.get(k) for s in specs]) for k in names}
-
-
-def _specs_table(specs: Sequence[RunSpec], param_types: Mapping[str, pa.DataType]) -> pa.Table:
-    cols: dict[str, pa.Array] = {
-        "run_id": pa.array([s.run_id for s in specs], pa.int64()),
-        "scenario": pa.array([s.scenario for s in specs], pa.string()),
-        "point": pa.array([s.point for s in specs], pa.int64()),
-        "replicate": pa.array([s.replicate for s in specs], pa.int64()),
-        "seed": pa.array([s.seed for s in specs], pa.int64()),
-    }
-    for name, typ in param_types.items():
-        cols[name] = pa.array([s.params.get(name) for s in specs], typ)
-    if any(s.interventions for s in specs):
-        cols["interventions"] = pa.array(
-            [json.dumps(list(s.interventions), default=_json_default) for s in specs],
-            pa.string())
-    return pa.table(cols)
 
 
 def validate_specs(specs: Sequence[RunSpec]) -> None:
@@ -180,7 +139,7 @@ def execute(
     specs = list(specs)
     validate_specs(specs)
     resolve_model(model)
-    param_types = _param_types(specs)
+    param_types = storage.param_types(specs)
     fp = fingerprint(specs, model, keep_timeseries=keep_timeseries, measures=measures)
     action = storage.check_output_folder(out_dir, fingerprint=fp, overwrite=options.overwrite)
     pool = open_executor(options, model=model)
@@ -196,7 +155,7 @@ def execute(
             storage.write_manifest(out, manifest)
             notes = _version_notes(manifest.get("environment", {}))
         else:
-            storage.write_specs(out, _specs_table(specs, param_types))
+            storage.write_specs(out, specs, param_types)
             storage.write_manifest(out, {
                 "format": storage.FORMAT_VERSION,
                 "fingerprint": fp,

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from partnersim.errors import InputError
+
+if TYPE_CHECKING:
+    from partnersim.run.specs import RunSpec
 
 MANIFEST = "manifest.json"
 SPECS = "specs.parquet"
@@ -76,7 +79,7 @@ def check_output_folder(out_dir: str | os.PathLike[str], *, fingerprint: str,
 
     Args:
         out_dir: The results folder.
-        fingerprint: Identity of the work to be stored (see ``runner.fingerprint``).
+        fingerprint: Identity of the work to be stored (the runner's fingerprint).
         overwrite: Start afresh, deleting an existing results folder.
 
     Returns:
@@ -189,6 +192,53 @@ def _kind(value: Any) -> str:
     if isinstance(value, float | np.floating):
         return "float"
     return "str"
+
+
+def json_default(obj: Any) -> Any:
+    """JSON for what ``json`` cannot encode itself: pydantic models, numpy scalars, else text."""
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(mode="json")
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return str(obj)
+
+
+def param_types(specs: Sequence[RunSpec]) -> dict[str, pa.DataType]:
+    """The Arrow type of each parameter column, in first-seen order, from every spec.
+
+    Raises:
+        InputError: a parameter is named like a leading column of the runs table.
+    """
+    names: list[str] = []
+    seen: set[str] = set()
+    for s in specs:
+        for k in s.params:
+            if k not in seen:
+                seen.add(k)
+                names.append(k)
+    for k in names:
+        if k in ID_COLUMNS:
+            raise InputError(f"parameter name {k!r} clashes with a column of the runs table",
+                             key=k)
+    return {k: arrow_type_of([s.params.get(k) for s in specs]) for k in names}
+
+
+def specs_table(specs: Sequence[RunSpec], param_types: Mapping[str, pa.DataType]) -> pa.Table:
+    """The specs table: ids, seed, parameter values and (if any) interventions as JSON."""
+    cols: dict[str, pa.Array] = {
+        "run_id": pa.array([s.run_id for s in specs], pa.int64()),
+        "scenario": pa.array([s.scenario for s in specs], pa.string()),
+        "point": pa.array([s.point for s in specs], pa.int64()),
+        "replicate": pa.array([s.replicate for s in specs], pa.int64()),
+        "seed": pa.array([s.seed for s in specs], pa.int64()),
+    }
+    for name, typ in param_types.items():
+        cols[name] = pa.array([s.params.get(name) for s in specs], typ)
+    if any(s.interventions for s in specs):
+        cols["interventions"] = pa.array(
+            [json.dumps(list(s.interventions), default=json_default) for s in specs],
+            pa.string())
+    return pa.table(cols)
 
 
 @dataclass
@@ -460,6 +510,7 @@ def update_manifest(out_dir: str | os.PathLike[str], **changes: Any) -> dict[str
     return manifest
 
 
-def write_specs(out_dir: str | os.PathLike[str], table: pa.Table) -> None:
+def write_specs(out_dir: str | os.PathLike[str], specs: Sequence[RunSpec],
+                param_types: Mapping[str, pa.DataType]) -> None:
     """Write the table of all run specs (once, when a folder is created)."""
-    _atomic_write_table(table, Path(out_dir) / SPECS)
+    _atomic_write_table(specs_table(specs, param_types), Path(out_dir) / SPECS)
