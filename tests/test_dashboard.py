@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from partnersim import outputs
 from partnersim.cli import main
 from partnersim.dashboard import controls, figures
 from partnersim.dashboard import server as dashboard
@@ -299,6 +300,29 @@ def test_time_series_mark_every_intervention_where_it_happened() -> None:
     assert labels == ["chair leaves", "budget cut 50%"]
     trust = plot.lines["trust_across"].get_ydata()
     np.testing.assert_array_equal(trust, model.measures_frame()["trust_across"].to_numpy())
+
+
+def test_time_series_panels_draw_the_declared_measures_with_their_labels() -> None:
+    model = dash_session.build_model(
+        {**dash_session.default_scenario().params.model_dump(), "n_staff": 60}, 4, ())
+    for _ in range(3):
+        model.step()
+    plot = figures.SeriesPlot(model.horizon)
+    plot.render(model)
+    assert [ax.get_title() for ax in plot.axes] == list(outputs.PANELS)
+    for ax, (title, measures) in zip(plot.axes, outputs.PANELS.items(), strict=True):
+        drawn = [name for name, line in plot.lines.items() if line.axes is ax]
+        assert drawn == list(measures)  # every declared measure, in order, and nothing else
+        for name in drawn:
+            np.testing.assert_array_equal(plot.lines[name].get_ydata(),
+                                          model.measures_frame()[name].to_numpy())
+        shown = [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else []
+        assert shown == ([figures.legend(title, m) for m in measures] if len(measures) > 1
+                         else [])
+    assert figures.legend("Capacity", "capacity_strategic") == "strategic"
+    assert figures.legend("Service output", "output") == outputs.label("output")
+    assert figures.is_unit_panel(outputs.PANELS["Information"])
+    assert not figures.is_unit_panel(outputs.PANELS["Service output"])
 
 
 # ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from partnersim import outputs
 from partnersim.params import SECTORS
 
 AGENCY_COLOURS = ("#1f77b4", "#17becf", "#d62728", "#2ca02c", "#ff7f0e")
@@ -170,21 +171,22 @@ class NetworkPlot(_BlitFigure):
         return self._frame(None, (self.edges, self.nodes, self.champions, self.chairs))
 
 
-SERIES_PANELS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("Trust and leadership", (("trust_within", "trust within agencies"),
-                              ("trust_across", "trust across agencies"),
-                              ("leadership", "leadership"))),
-    ("Information", (("info_core", "core members"), ("info_periphery", "periphery"))),
-    ("Capacity", (("capacity_*", ""),)),
-    ("Small wins (total)", (("small_wins_total", "small wins"),)),
-    ("Service output", (("output", "output"),)),
-    ("Population health", (("health", "indicator"),)),
-)
-"""Time-series panels: title and (column, legend) pairs; ``capacity_*`` means every
-capacity column."""
+COMPACT_LEGEND = 4
+"""Panels of this many measures or more get a small three-column legend and thinner lines."""
 
-_UNIT_PANELS = ("trust_within", "info_core", "capacity_*")
-"""Panels of measures in [0, 1]: their axis always shows 0 to 1."""
+
+def legend(panel: str, name: str) -> str:
+    """A measure's legend in its panel: its declared label (``outputs.label``), less the
+    panel's title where the label starts with it ("capacity, strategic" reads "strategic"
+    in the "Capacity" panel)."""
+    text = outputs.label(name)
+    prefix = panel.lower() + ", "
+    return text[len(prefix):] if text.lower().startswith(prefix) else text
+
+
+def is_unit_panel(measures: Sequence[str]) -> bool:
+    """True when every measure of a panel is declared in [0, 1]: its axis always shows 0 to 1."""
+    return all(outputs.OUTPUTS[m].unit == "0-1" for m in measures)
 
 
 def nice_limits(lo: float, hi: float) -> tuple[float, float]:
@@ -199,21 +201,26 @@ def nice_limits(lo: float, hi: float) -> tuple[float, float]:
 
 
 class SeriesPlot(_BlitFigure):
-    """The time series of one model: six panels, lines updated in place, events marked."""
+    """The time series of one model: one panel per ``outputs.PANELS`` entry (title -> monthly
+    measures), lines updated in place, events marked."""
 
     def __init__(self, horizon: int, width: float = 7.2, height: float = 5.0, dpi: int = 80):
         super().__init__(width, height, dpi)
-        axes = self.fig.subplots(3, 2, sharex=True)
+        self.panels = tuple(outputs.PANELS.items())
+        axes = self.fig.subplots(math.ceil(len(self.panels) / 2), 2, sharex=True, squeeze=False)
         self.fig.subplots_adjust(left=0.08, right=0.98, top=0.95, bottom=0.08, hspace=0.38,
                                  wspace=0.22)
         self.axes = list(axes.ravel())
+        for spare in self.axes[len(self.panels):]:  # an odd number of panels
+            spare.remove()
+        self.axes = self.axes[: len(self.panels)]
         self.horizon = max(int(horizon), 1)
         self.lines: dict[str, Any] = {}
         self.columns: tuple[str, ...] = ()
         self.event_artists: list[Any] = []
         self.events_drawn: tuple[tuple[int, str], ...] = ()
         self.ylims: dict[int, tuple[float, float]] = {}
-        for ax, (title, _) in zip(self.axes, SERIES_PANELS, strict=True):
+        for ax, (title, _) in zip(self.axes, self.panels, strict=True):
             ax.set_title(title, fontsize=9, pad=3)
             ax.set_xlim(0, self.horizon)
             ax.set_ylim(0.0, 1.0)
@@ -242,19 +249,15 @@ class SeriesPlot(_BlitFigure):
 
     def _make_lines(self, columns: Sequence[str]) -> None:
         self.columns = tuple(columns)
-        for ax, (_, series) in zip(self.axes, SERIES_PANELS, strict=True):
-            for col, legend in series:
-                if col == "capacity_*":
-                    cap = [c for c in columns if c.startswith("capacity_")]
-                    for c in cap:
-                        (self.lines[c],) = ax.plot([], [], lw=1.1,
-                                                   label=c.removeprefix("capacity_"))
-                    if cap:
-                        ax.legend(fontsize=6, ncol=3, loc="upper left", framealpha=0.7,
-                                  borderpad=0.3)
-                elif col in columns:
-                    (self.lines[col],) = ax.plot([], [], lw=1.4, label=legend)
-            if len(series) > 1 and series[0][0] != "capacity_*":
+        for ax, (title, measures) in zip(self.axes, self.panels, strict=True):
+            compact = len(measures) >= COMPACT_LEGEND
+            shown = [m for m in measures if m in columns]
+            for m in shown:
+                (self.lines[m],) = ax.plot([], [], lw=1.1 if compact else 1.4,
+                                           label=legend(title, m))
+            if compact and shown:
+                ax.legend(fontsize=6, ncol=3, loc="upper left", framealpha=0.7, borderpad=0.3)
+            elif len(shown) > 1:
                 ax.legend(fontsize=6.5, loc="lower right", framealpha=0.7, borderpad=0.3)
 
     def render(self, model: Any) -> bytes:
@@ -268,7 +271,7 @@ class SeriesPlot(_BlitFigure):
         months = frame["month"].to_numpy(dtype=float) if "month" in frame else np.arange(
             len(frame), dtype=float)
         limits = []
-        for ax, (_, series) in zip(self.axes, SERIES_PANELS, strict=True):
+        for ax, (_, measures) in zip(self.axes, self.panels, strict=True):
             lo, hi = math.inf, -math.inf
             for col, line in self.lines.items():
                 if line.axes is not ax:
@@ -278,7 +281,7 @@ class SeriesPlot(_BlitFigure):
                 finite = y[np.isfinite(y)]
                 if finite.size:
                     lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
-            limits.append(self._limits(len(limits), lo, hi, series[0][0] in _UNIT_PANELS))
+            limits.append(self._limits(len(limits), lo, hi, is_unit_panel(measures)))
         events = tuple((int(m), str(label)) for m, label in getattr(model, "events", ()))
         key = (tuple(limits), events, self.columns)
         if key != self._key:
