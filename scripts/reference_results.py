@@ -9,7 +9,9 @@ Every verb is called as a user calls it (``partnersim.cli.main``) on small input
 written here, and every data table it writes is hashed column by column
 (``pandas.util.hash_pandas_object``: values and row order, to the bit). Manifests,
 figures and reports are left out: they hold dates, versions and file paths.
-The record is ``tests/golden/reference.json``; ``tests/test_reference.py`` runs the check.
+The record is ``tests/golden/reference.json``, with the environment it was written in
+(library versions and CPU extensions can move a last bit); ``tests/test_reference.py`` runs
+the check.
 """
 
 from __future__ import annotations
@@ -79,6 +81,19 @@ column name -> new name. The check compares the old column's hash with the new c
 
 def _renamed(table: str) -> dict[str, str]:
     return RENAMED.get(table.split(".")[0].removesuffix("/*"), {})
+
+
+def environment() -> dict[str, str]:
+    """What can move a result's last bit: library versions and the CPU's vector extensions."""
+    import numba
+    import numpy as np
+    import pyarrow
+
+    simd = np._core._multiarray_umath.__cpu_features__  # what numpy dispatches on
+    return {"python": sys.version.split()[0], "numpy": np.__version__, "numba": numba.__version__,
+            "pandas": pd.__version__, "pyarrow": pyarrow.__version__,
+            "cpu": " ".join(sorted(k for k, on in simd.items() if on and k.startswith("AVX512")))
+            or "no AVX-512"}
 
 
 def column_hashes(df: pd.DataFrame) -> dict[str, str]:
@@ -183,12 +198,18 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         actual = produce(Path(tmp))
     if args.write:
-        RECORD.write_text(json.dumps(actual, indent=1, sort_keys=True) + "\n")
+        record = {"environment": environment(), "results": actual}
+        RECORD.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
         print(f"wrote {RECORD.relative_to(ROOT)}")
         return 0
-    found = differences(json.loads(RECORD.read_text()), actual)
+    record = json.loads(RECORD.read_text())
+    found = differences(record["results"], actual)
     for line in found:
         print(line)
+    if found and record["environment"] != environment():
+        print(f"recorded with {record['environment']}, running with {environment()}: "
+              "another CPU or library version can move a last bit; if tests/test_golden.py "
+              "passes, record this machine's results with --write before refactoring")
     print("reference results: identical" if not found else f"{len(found)} difference(s)")
     return 1 if found else 0
 

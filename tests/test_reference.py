@@ -13,8 +13,10 @@ _spec.loader.exec_module(reference)
 
 
 def test_reference_results_are_unchanged(tmp_path):
-    expected = json.loads(reference.RECORD.read_text())
-    assert reference.differences(expected, reference.produce(tmp_path)) == []
+    record = json.loads(reference.RECORD.read_text())
+    found = reference.differences(record["results"], reference.produce(tmp_path))
+    assert found == [], (f"recorded with {record['environment']}, "
+                         f"running with {reference.environment()}")
 
 
 def test_the_check_notices_a_changed_column():
