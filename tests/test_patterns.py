@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from partnersim.validation.patterns import PATTERNS, bootstrap_ci, judge, load_definition
+from partnersim.inputs.patterns import load_definition
+from partnersim.params import PARAMETERS
+from partnersim.run.options import RunOptions
+from partnersim.validation.cases import PROBES, CaseRunner, conditions
+from partnersim.validation.checks import PATTERNS
+from partnersim.validation.verdicts import judge, mean_ci
 
 QUICK = {p: load_definition(p).n_seeds["quick"] for p in PATTERNS}
-"""Each pattern's CI-sized ensemble (``n_seeds.quick`` in experiments/patterns/sfN.toml)."""
+"""Each pattern's CI-sized ensemble (``n_seeds.quick`` in data/patterns/sfN.toml)."""
 
-MECHANISM_OFF = {
-    # symmetric trust updates and breaches that leave no ceiling
-    "SF1": {"trust_loss_ratio": 1.0, "reputation_damage": 0.05, "reputation_recovery": 0.05},
-    # familiarity does not enter first-meeting trust
-    "SF2": {"trust_weight_familiarity": 0.0},
-    # confidence does not respond to the record of small wins: no tipping, no lock-in
-    "SF3": {"confidence_steepness": 0.0},
-    # two-way communication gains nothing and costs nothing; no overload at any volume
-    "SF7": {"two_way_gain": 0.0, "two_way_time_cost": 0.0, "overload_volume": 30.0},
-    # champions are ordinary members: no extra contacts, no bridging
-    "SF8": {"champion_contacts": 1.0, "champion_bridging": 0.0},
-    # relationship work brings no synergy and costs no coordination
-    "SF9": {"synergy_max": 0.0, "coordination_cost": 0.0},
-    # no pull toward the stated vision
-    "SF13": {"vision_pull": 0.0},
-    # community and voluntary members need no capacity to take part
-    "SF12": {"participation_threshold": 0.0},
-}
-"""Overrides that switch each pattern's mechanism off (the same as the files' mechanism_off)."""
+MECHANISM_OFF = {p: dict(load_definition(p).mechanism_off) for p in PATTERNS
+                 if load_definition(p).mechanism_off}
+"""Overrides that switch each pattern's mechanism off, read from the files' mechanism_off."""
 
 
 @pytest.mark.slow
@@ -45,9 +35,20 @@ def test_pattern_does_not_hold_with_its_mechanism_switched_off(pattern):
     assert not result.holds, result
 
 
+def test_the_mechanism_off_controls_are_all_there():
+    # a file that loses its control would silently drop a test above
+    assert sorted(MECHANISM_OFF) == sorted(
+        ["SF1", "SF2", "SF3", "SF7", "SF8", "SF9", "SF12", "SF13"])
+
+
 @pytest.mark.parametrize("pattern", sorted(MECHANISM_OFF))
-def test_mechanism_off_matches_the_experiment_file(pattern):
-    assert dict(load_definition(pattern).mechanism_off) == MECHANISM_OFF[pattern]
+def test_each_control_changes_a_declared_parameter_from_what_the_experiment_uses(pattern):
+    defn = load_definition(pattern)
+    for name, value in defn.mechanism_off.items():
+        assert name in PARAMETERS, name
+        used = {defn.params.get(name, PARAMETERS[name].default)} | {
+            c.get("params", {}).get(name) for c in defn.conditions.values()} - {None}
+        assert value not in used, (name, value, used)
 
 
 def test_judge_requires_direction_share_and_ci():
@@ -57,8 +58,27 @@ def test_judge_requires_direction_share_and_ci():
     assert not judge("X", "", [1.0] * 20, all_of=[[-1.0] * 20]).holds
 
 
-def test_bootstrap_ci_covers_the_mean_and_is_seeded():
+def test_mean_ci_covers_the_mean_and_is_seeded():
     values = [0.1, 0.3, 0.2, 0.5, 0.4, 0.2]
-    low, high = bootstrap_ci(values)
+    low, high = mean_ci(values)
     assert low < sum(values) / len(values) < high
-    assert bootstrap_ci(values) == (low, high)
+    assert mean_ci(values) == (low, high)
+
+
+def test_hooks_and_probes_reach_worker_processes(tmp_path):
+    # SF3's hooks force the early joint tasks; they are set on the model inside the worker
+    defn = load_definition("SF3")
+    until = int(defn.settings["early_months"])
+    hooks = {"early_success": {"force_first_task": True, "force_outcomes_until": until},
+             "early_failure": {"force_first_task": False, "force_outcomes_until": until}}
+    groups = conditions(defn, tuple(hooks), [11, 12], {}, hooks=hooks)
+    cases = groups["early_success"] + groups["early_failure"]
+    pool = CaseRunner(tmp_path / "runs", RunOptions(workers=2, progress=False))
+    in_workers = pool.run(cases, ["trust_across"])
+    assert [r.summary["first_task_success"] for r in in_workers] == [1.0, 1.0, 0.0, 0.0]
+    assert all(r.probes[p] != 0.0 for r in in_workers for p in PROBES)
+    in_process = CaseRunner().run(cases, ["trust_across"])
+    for a, b in zip(in_workers, in_process, strict=True):
+        assert pd.Series(a.summary).equals(pd.Series(b.summary))  # NaN equals NaN here
+        assert "force_first_task" not in a.summary  # outputs only, not the run's inputs
+        assert a.ts["trust_across"].tobytes() == b.ts["trust_across"].tobytes()

@@ -3,14 +3,15 @@ pattern that does not hold."""
 
 from __future__ import annotations
 
-from functools import partial
+import json
 
 import pandas as pd
 import pytest
 
 from partnersim.cli import main
-from partnersim.validation import patterns
-from partnersim.validation.patterns import PATTERNS, load_definition
+from partnersim.inputs import patterns as pattern_files
+from partnersim.inputs.patterns import load_definition
+from partnersim.validation.checks import PATTERNS
 
 
 @pytest.mark.slow
@@ -31,7 +32,7 @@ def test_quick_validation_writes_a_table_naming_every_pattern(tmp_path, capsys):
 
 def test_validate_runs_a_chosen_subset_and_exits_zero_when_all_hold(tmp_path, capsys):
     status = main(["validate", "--quick", "--patterns", "SF1,sf11", "--workers", "1",
-                   "--out", str(tmp_path)])
+                   "--no-progress", "--out", str(tmp_path)])
     assert status == 0
     table = (tmp_path / "patterns.md").read_text()
     assert "| SF1 " in table and "| SF11 " in table and "| SF2 " not in table
@@ -39,11 +40,45 @@ def test_validate_runs_a_chosen_subset_and_exits_zero_when_all_hold(tmp_path, ca
 
 
 def test_validate_exits_one_when_a_pattern_does_not_hold(tmp_path, capsys, monkeypatch):
-    # SF3 with its mechanism switched off (the file's mechanism_off) does not hold
-    off = dict(load_definition("SF3").mechanism_off)
-    monkeypatch.setitem(patterns.PATTERNS, "SF3", partial(patterns.check_sf3, **off))
-    assert main(["validate", "--quick", "--patterns", "SF3", "--out", str(tmp_path)]) == 1
+    # SF3's pattern file with its mechanism switched off (the file's mechanism_off in its
+    # params) does not hold
+    shipped = pattern_files.PATTERN_DIR / "sf3.toml"
+    off = "".join(f"{k} = {json.dumps(v)}\n" for k, v in load_definition("SF3").mechanism_off.items())
+    folder = tmp_path / "patterns"
+    folder.mkdir()
+    (folder / "sf3.toml").write_text(shipped.read_text().replace("[params]\n", f"[params]\n{off}"))
+    monkeypatch.setattr(pattern_files, "PATTERN_DIR", folder)
+    assert load_definition("SF3").params["confidence_steepness"] == 0.0
+    out = tmp_path / "out"
+    assert main(["validate", "--quick", "--patterns", "SF3", "--out", str(out),
+                 "--no-progress"]) == 1
     assert "do not hold: SF3" in capsys.readouterr().err
+
+
+def test_a_rerun_resumes_the_kept_runs_and_other_work_needs_overwrite(tmp_path, capsys):
+    argv = ["validate", "--quick", "--patterns", "SF11", "--executor", "serial",
+            "--no-progress", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    runs = tmp_path / "runs_quick"
+    first = (tmp_path / "patterns.csv").read_text()
+    shards = sorted(p.name for p in (runs / "runs").iterdir())
+    assert main(argv) == 0  # the same validation: nothing to compute
+    assert (tmp_path / "patterns.csv").read_text() == first
+    assert sorted(p.name for p in (runs / "runs").iterdir()) == shards
+    assert len(json.loads((runs / "manifest.json").read_text())["sessions"]) == 2
+    capsys.readouterr()
+    other = ["validate", "--quick", "--patterns", "SF11,SF13", "--executor", "serial",
+             "--no-progress", "--out", str(tmp_path)]
+    assert main(other) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert main([*other, "--overwrite"]) == 0
+    assert list(pd.read_csv(tmp_path / "patterns.csv")["pattern"]) == ["SF11", "SF13"]
+
+
+def test_dask_without_a_scheduler_is_one_clear_error_before_anything_is_written(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["validate", "--patterns", "SF1", "--executor", "dask", "--out", str(out)]) == 2
+    assert "--scheduler" in capsys.readouterr().err and not out.exists()
 
 
 def test_unknown_pattern_is_one_clear_error(tmp_path, capsys):

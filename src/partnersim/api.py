@@ -32,7 +32,7 @@ from partnersim.run.storage import Results, load_results
 from partnersim.study.compare import Comparison, compare, paired_differences
 from partnersim.study.replicates import RunOutcome, run_scenario
 from partnersim.study.sensitivity import sensitivity, sweep
-from partnersim.validation.patterns import validate
+from partnersim.validation.validate import validate
 
 __all__ = [
     "Comparison",

@@ -193,10 +193,27 @@ def _add_study_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _validate_options(args: argparse.Namespace):  # -> partnersim.run.options.RunOptions
+    from partnersim.run.options import RunOptions  # imported here: start-up time of the CLI
+
+    return RunOptions(executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                      overwrite=args.overwrite, progress=not args.no_progress)
+
+
+def _validate_command(args: argparse.Namespace) -> list[str]:
+    command = ["partnersim", "validate", *(["--quick"] if args.quick else [])]
+    for flag in ("patterns", "robustness", "out", "executor", "workers", "scheduler"):
+        value = getattr(args, flag)
+        if value is not None:
+            command += [f"--{flag}", str(value)]
+    return command
+
+
 def _validate_robustness(args: argparse.Namespace, ids: list[str] | None) -> int:
     from pathlib import Path
 
-    from partnersim.validation.patterns import robustness, robustness_summary
+    # imported here, as every verb's modules are: start-up time of the CLI
+    from partnersim.validation.robustness import RUNS_FOLDER, robustness, robustness_summary
 
     def show(point: int, pattern: str, result) -> None:
         print(f"point {point + 1}/{args.robustness} {pattern:<5} "
@@ -204,7 +221,8 @@ def _validate_robustness(args: argparse.Namespace, ids: list[str] | None) -> int
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    table = robustness(args.robustness, patterns=ids, workers=args.workers, progress=show,
+    table = robustness(args.robustness, patterns=ids, runs_dir=out / RUNS_FOLDER,
+                       options=_validate_options(args), progress=show,
                        out_csv=out / "robustness.csv")
     summary = robustness_summary(table)
     summary.to_csv(out / "robustness_summary.csv", index=False)
@@ -212,30 +230,43 @@ def _validate_robustness(args: argparse.Namespace, ids: list[str] | None) -> int
     print(summary.to_string(index=False))
     print(f"{'table:':<10}{out / 'robustness.csv'}")
     print(f"{'summary:':<10}{out / 'robustness_summary.csv'}")
+    print(f"{'runs:':<10}{out / RUNS_FOLDER}")
     return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from partnersim.validation.patterns import markdown_table, prepare_output, validate, write_results
+    from pathlib import Path
+
+    # imported here, as every verb's modules are: start-up time of the CLI
+    from partnersim.validation.validate import (
+        RUNS_FOLDER,
+        markdown_table,
+        prepare_output,
+        validate,
+        write_results,
+    )
 
     ids = [p.strip().upper() for p in args.patterns.split(",") if p.strip()] \
         if args.patterns else None
 
-    def show(result, seconds: float) -> None:
+    def show(result) -> None:
         verdict = "holds" if result.holds else "DOES NOT HOLD"
         print(f"{result.pattern:<5} {verdict:<14} effect {result.effect:.3g} "
               f"[{result.ci_low:.3g}, {result.ci_high:.3g}], {result.share_expected:.0%} of "
-              f"{result.n_seeds} seeds ({seconds:.0f} s)", flush=True)
+              f"{result.n_seeds} seeds", flush=True)
 
+    options = _validate_options(args)  # bad options fail before anything is written
     prepare_output(args.out)  # fail before any run if the folder cannot be written
     if args.robustness:
         return _validate_robustness(args, ids)
-    results = validate(ids, quick=args.quick, workers=args.workers, progress=show)
+    runs = Path(args.out) / RUNS_FOLDER["quick" if args.quick else "full"]
+    results = validate(ids, quick=args.quick, runs_dir=runs, options=options,
+                       provenance={"command": _validate_command(args)}, progress=show)
     files = write_results(results, args.out)
     print()
     print(markdown_table(results), end="")
     print()
-    for key, path in files.items():
+    for key, path in {**files, "runs": runs}.items():
         print(f"{key + ':':<10}{path}")
     failed = [r.pattern for r in results if not r.holds]
     if failed:
@@ -309,12 +340,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true",
                    help="the smaller ensembles CI runs (n_seeds.quick in each pattern file)")
     p.add_argument("--out", metavar="DIR", default="results/validation",
-                   help="folder for patterns.csv, patterns.md, details.json "
+                   help="folder for patterns.csv, patterns.md, details.json and the runs "
                         "(default: results/validation)")
     p.add_argument("--patterns", metavar="IDS",
                    help="comma-separated pattern ids, e.g. SF1,SF3 (default: all)")
+    p.add_argument("--executor", choices=("process", "serial", "dask"), default="process",
+                   help="where runs execute (default: a local process pool; serial: in-process)")
     p.add_argument("--workers", type=int, metavar="N",
-                   help="worker processes (default: all usable cores; 1: in-process)")
+                   help="worker processes (default: all usable cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address, e.g. tcp://host:8786 (implies --executor dask)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace runs kept in the folder from another validation "
+                        "(by default a rerun of the same validation resumes them)")
     p.add_argument("--robustness", type=int, metavar="N",
                    help="instead: run every pattern's quick check at N Latin-hypercube "
                         "points of the assumption parameters -> robustness.csv")

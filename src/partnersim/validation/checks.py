@@ -1,262 +1,112 @@
-"""The validation patterns of DESIGN.md section 3 as seeded, paired experiments.
+"""The thirteen pattern checks of DESIGN.md section 3: the cases each runs and its verdict.
 
-Each pattern is a function ``check_sfN(n_seeds=..., master_seed=..., **overrides)``
-returning a :class:`PatternResult`. A pattern *holds* when its effect points the
-expected way in at least 90% of paired seeds and the bootstrap confidence
-interval of the mean paired effect excludes zero (DESIGN.md section 3).
-
-Each experiment (conditions as parameter overrides and interventions, seed counts for
-the quick and full ensembles, master seed, settings) is data, read from
-``experiments/patterns/sfN.toml``; the checks are functions over those definitions.
+Each pattern is a function ``check_sfN(n_seeds=..., master_seed=..., *, runner=...,
+**overrides)`` returning a :class:`PatternResult`. Its experiment (conditions, seed counts,
+master seed, settings) is read from its pattern file (``partnersim.inputs.patterns``); the
+check is a :class:`Check`: the cases it asks for and a verdict over their results, so that
+``run_checks`` can run the cases of many checks in one call of the runner.
 ``overrides`` are parameter values applied to every run of the experiment, after the
 file's conditions; the tests use them to switch a mechanism off and confirm that the
-check then reports "does not hold". ``validate`` runs a set of checks (the
-``partnersim validate`` verb); ``robustness`` repeats them across a Latin-hypercube
-sample of the assumption parameters. docs/validation.md records the results.
+check then reports "does not hold".
 """
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+from scipy.stats import qmc
 
-from partnersim.errors import InputError
-from partnersim.model import stages as mechanisms
+from partnersim.inputs.patterns import PatternDefinition, load_definition
+from partnersim.model import stages
 from partnersim.model.partnership import PartnershipModel
 from partnersim.seeding import replicate_seeds
+from partnersim.validation.cases import Case, CaseResult, CaseRunner, conditions
+from partnersim.validation.verdicts import PatternResult, judge
 
-DIRECTION_SHARE = 0.9
-"""Share of paired seeds whose effect must point the expected way."""
-CI_LEVEL = 0.95
-BOOTSTRAP_DRAWS = 2000
+Results = Mapping[str, Sequence[CaseResult]]
+"""A check's results: case group (usually the condition) -> results in seed order."""
 
-
-@dataclass(frozen=True)
-class PatternResult:
-    """The outcome of one pattern check.
-
-    Attributes:
-        pattern: id, e.g. "SF2".
-        measured: what the effect is, in words.
-        effect: mean paired effect (positive = in the expected direction).
-        ci_low, ci_high: bootstrap confidence interval of the mean effect.
-        share_expected: share of paired seeds whose effect is positive.
-        n_seeds: number of paired seeds.
-        holds: the direction holds in >= 90% of seeds and the CI excludes zero.
-        details: further figures (per-condition means and sub-effects).
-    """
-
-    pattern: str
-    measured: str
-    effect: float
-    ci_low: float
-    ci_high: float
-    share_expected: float
-    n_seeds: int
-    holds: bool
-    details: Mapping[str, float]
-
-
-def bootstrap_ci(values: np.ndarray, *, seed: int = 0, level: float = CI_LEVEL,
-                 draws: int = BOOTSTRAP_DRAWS) -> tuple[float, float]:
-    """Percentile bootstrap confidence interval of the mean."""
-    values = np.asarray(values, dtype=float)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(values), size=(draws, len(values)))
-    means = values[idx].mean(axis=1)
-    alpha = (1.0 - level) / 2.0
-    return float(np.quantile(means, alpha)), float(np.quantile(means, 1.0 - alpha))
-
-
-def judge(pattern: str, measured: str, effects: Sequence[float],
-          details: Mapping[str, float] | None = None, *,
-          all_of: Sequence[np.ndarray] | Mapping[str, np.ndarray] = ()) -> PatternResult:
-    """Summarise paired effects (positive = expected direction) into a verdict.
-
-    ``all_of`` lists (or names) further per-seed effect arrays that must each hold as well
-    (for patterns with several parts); the reported effect is the first one. The share
-    and CI lower bound of each part go into the details (``<part>_share``, ``<part>_ci_low``).
-    """
-    effects = np.asarray(effects, dtype=float)
-    low, high = bootstrap_ci(effects)
-    share = float(np.mean(effects > 0))
-    holds = share >= DIRECTION_SHARE and low > 0
-    details = dict(details or {})
-    parts = all_of.items() if isinstance(all_of, Mapping) else (
-        (f"part{k + 2}", v) for k, v in enumerate(all_of))
-    for name, extra in parts:
-        extra = np.asarray(extra, dtype=float)
-        e_low, _ = bootstrap_ci(extra)
-        e_share = float(np.mean(extra > 0))
-        details[f"{name}_share"] = e_share
-        details[f"{name}_ci_low"] = e_low
-        holds = holds and e_share >= DIRECTION_SHARE and e_low > 0
-    return PatternResult(pattern, measured, float(effects.mean()), low, high, share,
-                         len(effects), bool(holds), details)
-
-
-# --- experiment definitions (experiments/patterns/*.toml) ---------------------------------
-
-PATTERN_DIR = Path(__file__).resolve().parents[1] / "data" / "patterns"
-"""Where the pattern experiment files live (one ``sfN.toml`` per pattern)."""
+Plan = Callable[[PatternDefinition, list[int], Mapping[str, Any]], dict[str, list[Case]]]
+Verdict = Callable[[PatternDefinition, list[int], Results, Mapping[str, Any]], PatternResult]
 
 
 @dataclass(frozen=True)
-class PatternDefinition:
-    """One pattern's seeded experiment, read from ``experiments/patterns/sfN.toml``.
+class Check:
+    """One pattern's check.
 
     Attributes:
-        id: pattern id ("SF3").
-        title, statement, measured, anchors: text for tables and docs.
-        master_seed: master seed; replicate i has the same seed in every condition.
-        n_seeds: {"quick": n, "full": n}.
-        params: overrides applied to every condition.
-        conditions: condition name -> {"params": {...}, "interventions": [...]}.
-        settings: the check's other numbers (months, windows, thresholds).
-        mechanism_off: overrides that switch the pattern's mechanism off (tests).
+        verdict: ``verdict(defn, seeds, results, overrides)`` -> the pattern's result.
+        conditions: the pattern file's conditions it runs, each on the same seeds.
+        measures: the monthly measures its verdict reads.
+        plan: instead of ``conditions``, ``plan(defn, seeds, overrides)`` -> the cases by group.
     """
 
-    id: str
-    title: str
-    statement: str
-    measured: str
-    anchors: str
-    master_seed: int
-    n_seeds: Mapping[str, int]
-    params: Mapping[str, Any]
-    conditions: Mapping[str, Mapping[str, Any]]
-    settings: Mapping[str, Any]
-    mechanism_off: Mapping[str, Any]
+    verdict: Verdict
+    conditions: tuple[str, ...] = ()
+    measures: tuple[str, ...] = ()
+    plan: Plan | None = None
 
-    def condition(self, name: str, overrides: Mapping[str, Any]) -> tuple[dict, tuple]:
-        """Parameters (file base, condition, then ``overrides``) and interventions."""
-        cond = self.conditions.get(name, {})
-        params = {**self.params, **cond.get("params", {}), **overrides}
-        return params, tuple(cond.get("interventions", ()))
+    def cases(self, defn: PatternDefinition, seeds: list[int],
+              overrides: Mapping[str, Any]) -> dict[str, list[Case]]:
+        """The cases to run, by group, in the order the verdict reads them."""
+        if self.plan is not None:
+            return self.plan(defn, seeds, overrides)
+        return conditions(defn, self.conditions, seeds, overrides)
 
 
-def load_definition(pattern: str, directory: Path | None = None) -> PatternDefinition:
-    """Read one pattern's experiment file."""
-    path = (directory or PATTERN_DIR) / f"{pattern.lower()}.toml"
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError("pattern experiment file not found", source=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML ({exc})", source=str(path)) from None
-    return PatternDefinition(
-        id=data["id"], title=data.get("title", ""), statement=data.get("statement", ""),
-        measured=data.get("measured", ""), anchors=data.get("anchors", ""),
-        master_seed=int(data["master_seed"]), n_seeds=dict(data["n_seeds"]),
-        params=dict(data.get("params", {})), conditions=dict(data.get("conditions", {})),
-        settings=dict(data.get("settings", {})), mechanism_off=dict(data.get("mechanism_off", {})))
-
-
-# --- running cases ----------------------------------------------------------------------------
-
-_EXECUTOR: Any = None
-"""A process pool shared by the checks while ``pattern_pool`` is open (None: in-process)."""
-
-
-@contextmanager
-def pattern_pool(workers: int | None = None) -> Iterator[None]:
-    """Run the checks' simulations on a process pool of the runner (``workers`` > 1)."""
-    global _EXECUTOR
-    if not workers or workers <= 1:
-        yield
-        return
-    from partnersim.run.executors import open_executor
-    from partnersim.run.options import RunOptions
-
-    pool = open_executor(RunOptions(workers=workers))
-    _EXECUTOR = pool.executor
-    try:
-        yield
-    finally:
-        _EXECUTOR = None
-        pool.close()
-
-
-def _probe(model: PartnershipModel, name: str) -> float:
-    """End-of-run statistics that need the model's state, not only its measures."""
-    s, t = model.staff, model.ties
-    if name == "tenure_trust_corr":  # SF11: tie duration against trust, over all ties
-        duration = model.month - t.formed
-        if len(t) < 3 or duration.std() == 0 or t.trust.std() == 0:
-            return 0.0
-        return float(np.corrcoef(duration, t.trust)[0, 1])
-    if name == "between_sector_share":  # SF13: share of position variance between sectors
-        x, sector = s.position, s.sector
-        total = x.var()
-        means = np.bincount(sector, weights=x) / np.maximum(np.bincount(sector), 1)
-        return float(((means[sector] - x.mean()) ** 2).mean() / total) if total > 0 else 0.0
-    raise ValueError(f"unknown probe {name!r}")
-
-
-def run_case(case: Mapping[str, Any]) -> dict[str, Any]:
-    """One run of a pattern experiment (executed in a worker process when a pool is open).
-
-    ``case`` holds ``params``, ``seed``, ``interventions``, optional ``hooks`` (model
-    attributes set before the run: ``force_first_task``, ``force_outcomes_until``),
-    ``measures`` (monthly columns to return) and ``probes`` (see ``_probe``).
-    """
-    model = PartnershipModel(rng=case["seed"], interventions=case.get("interventions", ()),
-                             **case["params"])
-    model.collect_mesa = False
-    for key, value in case.get("hooks", {}).items():
-        setattr(model, key, value)
-    model.run()
-    table = model.measures_frame()
-    return {"summary": model.summary(),
-            "ts": {m: table[m].to_numpy() for m in case.get("measures", ())},
-            "probes": {p: _probe(model, p) for p in case.get("probes", ())}}
-
-
-def run_cases(cases: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Run cases in order, on the shared pool if one is open."""
-    if _EXECUTOR is None:
-        return [run_case(c) for c in cases]
-    return list(_EXECUTOR.map(run_case, cases, chunksize=max(1, len(cases) // 16)))
-
-
-def run_conditions(defn: PatternDefinition, names: Sequence[str], seeds: Sequence[int],
-                   overrides: Mapping[str, Any], *, measures: Sequence[str] = (),
-                   probes: Sequence[str] = (), hooks: Mapping[str, Mapping[str, Any]] = {}
-                   ) -> dict[str, list[dict[str, Any]]]:
-    """Run each named condition on the same seeds; results per condition, in seed order."""
-    cases = []
-    for name in names:
-        params, ivs = defn.condition(name, overrides)
-        cases += [{"params": params, "seed": s, "interventions": ivs, "measures": measures,
-                   "probes": probes, "hooks": dict(hooks.get(name, {}))} for s in seeds]
-    out = run_cases(cases)
-    k = len(seeds)
-    return {name: out[i * k:(i + 1) * k] for i, name in enumerate(names)}
-
-
-def _summary(results: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
-    return np.array([float(r["summary"][key]) for r in results])
-
-
-def _window(results: Sequence[Mapping[str, Any]], measure: str, a: int, b: int,
-            how: str = "mean") -> np.ndarray:
-    vals = [r["ts"][measure][a:b] for r in results]
-    return np.array([float(np.nansum(v) if how == "sum" else np.nanmean(v)) for v in vals])
-
-
-def _setup(pattern: str, n_seeds: int | None, master_seed: int | None
-           ) -> tuple[PatternDefinition, list[int]]:
-    defn = load_definition(pattern)
+def seeds_of(defn: PatternDefinition, n_seeds: int | None = None,
+             master_seed: int | None = None) -> list[int]:
+    """The paired seeds of a check (default: the file's full count and master seed)."""
     n = int(n_seeds if n_seeds is not None else defn.n_seeds["full"])
-    seeds = replicate_seeds(int(master_seed if master_seed is not None else defn.master_seed), n)
-    return defn, seeds
+    return replicate_seeds(int(master_seed if master_seed is not None else defn.master_seed), n)
+
+
+def run_checks(n_seeds: Mapping[str, int | None], *, master_seed: int | None = None,
+               overrides: Mapping[str, Any] | None = None, runner: CaseRunner | None = None
+               ) -> list[PatternResult]:
+    """Run several checks, their cases in one call of the runner (one pool, one folder).
+
+    Args:
+        n_seeds: pattern id -> paired seeds (None: the file's full count), in run order.
+        master_seed: instead of each file's master seed.
+        overrides: parameter values applied to every run, after the files' conditions.
+        runner: where and how the cases run (default: in this process, a temporary folder).
+    """
+    overrides = dict(overrides or {})
+    runner = runner or CaseRunner()
+    plans = []
+    for pid, n in n_seeds.items():
+        defn = load_definition(pid)
+        seeds = seeds_of(defn, n, master_seed)
+        plans.append((pid, defn, seeds, CHECKS[pid].cases(defn, seeds, overrides)))
+    cases = [c for *_, groups in plans for group in groups.values() for c in group]
+    measures = list(dict.fromkeys(m for pid in n_seeds for m in CHECKS[pid].measures))
+    results = iter(runner.run(cases, measures))
+    out = []
+    for pid, defn, seeds, groups in plans:
+        res = {name: [next(results) for _ in group] for name, group in groups.items()}
+        out.append(CHECKS[pid].verdict(defn, seeds, res, overrides))
+    return out
+
+
+def run_check(pattern: str, n_seeds: int | None = None, master_seed: int | None = None, *,
+              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
+    """One check (see ``run_checks``)."""
+    return run_checks({pattern: n_seeds}, master_seed=master_seed, overrides=overrides,
+                      runner=runner)[0]
+
+
+def _summary(results: Sequence[CaseResult], key: str) -> np.ndarray:
+    return np.array([float(r.summary[key]) for r in results])
+
+
+def _window(results: Sequence[CaseResult], measure: str, a: int, b: int | None,
+            how: str = "mean") -> np.ndarray:
+    vals = [r.ts[measure][a:b] for r in results]
+    return np.array([float(np.nansum(v) if how == "sum" else np.nanmean(v)) for v in vals])
 
 
 # SF1 --------------------------------------------------------------------------------------
@@ -275,19 +125,19 @@ def _dyad_trajectory(model: PartnershipModel, rng: np.random.Generator, *, shock
     for month in range(months):
         observed = ability + rng.normal(0.0, p.misreading_noise)
         signal = np.tanh(p.signal_sensitivity * (observed - p.performance_standard))
-        mechanisms.apply_signals(model, rows, np.array([signal]), np.ones(1))
+        stages.apply_signals(model, rows, np.array([signal]), np.ones(1))
         if month == shock_month:
             if shock == "integrity":
                 t.damage[rows] += p.reputation_damage * (1.0 - t.damage[rows])
-            mechanisms.apply_signals(model, rows, np.array([-1.0]), np.ones(1))
+            stages.apply_signals(model, rows, np.array([-1.0]), np.ones(1))
         if p.reputation_recovery > 0:
             t.damage[:] *= 1.0 - p.reputation_recovery
         path[month] = t.trust[0]
     return path
 
 
-def check_sf1(n_seeds: int | None = None, master_seed: int | None = None,
-              **overrides: Any) -> PatternResult:
+def check_sf1(n_seeds: int | None = None, master_seed: int | None = None, *,
+              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
     """SF1, trust asymmetry: a failure lowers trust more than an equal success raises it
     (ratio 2 to 4); trust recovers after a competence failure but not after an integrity
     breach (Slovic 1993; Schweitzer et al. 2006).
@@ -296,7 +146,14 @@ def check_sf1(n_seeds: int | None = None, master_seed: int | None = None,
     conditions all required: the loss/gain ratio lies in [2, 4]; trust 48 months after a
     competence failure is back within 0.05 of its pre-shock level; after a breach it is not.
     """
-    defn, seeds = _setup("SF1", n_seeds, master_seed)
+    return run_check("SF1", n_seeds, master_seed, runner=runner, **overrides)
+
+
+def _sf1(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
+    # In this process, not through the runner: SF1 runs no model to its horizon; it drives
+    # one dyad's trust through the update rules month by month (milliseconds per seed), so
+    # there is no run for the runner to store or spread across workers.
     cfg = defn.settings
     params = {**defn.params, **overrides}
     months, shock, after = int(cfg["months"]), int(cfg["shock_month"]), int(cfg["after_months"])
@@ -318,7 +175,7 @@ def check_sf1(n_seeds: int | None = None, master_seed: int | None = None,
         model = PartnershipModel(rng=seed, **params)
         model.ties.add(np.array([0, 0]), np.array([1, 2]), np.array([0.5, 0.5]),
                        np.array([0.5, 0.5]), 0)
-        mechanisms.apply_signals(model, np.array([0, 1]), np.array([0.5, -0.5]), np.ones(2))
+        stages.apply_signals(model, np.array([0, 1]), np.array([0.5, -0.5]), np.ones(2))
         gain, loss = model.ties.trust[0] - 0.5, 0.5 - model.ties.trust[1]
         ratios.append(loss / gain if gain > 0 else np.inf)
     ratios = np.array(ratios)
@@ -333,8 +190,8 @@ def check_sf1(n_seeds: int | None = None, master_seed: int | None = None,
 
 # SF2 --------------------------------------------------------------------------------------
 
-def check_sf2(n_seeds: int | None = None, master_seed: int | None = None,
-              **overrides: Any) -> PatternResult:
+def check_sf2(n_seeds: int | None = None, master_seed: int | None = None, *,
+              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
     """SF2, unfamiliarity and ground rules: unfamiliar partners start lower and take longer
     to reach the trust threshold; ground rules shorten that time, more for unfamiliar
     partners (Gulati 1995; McKnight et al. 1998; seed: HAZ codes of conduct).
@@ -343,9 +200,12 @@ def check_sf2(n_seeds: int | None = None, master_seed: int | None = None,
     (time saved for familiar ones), in months; also required: unfamiliar partners start
     lower and take longer without ground rules.
     """
-    defn, seeds = _setup("SF2", n_seeds, master_seed)
-    names = ("unfamiliar", "unfamiliar_rules", "familiar", "familiar_rules")
-    res = run_conditions(defn, names, seeds, overrides, measures=("trust_across",))
+    return run_check("SF2", n_seeds, master_seed, runner=runner, **overrides)
+
+
+def _sf2(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
+    names = tuple(res)
     ttt = {k: _summary(res[k], "time_to_trust_months") for k in names}
     start = {k: _window(res[k], "trust_across", 0, 1) for k in ("unfamiliar", "familiar")}
     saved_unfamiliar = ttt["unfamiliar"] - ttt["unfamiliar_rules"]
@@ -380,8 +240,8 @@ def bimodality_coefficient(x: np.ndarray) -> float:
     return float((g * g + 1.0) / (k + 3.0 * (n - 1) ** 2 / ((n - 2) * (n - 3))))
 
 
-def check_sf3(n_seeds: int | None = None, master_seed: int | None = None,
-              **overrides: Any) -> PatternResult:
+def check_sf3(n_seeds: int | None = None, master_seed: int | None = None, *,
+              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
     """SF3, small wins and path dependence: runs whose early joint work succeeded have
     higher trust and commitment at year 5 than identical runs (same seed) whose early
     work failed; across seeds with identical parameters, year-5 trust is strongly skewed
@@ -391,22 +251,30 @@ def check_sf3(n_seeds: int | None = None, master_seed: int | None = None,
     also required: the same for commitment, and the bimodality coefficient of year-5
     trust across the unforced runs exceeds 5/9 (bootstrap CI above it).
     """
-    defn, seeds = _setup("SF3", n_seeds, master_seed)
+    return run_check("SF3", n_seeds, master_seed, runner=runner, **overrides)
+
+
+def _sf3_cases(defn: PatternDefinition, seeds: list[int], overrides: Mapping[str, Any]
+               ) -> dict[str, list[Case]]:
+    """Early success and failure forced on the same seeds (validation hooks), then the
+    unforced ensemble: a larger set of seeds of the same partnership."""
     cfg = defn.settings
     until = int(cfg["early_months"])
     hooks = {"early_success": {"force_first_task": True, "force_outcomes_until": until},
              "early_failure": {"force_first_task": False, "force_outcomes_until": until}}
-    res = run_conditions(defn, ("early_success", "early_failure"), seeds, overrides,
-                         hooks=hooks)
+    spread_seeds = replicate_seeds(defn.master_seed + 1, max(len(seeds),
+                                                             int(cfg["spread_seeds_min"])))
+    return (conditions(defn, ("early_success", "early_failure"), seeds, overrides, hooks=hooks)
+            | conditions(defn, ("free",), spread_seeds, overrides))
+
+
+def _sf3(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
     trust = _summary(res["early_success"], "trust_across_year5") - _summary(
         res["early_failure"], "trust_across_year5")
     commit = _summary(res["early_success"], "commitment_year5") - _summary(
         res["early_failure"], "commitment_year5")
-    # the unforced ensemble: a larger set of seeds of the same partnership
-    spread_seeds = replicate_seeds(defn.master_seed + 1, max(len(seeds),
-                                                             int(cfg["spread_seeds_min"])))
-    free = run_conditions(defn, ("free",), spread_seeds, overrides)["free"]
-    year5 = _summary(free, "trust_across_year5")
+    year5 = _summary(res["free"], "trust_across_year5")
     rng = np.random.default_rng(0)
     boot = np.array([bimodality_coefficient(year5[rng.integers(0, len(year5), len(year5))])
                      for _ in range(500)])
@@ -422,8 +290,8 @@ def check_sf3(n_seeds: int | None = None, master_seed: int | None = None,
 
 # SF4 --------------------------------------------------------------------------------------
 
-def check_sf4(n_seeds: int | None = None, master_seed: int | None = None,
-              **overrides: Any) -> PatternResult:
+def check_sf4(n_seeds: int | None = None, master_seed: int | None = None, *,
+              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
     """SF4, collaborative inertia: at the realistic baseline the partnership's cumulative
     output stays below what the partners would deliver alone; collaborative advantage
     needs adequate leadership and capacity resources together (Huxham & Vangen 2004, 2005;
@@ -434,9 +302,12 @@ def check_sf4(n_seeds: int | None = None, master_seed: int | None = None,
     required: inertia at the baseline (relative output below 1) and advantage (above 1)
     with both.
     """
-    defn, seeds = _setup("SF4", n_seeds, master_seed)
-    names = ("baseline", "leadership_only", "budget_weak_leadership", "leadership_and_budget")
-    res = run_conditions(defn, names, seeds, overrides)
+    return run_check("SF4", n_seeds, master_seed, runner=runner, **overrides)
+
+
+def _sf4(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
+    names = tuple(res)
     ova = {k: _summary(res[k], "output_vs_alone") for k in names}
     together = ova["leadership_and_budget"] - np.maximum(ova["leadership_only"],
                                                          ova["budget_weak_leadership"])
@@ -449,8 +320,8 @@ def check_sf4(n_seeds: int | None = None, master_seed: int | None = None,
 
 # SF5 --------------------------------------------------------------------------------------
 
-def check_sf5(n_seeds: int | None = None, master_seed: int | None = None,
-              **overrides: Any) -> PatternResult:
+def check_sf5(n_seeds: int | None = None, master_seed: int | None = None, *,
+              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
     """SF5, synergy drivers: across a Latin-hypercube cross-section of partnerships, a
     regression of the synthetic PSAT synergy score on functioning dimensions ranks
     leadership and efficiency (and trust) above non-financial resources (Weiss et al. 2002;
@@ -461,15 +332,19 @@ def check_sf5(n_seeds: int | None = None, master_seed: int | None = None,
     replicate: the smaller of the leadership and efficiency coefficients minus the
     resources coefficient; also required: trust's coefficient above resources'.
     """
-    from scipy.stats import qmc
+    return run_check("SF5", n_seeds, master_seed, runner=runner, **overrides)
 
-    defn, seeds = _setup("SF5", n_seeds, master_seed)
+
+def _sf5_cases(defn: PatternDefinition, seeds: list[int], overrides: Mapping[str, Any]
+               ) -> dict[str, list[Case]]:
+    """One Latin-hypercube cross-section of ``partnerships`` partnerships per seed, each
+    partnership with its own seed."""
     cfg = defn.settings
-    m, at = int(cfg["partnerships"]), int(cfg["at_month"])
+    m = int(cfg["partnerships"])
     ranges = cfg["ranges"]
     names = list(ranges)
     cases = []
-    for seed in seeds:
+    for r, seed in enumerate(seeds):
         sample = qmc.LatinHypercube(d=len(names), seed=seed).random(m)
         run_seeds = replicate_seeds(seed, m)
         for row, s in zip(sample, run_seeds, strict=True):
@@ -477,14 +352,19 @@ def check_sf5(n_seeds: int | None = None, master_seed: int | None = None,
             for name, u in zip(names, row, strict=True):
                 lo, hi = ranges[name]
                 params[name] = float(lo + u * (hi - lo))
-            cases.append({"params": params, "seed": s,
-                          "measures": ("psat_synergy", "psat_leadership", "psat_efficiency",
-                                       "trust_across", "psat_resources")})
-    out = run_cases(cases)
+            cases.append(Case(params, s, label="SF5:cross_section", replicate=r))
+    return {"cross_sections": cases}
+
+
+def _sf5(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
+    cfg = defn.settings
+    m, at = int(cfg["partnerships"]), int(cfg["at_month"])
+    out = res["cross_sections"]
     lead_eff, trust_res, coefs = [], [], []
     for r in range(len(seeds)):
         block = out[r * m:(r + 1) * m]
-        cols = {k: np.array([b["ts"][k][at - 12:at].mean() for b in block])
+        cols = {k: np.array([b.ts[k][at - 12:at].mean() for b in block])
                 for k in ("psat_synergy", "psat_leadership", "psat_efficiency", "trust_across",
                           "psat_resources")}
         z = {k: (v - v.mean()) / (v.std() if v.std() > 0 else 1.0) for k, v in cols.items()}
@@ -503,8 +383,8 @@ def check_sf5(n_seeds: int | None = None, master_seed: int | None = None,
 
 # SF6 --------------------------------------------------------------------------------------
 
-def check_sf6(n_seeds: int | None = None, master_seed: int | None = None,
-              **overrides: Any) -> PatternResult:
+def check_sf6(n_seeds: int | None = None, master_seed: int | None = None, *,
+              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
     """SF6, power imbalance: a wider power gap lowers low-power members' trust in
     high-power ones and the equity of decisions; a supermajority or consensus rule restores
     them at the cost of slower decisions (Jones & Barry 2016; Choi & Robertson 2014).
@@ -513,9 +393,12 @@ def check_sf6(n_seeds: int | None = None, master_seed: int | None = None,
     under a wide gap; also required: equity falls with the gap; under the wide gap the
     stricter rule raises trust and equity and lengthens the decision delay.
     """
-    defn, seeds = _setup("SF6", n_seeds, master_seed)
-    names = ("narrow_gap", "wide_gap", "wide_gap_supermajority")
-    res = run_conditions(defn, names, seeds, overrides, measures=("trust_low_to_high",))
+    return run_check("SF6", n_seeds, master_seed, runner=runner, **overrides)
+
+
+def _sf6(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
+    names = tuple(res)
     h = int(defn.settings["last_months"])
     trust = {k: _window(res[k], "trust_low_to_high", -h, None) for k in names}
     equity = {k: _summary(res[k], "decision_equity_mean") for k in names}
@@ -533,8 +416,8 @@ def check_sf6(n_seeds: int | None = None, master_seed: int | None = None,
 
 # SF7 --------------------------------------------------------------------------------------
 
-def check_sf7(n_seeds: int | None = None, master_seed: int | None = None,
-              **overrides: Any) -> PatternResult:
+def check_sf7(n_seeds: int | None = None, master_seed: int | None = None, *,
+              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
     """SF7, communication: under broadcast, peripheral members are less informed than core
     members; two-way communication raises information and shared understanding at a time
     cost; information is an inverted U in message volume (seed: SCAN; Leavitt & Mueller
@@ -545,11 +428,12 @@ def check_sf7(n_seeds: int | None = None, master_seed: int | None = None,
     and staff-time cost; information at a moderate volume above the better of a low and a
     very high volume.
     """
-    defn, seeds = _setup("SF7", n_seeds, master_seed)
-    names = ("broadcast", "two_way", "low_volume", "high_volume")
-    measures = ("info_core", "info_periphery", "shared_understanding", "cost_time",
-                "psat_administration")
-    res = run_conditions(defn, names, seeds, overrides, measures=measures)
+    return run_check("SF7", n_seeds, master_seed, runner=runner, **overrides)
+
+
+def _sf7(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
+    names = tuple(res)
     h = int(defn.settings["last_months"])
 
     def w(k: str, m: str) -> np.ndarray:
@@ -572,8 +456,8 @@ def check_sf7(n_seeds: int | None = None, master_seed: int | None = None,
 
 # SF8 --------------------------------------------------------------------------------------
 
-def check_sf8(n_seeds: int | None = None, master_seed: int | None = None,
-              **overrides: Any) -> PatternResult:
+def check_sf8(n_seeds: int | None = None, master_seed: int | None = None, *,
+              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
     """SF8, champions, leadership stability and turnover: losing champions or the chair
     hurts trust and output more, and for longer, than losing as many random members;
     higher turnover lowers steady-state trust and capacity; a joint chair and capacity
@@ -586,15 +470,14 @@ def check_sf8(n_seeds: int | None = None, master_seed: int | None = None,
     chair halves that loss; high turnover lowers final trust and personal capacity; with
     capacity held in structures the turnover loss of capacity is smaller.
     """
-    defn, seeds = _setup("SF8", n_seeds, master_seed)
+    return run_check("SF8", n_seeds, master_seed, runner=runner, **overrides)
+
+
+def _sf8(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
     cfg = defn.settings
     a = int(cfg["shock_month"])
     b = a + int(cfg["window_months"])
-    names = ("champions_leave", "members_leave", "chair_leaves", "member_leaves",
-             "joint_chair_leaves", "joint_member_leaves", "low_turnover", "high_turnover",
-             "low_turnover_personal", "high_turnover_personal")
-    res = run_conditions(defn, names, seeds, overrides,
-                         measures=("trust_across", "output", "capacity_personal"))
 
     def w(k: str, m: str) -> np.ndarray:
         return _window(res[k], m, a, b, "mean")
@@ -630,12 +513,12 @@ def check_sf8(n_seeds: int | None = None, master_seed: int | None = None,
 # SF9 --------------------------------------------------------------------------------------
 
 def _last_year_output(result: Mapping[str, Any]) -> float:
-    ts = result["ts"]
+    ts = result.ts
     return float(ts["output"][-12:].sum() / ts["output_alone"][-12:].sum())
 
 
-def check_sf9(n_seeds: int | None = None, master_seed: int | None = None,
-              **overrides: Any) -> PatternResult:
+def check_sf9(n_seeds: int | None = None, master_seed: int | None = None, *,
+              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
     """SF9, the balancing act: long-run output (last year, relative to partners working
     alone) is an inverted U in the relationship-time share; raising the share is worse
     before better; under a pressure surge, time allocation that responds to pressure locks
@@ -648,12 +531,13 @@ def check_sf9(n_seeds: int | None = None, master_seed: int | None = None,
     temporary pressure surge, cross-agency trust at the end is lower with endogenous time
     allocation than with the share protected.
     """
-    defn, seeds = _setup("SF9", n_seeds, master_seed)
+    return run_check("SF9", n_seeds, master_seed, runner=runner, **overrides)
+
+
+def _sf9(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
     cfg = defn.settings
-    names = ("phi_none", "phi_moderate", "phi_heavy", "stay_low", "raise", "surge_endogenous",
-             "surge_protected")
-    res = run_conditions(defn, names, seeds, overrides,
-                         measures=("output", "output_alone", "trust_across"))
+    names = tuple(res)
     out = {k: np.array([_last_year_output(r) for r in res[k]]) for k in names}
     peak = out["phi_moderate"] - np.maximum(out["phi_none"], out["phi_heavy"])
     a = int(cfg["raise_month"])
@@ -673,8 +557,8 @@ def check_sf9(n_seeds: int | None = None, master_seed: int | None = None,
 
 # SF10 -------------------------------------------------------------------------------------
 
-def check_sf10(n_seeds: int | None = None, master_seed: int | None = None,
-               **overrides: Any) -> PatternResult:
+def check_sf10(n_seeds: int | None = None, master_seed: int | None = None, *,
+               runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
     """SF10, outcome lag and masking: within a 3 to 5 year evaluation window the
     population-health difference between a high- and a low-functioning partnership is
     mostly undetectable; process proxies diverge within 1 to 2 years and predict the
@@ -686,11 +570,13 @@ def check_sf10(n_seeds: int | None = None, master_seed: int | None = None,
     3 and at 5 years in more than half the runs (bootstrap over runs); and across runs the
     early synergy proxy correlates positively with the final health effect.
     """
-    defn, seeds = _setup("SF10", n_seeds, master_seed)
+    return run_check("SF10", n_seeds, master_seed, runner=runner, **overrides)
+
+
+def _sf10(defn: PatternDefinition, seeds: list[int], res: Results,
+          overrides: Mapping[str, Any]) -> PatternResult:
     cfg = defn.settings
-    names = ("high", "low")
-    res = run_conditions(defn, names, seeds, overrides,
-                         measures=("trust_across", "synergy", "health_effect"))
+    names = tuple(res)
     m = int(cfg["proxy_month"])
     trust = _window(res["high"], "trust_across", m - 6, m) - _window(
         res["low"], "trust_across", m - 6, m)
@@ -719,8 +605,8 @@ def check_sf10(n_seeds: int | None = None, master_seed: int | None = None,
 
 # SF11 -------------------------------------------------------------------------------------
 
-def check_sf11(n_seeds: int | None = None, master_seed: int | None = None,
-               **overrides: Any) -> PatternResult:
+def check_sf11(n_seeds: int | None = None, master_seed: int | None = None, *,
+               runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
     """SF11, negative control: trust must not simply rise with tenure. Across ties at the
     end of a run, the correlation of a tie's duration with its trust is small (below
     ``max_abs_corr`` in size) and varies across runs (Vanneste, Puranam & Kretschmer 2014).
@@ -728,10 +614,13 @@ def check_sf11(n_seeds: int | None = None, master_seed: int | None = None,
     Effect per run: ``max_abs_corr`` minus the absolute correlation; also required: the
     spread of the correlation across runs exceeds ``min_sd`` (bootstrap over runs).
     """
-    defn, seeds = _setup("SF11", n_seeds, master_seed)
+    return run_check("SF11", n_seeds, master_seed, runner=runner, **overrides)
+
+
+def _sf11(defn: PatternDefinition, seeds: list[int], res: Results,
+          overrides: Mapping[str, Any]) -> PatternResult:
     cfg = defn.settings
-    res = run_conditions(defn, ("baseline",), seeds, overrides, probes=("tenure_trust_corr",))
-    r = np.array([x["probes"]["tenure_trust_corr"] for x in res["baseline"]])
+    r = np.array([x.probes["tenure_trust_corr"] for x in res["baseline"]])
     rng = np.random.default_rng(0)
     sd = np.array([r[rng.integers(0, len(r), len(r))].std(ddof=1) - float(cfg["min_sd"])
                    for _ in range(500)])
@@ -743,8 +632,8 @@ def check_sf11(n_seeds: int | None = None, master_seed: int | None = None,
 
 # SF12 -------------------------------------------------------------------------------------
 
-def check_sf12(n_seeds: int | None = None, master_seed: int | None = None,
-               **overrides: Any) -> PatternResult:
+def check_sf12(n_seeds: int | None = None, master_seed: int | None = None, *,
+               runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
     """SF12, community and voluntary participation lag: without capacity investment their
     members stay peripheral (attend less than statutory members); with investment their
     participation rises, but only after a delay (seed: communities need support first;
@@ -755,12 +644,12 @@ def check_sf12(n_seeds: int | None = None, master_seed: int | None = None,
     attend more than community and voluntary ones; the gain in the first
     ``early_months`` is smaller than the later gain (the delay).
     """
-    defn, seeds = _setup("SF12", n_seeds, master_seed)
+    return run_check("SF12", n_seeds, master_seed, runner=runner, **overrides)
+
+
+def _sf12(defn: PatternDefinition, seeds: list[int], res: Results,
+          overrides: Mapping[str, Any]) -> PatternResult:
     cfg = defn.settings
-    measures = ("active_voluntary", "active_community", "active_nhs_acute", "active_nhs_primary",
-                "active_social_work")
-    res = run_conditions(defn, ("no_investment", "investment"), seeds, overrides,
-                         measures=measures)
 
     def part(k: str, a: int, b: int | None, sectors: Sequence[str]) -> np.ndarray:
         return np.mean([_window(res[k], f"active_{s}", a, b) for s in sectors], axis=0)
@@ -781,8 +670,8 @@ def check_sf12(n_seeds: int | None = None, master_seed: int | None = None,
 
 # SF13 -------------------------------------------------------------------------------------
 
-def check_sf13(n_seeds: int | None = None, master_seed: int | None = None,
-               **overrides: Any) -> PatternResult:
+def check_sf13(n_seeds: int | None = None, master_seed: int | None = None, *,
+               runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
     """SF13, shared definitions: without a shared vision, problem definitions fragment
     into sector clusters and shared understanding stays low; a clear vision and dialogue
     make them converge (seed: definitions of health inequalities; Deffuant et al. 2000;
@@ -793,14 +682,16 @@ def check_sf13(n_seeds: int | None = None, master_seed: int | None = None,
     (between-sector share above ``cluster_share``); with a clear vision, dialogue
     (relationship time) raises shared understanding over little dialogue.
     """
-    defn, seeds = _setup("SF13", n_seeds, master_seed)
+    return run_check("SF13", n_seeds, master_seed, runner=runner, **overrides)
+
+
+def _sf13(defn: PatternDefinition, seeds: list[int], res: Results,
+          overrides: Mapping[str, Any]) -> PatternResult:
     cfg = defn.settings
-    names = ("no_vision", "clear_vision", "clear_vision_little_dialogue")
-    res = run_conditions(defn, names, seeds, overrides, measures=("shared_understanding",),
-                         probes=("between_sector_share",))
+    names = tuple(res)
     h = int(cfg["last_months"])
     su = {k: _window(res[k], "shared_understanding", -h, None) for k in names}
-    clusters = np.array([r["probes"]["between_sector_share"] for r in res["no_vision"]]) \
+    clusters = np.array([r.probes["between_sector_share"] for r in res["no_vision"]]) \
         - float(cfg["cluster_share"])
     dialogue = su["clear_vision"] - su["clear_vision_little_dialogue"]
     return judge("SF13", defn.measured, su["clear_vision"] - su["no_vision"],
@@ -810,201 +701,42 @@ def check_sf13(n_seeds: int | None = None, master_seed: int | None = None,
                  all_of={"sector_clusters": clusters, "dialogue_converges": dialogue})
 
 
+
+
+CHECKS: dict[str, Check] = {
+    "SF1": Check(_sf1),  # no runs of the model: see _sf1
+    "SF2": Check(_sf2, ("unfamiliar", "unfamiliar_rules", "familiar", "familiar_rules"),
+                 ("trust_across",)),
+    "SF3": Check(_sf3, plan=_sf3_cases),
+    "SF4": Check(_sf4, ("baseline", "leadership_only", "budget_weak_leadership",
+                        "leadership_and_budget")),
+    "SF5": Check(_sf5, measures=("psat_synergy", "psat_leadership", "psat_efficiency",
+                                 "trust_across", "psat_resources"), plan=_sf5_cases),
+    "SF6": Check(_sf6, ("narrow_gap", "wide_gap", "wide_gap_supermajority"),
+                 ("trust_low_to_high",)),
+    "SF7": Check(_sf7, ("broadcast", "two_way", "low_volume", "high_volume"),
+                 ("info_core", "info_periphery", "shared_understanding", "cost_time",
+                  "psat_administration")),
+    "SF8": Check(_sf8, ("champions_leave", "members_leave", "chair_leaves", "member_leaves",
+                        "joint_chair_leaves", "joint_member_leaves", "low_turnover",
+                        "high_turnover", "low_turnover_personal", "high_turnover_personal"),
+                 ("trust_across", "output", "capacity_personal")),
+    "SF9": Check(_sf9, ("phi_none", "phi_moderate", "phi_heavy", "stay_low", "raise",
+                        "surge_endogenous", "surge_protected"),
+                 ("output", "output_alone", "trust_across")),
+    "SF10": Check(_sf10, ("high", "low"), ("trust_across", "synergy", "health_effect")),
+    "SF11": Check(_sf11, ("baseline",)),  # reads the tenure_trust_corr probe
+    "SF12": Check(_sf12, ("no_investment", "investment"),
+                  ("active_voluntary", "active_community", "active_nhs_acute",
+                   "active_nhs_primary", "active_social_work")),
+    "SF13": Check(_sf13, ("no_vision", "clear_vision", "clear_vision_little_dialogue"),
+                  ("shared_understanding",)),  # and the between_sector_share probe
+}
+"""Every pattern's check by id, SF1 to SF13."""
+
 PATTERNS: dict[str, Callable[..., PatternResult]] = {
     f"SF{i}": fn for i, fn in enumerate(
         (check_sf1, check_sf2, check_sf3, check_sf4, check_sf5, check_sf6, check_sf7,
          check_sf8, check_sf9, check_sf10, check_sf11, check_sf12, check_sf13), start=1)
 }
-"""Every pattern check by id, SF1 to SF13."""
-
-
-# --- the validation run (``partnersim validate``) ------------------------------------------
-
-def validate(patterns: Sequence[str] | None = None, *, quick: bool = False,
-             workers: int | None = None,
-             progress: Callable[[PatternResult, float], None] | None = None
-             ) -> list[PatternResult]:
-    """Run pattern checks with their files' quick or full seed counts.
-
-    Args:
-        patterns: ids to run (default: all, SF1 to SF13).
-        quick: use each file's ``n_seeds.quick`` (a CI-sized ensemble) instead of ``full``.
-        workers: worker processes for the simulations (default: all usable cores).
-        progress: called after each pattern with its result and seconds taken.
-
-    Raises:
-        InputError: an unknown pattern id.
-    """
-    import time
-
-    from partnersim.errors import did_you_mean
-    from partnersim.run.executors import default_workers
-
-    ids = list(patterns or PATTERNS)
-    for pid in ids:
-        if pid not in PATTERNS:
-            raise InputError(f"unknown pattern {pid!r}{did_you_mean(pid, PATTERNS)}; expected "
-                             f"some of {', '.join(PATTERNS)}", key="--patterns")
-    mode = "quick" if quick else "full"
-    results = []
-    with pattern_pool(workers if workers is not None else default_workers()):
-        for pid in ids:
-            start = time.perf_counter()
-            result = PATTERNS[pid](n_seeds=load_definition(pid).n_seeds[mode])
-            results.append(result)
-            if progress is not None:
-                progress(result, time.perf_counter() - start)
-    return results
-
-
-def results_table(results: Sequence[PatternResult]) -> Any:
-    """One row per pattern: id, title, what was measured, effect with CI, share, verdict."""
-    rows = []
-    for r in results:
-        defn = load_definition(r.pattern)
-        rows.append({"pattern": r.pattern, "title": defn.title, "measured": r.measured,
-                     "effect": r.effect, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                     "share_expected": r.share_expected, "n_seeds": r.n_seeds,
-                     "holds": r.holds,
-                     "parts_held": _parts_summary(r)})
-    return pd.DataFrame(rows)
-
-
-def _parts_summary(r: PatternResult) -> str:
-    """'k/m' sub-parts (beyond the headline effect) whose share and CI hold."""
-    names = [k[: -len("_share")] for k in r.details if k.endswith("_share")
-             and f"{k[: -len('_share')]}_ci_low" in r.details]
-    ok = sum(r.details[f"{n}_share"] >= DIRECTION_SHARE and r.details[f"{n}_ci_low"] > 0
-             for n in names)
-    return f"{ok}/{len(names)}" if names else "-"
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.3g}"
-
-
-def markdown_table(results: Sequence[PatternResult]) -> str:
-    """The validation table as Markdown."""
-    lines = ["| pattern | measured | effect [95% CI] | share of seeds | seeds | other parts "
-             "| holds |", "|---|---|---|---|---|---|---|"]
-    for _, row in results_table(results).iterrows():
-        lines.append(
-            f"| {row.pattern} {row.title} | {row.measured} | {_fmt(row.effect)} "
-            f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}] | {row.share_expected:.0%} | "
-            f"{row.n_seeds} | {row.parts_held} | {'yes' if row.holds else '**no**'} |")
-    return "\n".join(lines) + "\n"
-
-
-def prepare_output(out_dir: str | Path) -> Path:
-    """Create the output folder (or check it is writable) before any run.
-
-    Raises:
-        InputError: the folder cannot be created or written.
-    """
-    import os
-
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the folder ({exc.strerror})", source=str(out)) from None
-    if not os.access(out, os.W_OK):
-        raise InputError("the folder is not writable", source=str(out))
-    return out
-
-
-def write_results(results: Sequence[PatternResult], out_dir: str | Path) -> dict[str, Path]:
-    """Write ``patterns.csv``, ``patterns.md`` and ``details.json`` into ``out_dir``."""
-    import json
-
-    out = prepare_output(out_dir)
-    files = {"csv": out / "patterns.csv", "markdown": out / "patterns.md",
-             "details": out / "details.json"}
-    results_table(results).to_csv(files["csv"], index=False)
-    files["markdown"].write_text(markdown_table(results))
-    files["details"].write_text(json.dumps(
-        {r.pattern: {"holds": r.holds, "effect": r.effect, "ci": [r.ci_low, r.ci_high],
-                     "share_expected": r.share_expected, "n_seeds": r.n_seeds,
-                     "details": dict(r.details)} for r in results}, indent=2) + "\n")
-    return files
-
-
-# --- robustness across the assumption parameters ---------------------------------------------
-
-ROBUSTNESS_EXCLUDE: tuple[str, ...] = (
-    "n_staff", "horizon_months", "trust_threshold", "staff_month_cost", "champion_cost",
-    "ground_rules_cost", "vision_work_cost", "joint_chair_cost",
-)
-"""Assumption parameters left at their defaults in the robustness sample: structure and
-horizon (set by each experiment), the measure's threshold and prices (no dynamics)."""
-
-ROBUSTNESS_WIDTH = 0.25
-"""Each parameter is sampled within +-25% of its declared range around its default."""
-
-
-def robustness_sample(n_points: int, seed: int) -> tuple[list[str], np.ndarray]:
-    """A Latin-hypercube sample of the assumption-tagged (A) numeric parameters that no
-    pattern experiment sets, each within ``ROBUSTNESS_WIDTH`` of its declared range around
-    the default (clipped to the bounds). Returns the names and an ``n_points x k`` array."""
-    from scipy.stats import qmc
-
-    from partnersim.params import PARAMETERS
-
-    used: set[str] = set()
-    for pid in PATTERNS:
-        d = load_definition(pid)
-        used |= set(d.params) | set(d.mechanism_off) | set(d.settings.get("ranges", {}))
-        for cond in d.conditions.values():
-            used |= set(cond.get("params", {}))
-    names = [n for n, spec in PARAMETERS.items()
-             if spec.provenance == "A" and spec.type in ("int", "float")
-             and n not in ROBUSTNESS_EXCLUDE and n not in used]
-    u = qmc.LatinHypercube(d=len(names), seed=seed).random(n_points)
-    values = np.empty_like(u)
-    for k, name in enumerate(names):
-        spec = PARAMETERS[name]
-        half = ROBUSTNESS_WIDTH * (spec.upper - spec.lower)
-        lo = max(spec.lower, spec.default - half)
-        hi = min(spec.upper, spec.default + half)
-        values[:, k] = lo + u[:, k] * (hi - lo)
-        if spec.type == "int":
-            values[:, k] = np.round(values[:, k])
-    return names, values
-
-
-def robustness(n_points: int = 16, *, seed: int = 20261127, patterns: Sequence[str] | None = None,
-               workers: int | None = None,
-               progress: Callable[[int, str, PatternResult], None] | None = None,
-               out_csv: str | Path | None = None) -> Any:
-    """Run each pattern's quick check at every point of ``robustness_sample``.
-
-    Returns a DataFrame with one row per point and pattern: the point, its parameter
-    values, and the pattern's verdict, effect and direction share. With ``out_csv`` the
-    table so far is rewritten after every point (a long run can be stopped early).
-    """
-    from partnersim.params import PARAMETERS
-    from partnersim.run.executors import default_workers
-
-    names, values = robustness_sample(n_points, seed)
-    ids = list(patterns or PATTERNS)
-    rows = []
-    with pattern_pool(workers if workers is not None else default_workers()):
-        for i, row in enumerate(values):
-            overrides = {n: (int(v) if PARAMETERS[n].type == "int" else float(v))
-                         for n, v in zip(names, row, strict=True)}
-            for pid in ids:
-                r = PATTERNS[pid](n_seeds=load_definition(pid).n_seeds["quick"], **overrides)
-                rows.append({"point": i, "pattern": pid, "holds": r.holds, "effect": r.effect,
-                             "share_expected": r.share_expected, **overrides})
-                if progress is not None:
-                    progress(i, pid, r)
-            if out_csv is not None:
-                pd.DataFrame(rows).to_csv(out_csv, index=False)
-    return pd.DataFrame(rows)
-
-
-def robustness_summary(table: Any) -> Any:
-    """Share of sampled parameter sets in which each pattern holds."""
-    g = table.groupby("pattern", sort=False)["holds"]
-    return pd.DataFrame({"pattern": g.size().index, "points": g.size().to_numpy(),
-                         "share_holding": g.mean().to_numpy()})
+"""Every pattern check as a function by id, SF1 to SF13."""
