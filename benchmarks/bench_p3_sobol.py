@@ -51,13 +51,15 @@ def experiment(base_sample: int, replicates: int):
 
 
 def one(base_sample: int, replicates: int, workers: int, out: Path) -> dict[str, float]:
+    from partnersim.run.options import RunOptions
+    from partnersim.run.storage import load_runs
     from partnersim.study.sensitivity import analyse, run_experiment, write_analysis
 
     exp = experiment(base_sample, replicates)
     start = time.perf_counter()
-    report, design = run_experiment(exp, out, workers=workers, overwrite=True, progress=True)
+    report, design = run_experiment(exp, out, RunOptions(workers=workers, overwrite=True))
     ran = time.perf_counter()
-    analysis = analyse(exp, out, design)
+    analysis = analyse(exp, design, load_runs(out), out)
     analysed = time.perf_counter()
     write_analysis(analysis, out)
     done = time.perf_counter()

@@ -73,6 +73,8 @@ RENAMED: dict[str, dict[str, str]] = {
     # issue 11: one name per concept (the policy lever keeps the parameter's name)
     "timeseries": {"relationship_time": "relationship_time_spent",
                    "leadership": "effective_leadership"},
+    # issue 11: a comparison compares end-of-run outputs
+    "differences": {"measure": "output"},
 }
 """Columns renamed on purpose since the record was written: table (its file name without
 the extension; ``timeseries`` covers both the consolidated table and its shards) -> old

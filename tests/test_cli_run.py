@@ -115,7 +115,7 @@ def test_manifest_records_provenance(ran) -> None:
     assert man["scenario"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert man["scenario"]["text"] == SMALL
     assert man["replicate_seeds"] == replicate_seeds(7, 3)
-    assert man["command_line"].startswith("partnersim run ")
+    assert man["command"].startswith("partnersim run ") and "command_line" not in man
     assert man["environment"]["packages"]["mesa"]
     assert "git" in man["environment"] and man["environment"]["python"]
     session = man["sessions"][-1]
@@ -199,7 +199,7 @@ BAD_FILES = {
     "unknown_intervention": ('[[interventions]]\nkind = "hire_consultants"\nmonth = 1\n',
                              ["interventions[0].kind", "unknown intervention kind"]),
     "month_past_horizon": ('[params]\nhorizon_months = 24\n[[interventions]]\n'
-                           'kind = "leader_leaves"\nmonth = 30\n',
+                           'kind = "chair_leaves"\nmonth = 30\n',
                            ["interventions[0].month", "past the horizon"]),
 }
 

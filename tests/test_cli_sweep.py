@@ -62,7 +62,7 @@ def test_sweep_writes_runs_points_and_says_where(tmp_path, capsys):
     points = pd.read_parquet(out / "points.parquet")
     assert len(points) == 6 and points["runs_ok"].eq(3).all()
     assert len(storage.load_timeseries(out)) == 18 * 24
-    assert (out / "plots" / "sweep_y_end.png").stat().st_size > 1000
+    assert (out / "figures" / "sweep_y_end.png").stat().st_size > 1000
     manifest = storage.read_manifest(out)
     assert manifest["inputs"][0]["text"].startswith("\n# A grid")
     assert manifest["command"][:2] == ["partnersim", "sweep"]
@@ -78,7 +78,7 @@ def test_sweep_reports_failures_and_exits_non_zero(tmp_path, capsys):
     assert "6 run(s) failed" in captured.err
 
 
-def test_sensitivity_prints_indices_and_writes_tables_and_plots(tmp_path, capsys):
+def test_sensitivity_prints_indices_and_writes_tables_and_figures(tmp_path, capsys):
     exp = write(tmp_path, ISHIGAMI)
     out = tmp_path / "res"
     assert main(["sensitivity", str(exp), "--out", str(out), "--workers", "2",
@@ -87,7 +87,7 @@ def test_sensitivity_prints_indices_and_writes_tables_and_plots(tmp_path, capsys
     assert "y [sobol]" in text and "x2" in text and "ST" in text
     for name in ("indices", "noise", "convergence", "verdicts", "design"):
         assert (out / f"{name}.parquet").is_file()
-    assert any((out / "plots").glob("indices_y_sobol.png"))
+    assert any((out / "figures").glob("indices_y_sobol.png"))
 
 
 def test_same_command_resumes_and_a_different_experiment_is_refused(tmp_path, capsys):

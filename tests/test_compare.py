@@ -8,16 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from partnersim.errors import InputError
+from partnersim.outputs import COST_OUTPUT
+from partnersim.run.options import RunOptions
 from partnersim.seeding import replicate_seeds
+from partnersim.stats import bootstrap_ci
 from partnersim.study.compare import (
-    COST_MEASURE,
-    better_direction,
-    bootstrap_ci,
     compare,
     cost_effectiveness,
     failure_conditions,
     paired_differences,
 )
+
+SERIAL = RunOptions(executor="serial", progress=False)
 
 SMALL = """# Question: {question}
 name = "{name}"
@@ -39,7 +42,7 @@ def write_scenario(folder: Path, name: str, *, replicates: int = 3, seed: int = 
     return path
 
 
-GROUND_RULES = '\n[[interventions]]\nkind = "ground_rules"\nmonth = 0\nstrength = 1.0\n'
+GROUND_RULES = '\n[[interventions]]\nkind = "ground_rules"\nmonth = 0\nground_rules = 1.0\n'
 
 
 # --------------------------------------------------------------------------- bootstrap
@@ -87,11 +90,11 @@ def synthetic_runs() -> pd.DataFrame:
     seeds = [101, 102, 103, 104, 105]
     ref = pd.DataFrame({"scenario": "ref", "seed": seeds,
                         "cumulative_output": [10.0, 12.0, 9.0, 11.0, 8.0],
-                        COST_MEASURE: [100.0] * 5,
+                        COST_OUTPUT: [100.0] * 5,
                         "time_to_trust_months": [20.0, 30.0, np.nan, 25.0, 40.0]})
     opt = pd.DataFrame({"scenario": "opt", "seed": seeds,
                         "cumulative_output": [11.0, 14.0, 8.0, 12.0, 9.0],   # +1 +2 -1 +1 +1
-                        COST_MEASURE: [110.0, 110.0, 110.0, 110.0, 110.0],
+                        COST_OUTPUT: [110.0, 110.0, 110.0, 110.0, 110.0],
                         "time_to_trust_months": [18.0, 31.0, 20.0, 20.0, 30.0]})
     return pd.concat([ref, opt], ignore_index=True)
 
@@ -110,25 +113,18 @@ def test_paired_differences_pair_by_seed_not_by_row_order() -> None:
     assert r["ci_low"] <= 0.8 <= r["ci_high"]
 
 
-def test_lower_is_better_measures_and_missing_pairs() -> None:
-    d = paired_differences(synthetic_runs(), ["time_to_trust_months", COST_MEASURE],
-                           reference="ref").set_index("measure")
+def test_lower_is_better_outputs_and_missing_pairs() -> None:
+    d = paired_differences(synthetic_runs(), ["time_to_trust_months", COST_OUTPUT],
+                           reference="ref").set_index("output")
     t = d.loc["time_to_trust_months"]
     # the seed with a missing reference value is left out: diffs -2, +1, -5, -10
     assert t["n_pairs"] == 4
     assert t["difference"] == pytest.approx(-4.0)
     assert t["direction"] == "lower"
     assert t["share_worse"] == pytest.approx(0.25)   # one pair took longer
-    c = d.loc[COST_MEASURE]
+    c = d.loc[COST_OUTPUT]
     assert c["difference"] == 10.0 and (c["ci_low"], c["ci_high"]) == (10.0, 10.0)
     assert c["share_worse"] == 1.0 and c["significant"]
-
-
-def test_directions() -> None:
-    assert better_direction("cumulative_output") == 1
-    assert better_direction("trust_across_final") == 1
-    assert better_direction("cost_money_total") == -1
-    assert better_direction("time_to_trust_months") == -1
 
 
 def test_duplicate_seed_within_a_scenario_is_refused() -> None:
@@ -141,26 +137,26 @@ def test_duplicate_seed_within_a_scenario_is_refused() -> None:
 # --------------------------------------------------------------------------- costs
 
 
-def diff_row(scenario: str, measure: str, d: float, lo: float, hi: float,
+def diff_row(scenario: str, output: str, d: float, lo: float, hi: float,
              direction: str = "higher") -> dict:
-    return {"scenario": scenario, "reference": "ref", "measure": measure,
+    return {"scenario": scenario, "reference": "ref", "output": output,
             "direction": direction, "difference": d, "ci_low": lo, "ci_high": hi}
 
 
 def test_cost_effectiveness_verdicts_and_ratio() -> None:
     rows = [
-        diff_row("pricier", "out", 4.0, 2.0, 6.0), diff_row("pricier", COST_MEASURE, 20.0,
+        diff_row("pricier", "out", 4.0, 2.0, 6.0), diff_row("pricier", COST_OUTPUT, 20.0,
                                                             18.0, 22.0, "lower"),
-        diff_row("cheaper", "out", 1.0, 0.5, 1.5), diff_row("cheaper", COST_MEASURE, -5.0,
+        diff_row("cheaper", "out", 1.0, 0.5, 1.5), diff_row("cheaper", COST_OUTPUT, -5.0,
                                                             -6.0, -4.0, "lower"),
-        diff_row("worse", "out", -1.0, -2.0, -0.5), diff_row("worse", COST_MEASURE, 3.0,
+        diff_row("worse", "out", -1.0, -2.0, -0.5), diff_row("worse", COST_OUTPUT, 3.0,
                                                              2.0, 4.0, "lower"),
-        diff_row("unclear", "out", 0.1, -0.3, 0.5), diff_row("unclear", COST_MEASURE, 3.0,
+        diff_row("unclear", "out", 0.1, -0.3, 0.5), diff_row("unclear", COST_OUTPUT, 3.0,
                                                              2.0, 4.0, "lower"),
-        diff_row("same", "out", 0.0, 0.0, 0.0), diff_row("same", COST_MEASURE, 0.0, 0.0,
+        diff_row("same", "out", 0.0, 0.0, 0.0), diff_row("same", COST_OUTPUT, 0.0, 0.0,
                                                          0.0, "lower"),
         diff_row("faster", "delay", -2.0, -3.0, -1.0, "lower"),
-        diff_row("faster", COST_MEASURE, 8.0, 7.0, 9.0, "lower"),
+        diff_row("faster", COST_OUTPUT, 8.0, 7.0, 9.0, "lower"),
     ]
     c = cost_effectiveness(pd.DataFrame(rows), ["out", "delay"]).set_index("scenario")
     assert c.loc["pricier", "cost_per_unit"] == pytest.approx(5.0)
@@ -197,7 +193,7 @@ def compared(tmp_path_factory: pytest.TempPathFactory):
     again = write_scenario(folder, "base_copy", replicates=5, seed=999)  # same model, own seed
     rules = write_scenario(folder, "rules", seed=12, extra=GROUND_RULES)
     out = folder / "out"
-    cmp = compare([base, again, rules], out, executor="serial", progress=False)
+    cmp = compare([base, again, rules], out, SERIAL)
     return cmp, folder
 
 
@@ -214,7 +210,7 @@ def test_compare_uses_the_reference_seeds_for_every_scenario(compared) -> None:
 def test_identical_scenarios_give_exactly_zero_differences(compared) -> None:
     cmp, _ = compared
     d = cmp.differences[cmp.differences["scenario"] == "base_copy"]
-    assert len(d) == len(cmp.measures) + 1
+    assert len(d) == len(cmp.outputs) + 1
     assert (d["difference"] == 0.0).all()
     assert (d["ci_low"] == 0.0).all() and (d["ci_high"] == 0.0).all()
     assert (d["share_worse"] == 0.0).all()
@@ -227,12 +223,12 @@ def test_differences_agree_with_the_stored_runs(compared) -> None:
     runs = pd.read_parquet(cmp.files["runs"])
     wide = runs.pivot(index="seed", columns="scenario", values="trust_across_final")
     expected = (wide["rules"] - wide["base"]).mean()
-    row = cmp.differences.query("scenario == 'rules' and measure == 'trust_across_final'")
+    row = cmp.differences.query("scenario == 'rules' and output == 'trust_across_final'")
     assert row["difference"].iloc[0] == pytest.approx(expected, rel=1e-12)
     assert expected != 0.0  # ground rules change the run
     cost = (runs.loc[runs.scenario == "rules", "cost_money_total"].to_numpy()
             + runs.loc[runs.scenario == "rules", "cost_time_total"].to_numpy())
-    assert runs.loc[runs.scenario == "rules", COST_MEASURE].to_numpy() == pytest.approx(cost)
+    assert runs.loc[runs.scenario == "rules", COST_OUTPUT].to_numpy() == pytest.approx(cost)
 
 
 def test_compare_writes_tables_and_report(compared) -> None:
@@ -248,19 +244,16 @@ def test_compare_writes_tables_and_report(compared) -> None:
 
 
 def test_compare_refuses_to_overwrite(compared) -> None:
-    from partnersim.errors import InputError
-
     cmp, folder = compared
     before = cmp.files["report_html"].stat().st_mtime_ns
     with pytest.raises(InputError, match="already holds complete results"):
-        compare([folder / "base.toml"], cmp.out_dir, executor="serial", progress=False)
+        compare([folder / "base.toml"], cmp.out_dir, SERIAL)
     assert cmp.files["report_html"].stat().st_mtime_ns == before
 
 
-def test_unknown_measure_is_refused_before_any_run(tmp_path: Path) -> None:
-    from partnersim.errors import InputError
-
+def test_unknown_output_is_refused_before_any_run(tmp_path: Path) -> None:
     base = write_scenario(tmp_path, "base")
-    with pytest.raises(InputError, match="did you mean 'cumulative_output'"):
-        compare([base], tmp_path / "out", measures=["cumulative_outptu"], executor="serial")
+    with pytest.raises(InputError, match="outputs: unknown end-of-run output.*did you mean "
+                                         "'cumulative_output'"):
+        compare([base], tmp_path / "out", SERIAL, outputs=["cumulative_outptu"])
     assert not (tmp_path / "out").exists()

@@ -14,12 +14,14 @@ from matplotlib.axes import Axes
 
 from partnersim import outputs
 from partnersim.inputs.scenarios import make_scenario
+from partnersim.outputs import COST_OUTPUT
 from partnersim.present import plots as plotting
-from partnersim.present.report import fmt, glossary_rows, render_html, section_notes, write_report
-from partnersim.study.compare import COST_MEASURE, analyse
+from partnersim.present.report import glossary_rows, render_html, section_notes, write_report
+from partnersim.present.text import fmt
+from partnersim.study.compare import analyse
 
 SEEDS = [11, 22, 33, 44, 55, 66]
-MEASURES = ["cumulative_output", "trust_across_final", "time_to_trust_months",
+OUTPUTS = ["cumulative_output", "trust_across_final", "time_to_trust_months",
             "cost_money_total"]
 
 
@@ -34,7 +36,7 @@ def synthetic(seed: int = 0):
                       interventions=[{"kind": "ground_rules", "month": 0}]),
         make_scenario(name="champions", question="Do champions spread trust?",
                       params={"horizon_months": 12},
-                      interventions=[{"kind": "champions", "month": 2, "senior": 2}]),
+                      interventions=[{"kind": "champions", "month": 2, "n_champions_senior": 2}]),
     ]
     effect = {"baseline": 0.0, "ground_rules": 5.0, "champions": -1.0}
     base = rng.normal(100.0, 3.0, size=len(SEEDS))
@@ -47,12 +49,12 @@ def synthetic(seed: int = 0):
                          "trust_across_final": 0.4 + 0.01 * e,
                          "time_to_trust_months": 30.0 - e,
                          "cost_money_total": 10.0 * i, "cost_time_total": 50.0,
-                         COST_MEASURE: 10.0 * i + 50.0})
+                         COST_OUTPUT: 10.0 * i + 50.0})
             for m in range(12):
                 series.append({"run_id": i * 10 + j, "scenario": scn.name, "seed": s,
                                "month": m, "trust_across": 0.3 + 0.01 * m * (1 + e / 10),
                                "output": 8.0 + e / 12 + 0.01 * j})
-    cmp = analyse(pd.DataFrame(runs), pd.DataFrame(series), scenarios, measures=MEASURES,
+    cmp = analyse(pd.DataFrame(runs), pd.DataFrame(series), scenarios, outputs=OUTPUTS,
                   outcome="cumulative_output", seeds=SEEDS, boot_seed=1,
                   features=["time_to_trust_months"])
     cmp.command = "partnersim compare baseline.toml ground_rules.toml champions.toml"
@@ -69,11 +71,11 @@ def report(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_analysis_recovers_the_known_effects() -> None:
-    d = synthetic().differences.set_index(["scenario", "measure"])
+    d = synthetic().differences.set_index(["scenario", "output"])
     assert d.loc[("ground_rules", "cumulative_output"), "difference"] == pytest.approx(5.0)
     assert d.loc[("champions", "cumulative_output"), "difference"] == pytest.approx(-1.0)
     assert d.loc[("champions", "cumulative_output"), "share_worse"] == 1.0
-    assert d.loc[("ground_rules", COST_MEASURE), "difference"] == pytest.approx(10.0)
+    assert d.loc[("ground_rules", COST_OUTPUT), "difference"] == pytest.approx(10.0)
 
 
 def test_html_is_self_contained(report) -> None:
@@ -98,7 +100,11 @@ def test_html_names_each_scenario_question_reference_and_command(report) -> None
     assert "Reference: <b>baseline</b>" in html
     assert cmp.command in html
     assert "Costs beside effects" in html and "Where an option fails" in html
-    assert "costs more, gains more" in html or "dominates" in html
+    # ground rules gain 5 for 10 GBP k more; champions lose 1 for 20 GBP k more
+    verdicts = cmp.costs.set_index(["scenario", "outcome"])["verdict"]
+    assert verdicts[("ground_rules", "cumulative_output")] == "costs more, gains more"
+    assert verdicts[("champions", "cumulative_output")] == "dominated (worse and no cheaper)"
+    assert "costs more, gains more" in html and "dominated (worse and no cheaper)" in html
 
 
 def test_markdown_summary_links_existing_figures(report) -> None:
@@ -119,16 +125,16 @@ def test_every_output_has_a_plain_meaning_unit_and_label() -> None:
         assert out.unit and out.label and out.better in (-1, 0, 1), out.name
 
 
-def test_both_reports_explain_every_measure_they_name(report) -> None:
+def test_both_reports_explain_every_output_they_name(report) -> None:
     cmp, _, files = report
     rows = dict(glossary_rows(cmp))
-    # every measure in the tables: the differences, the cost and the failure features
-    assert set(rows) == {*MEASURES, COST_MEASURE, "time_to_trust_months"}
+    # every output in the tables: the differences, the cost and the failure features
+    assert set(rows) == {*OUTPUTS, COST_OUTPUT, "time_to_trust_months"}
     assert rows["trust_across_final"] == outputs.meaning("trust_across_final")
-    assert "money plus staff time" in rows[COST_MEASURE]
+    assert "money plus staff time" in rows[COST_OUTPUT]
     md = files["report_md"].read_text()
     html = files["report_html"].read_text()
-    assert "## Measures in this report" in md and "Measures in this report" in html
+    assert "## Outputs in this report" in md and "Outputs in this report" in html
     for name, meaning in rows.items():
         assert f"| {name} | {meaning} |" in md
         assert html_escape(meaning) in html
@@ -172,7 +178,7 @@ def test_forest_plot_puts_points_at_the_differences() -> None:
     ax = plotting.plot_forest(d, "cumulative_output")
     assert isinstance(ax, Axes)
     xs = sorted(line.get_xdata()[0] for line in ax.lines if line.get_marker() == "o")
-    expected = sorted(d.loc[d.measure == "cumulative_output", "difference"])
+    expected = sorted(d.loc[d.output == "cumulative_output", "difference"])
     assert xs == pytest.approx(expected)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["ground_rules", "champions"]
 

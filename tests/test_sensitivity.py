@@ -25,6 +25,8 @@ from partnersim.present.sensitivity_plots import (
     plot_time_indices,
 )
 from partnersim.run import storage
+from partnersim.run.options import RunOptions
+from partnersim.study import sensitivity as sens
 from partnersim.study import testfunctions as T
 from partnersim.study.sensitivity import (
     analyse,
@@ -38,6 +40,7 @@ from partnersim.study.sensitivity import (
 PI = math.pi
 ISHIGAMI = ("partnersim.study.testfunctions:ishigami", 3, (-PI, PI), T.ishigami_indices())
 SOBOL_G = ("partnersim.study.testfunctions:sobol_g", 8, (0.0, 1.0), T.sobol_g_indices())
+SERIAL = RunOptions(executor="serial", progress=False)
 
 
 def study(model: str, k: int, bounds: tuple[float, float], design: str, n: int,
@@ -50,7 +53,7 @@ def study(model: str, k: int, bounds: tuple[float, float], design: str, n: int,
 
 
 def run(exp, tmp_path, name="out", **kw):
-    return sensitivity(exp, tmp_path / name, executor="serial", progress=False, **kw)
+    return sensitivity(exp, tmp_path / name, SERIAL, **kw)
 
 
 def indices(outcome, index: str) -> pd.DataFrame:
@@ -193,7 +196,7 @@ def test_discrete_parameters_reach_the_model_as_their_own_types(tmp_path):
     specs = make_specs(exp, build_design(exp))
     assert all(type(s.params["months"]) is int for s in specs)
     assert {s.params["volatility"] for s in specs} <= {0.5, 1.0, 2.0}
-    out = sweep(exp, tmp_path / "w", executor="serial", progress=False)
+    out = sweep(exp, tmp_path / "w", SERIAL)
     assert out.report.ok
     runs = storage.load_runs(tmp_path / "w")
     assert runs["months"].dtype == "int64"
@@ -202,16 +205,18 @@ def test_discrete_parameters_reach_the_model_as_their_own_types(tmp_path):
     assert {"y_end_mean", "y_end_sd", "runs_ok"} <= set(points.columns)
 
 
-def test_analysis_tables_are_stored_and_plots_drawn(tmp_path):
+def test_analysis_tables_are_stored_and_figures_drawn(tmp_path):
     out = run(study(*ISHIGAMI[:3], "morris", 20), tmp_path)
     for name in ("indices", "noise", "convergence", "verdicts", "time_indices"):
         assert out.files[name].is_file()
     stored = storage.read_table(tmp_path / "out", "indices")
     pd.testing.assert_frame_equal(stored, out.analysis.indices)
-    assert (tmp_path / "out" / "plots" / "morris_y.png").stat().st_size > 1000
-    # re-analysis of the stored runs gives the same tables
-    again = analyse(out.experiment, tmp_path / "out")
+    assert (tmp_path / "out" / "figures" / "morris_y.png").stat().st_size > 1000
+    # re-analysis of the stored runs (a fresh design draw, runs read back) gives the same tables
+    again = analyse(out.experiment, build_design(out.experiment),
+                    storage.load_runs(tmp_path / "out"), tmp_path / "out")
     pd.testing.assert_frame_equal(again.indices, out.analysis.indices)
+    pd.testing.assert_frame_equal(again.convergence, out.analysis.convergence)
 
 
 def test_plot_functions_return_their_axes(tmp_path):
@@ -229,3 +234,20 @@ def test_plot_functions_return_their_axes(tmp_path):
         assert ax.lines or ax.patches or ax.collections or ax.images
     given = Figure().subplots()
     assert plot_indices(sob.indices, "y", "sobol", ax=given) is given
+
+
+def test_sensitivity_draws_the_design_and_reads_the_runs_once(tmp_path, monkeypatch):
+    calls = {"build_design": 0, "load_runs": 0}
+
+    def counted(name, real):
+        def wrapper(*args, **kwargs):
+            calls[name] += kwargs.get("columns") is None  # the runner's own status read aside
+            return real(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(sens, "build_design", counted("build_design", sens.build_design))
+    monkeypatch.setattr(sens.storage, "load_runs", counted("load_runs", storage.load_runs))
+    out = run(study(*ISHIGAMI[:3], "sobol", 16), tmp_path, plots=False)
+    assert out.analysis is not None and len(out.analysis.indices)
+    assert calls == {"build_design": 1, "load_runs": 1}
+    assert len(out.runs) == len(out.design.points)  # one replicate per point

@@ -2,18 +2,21 @@
 
 Example::
 
-    from partnersim.api import compare, load_results, load_scenario, run_scenario
+    from partnersim.api import RunOptions, compare, load_results, run_scenario
 
-    out = run_scenario("scenarios/baseline.toml", "results/baseline", replicates=10)
+    out = run_scenario("scenarios/baseline.toml", "results/baseline", RunOptions(workers=4),
+                       replicates=10)
     res = load_results("results/baseline")          # .runs, .timeseries(), .manifest
     cmp = compare(["scenarios/baseline.toml", "scenarios/ground_rules.toml"],
                   "results/ground_rules_vs_baseline")
-    cmp.differences                                 # paired differences with CIs
+    cmp.differences                                 # paired differences of outputs, CIs
     cmp.files["report_html"]                        # the self-contained report
 
 ``partnersim run SCENARIO`` is ``run_scenario``; ``partnersim compare A B ...``
 is ``compare``; ``partnersim sweep`` and ``partnersim sensitivity`` are ``sweep`` and
 ``sensitivity`` on ``load_experiment(path)``; ``partnersim validate`` is ``validate``.
+How runs execute (executor, workers, chunk size, Dask scheduler, overwrite, progress bar)
+is one ``RunOptions`` value, the third argument of every verb that runs the model.
 Figures are in :mod:`partnersim.present.plots` and take the stored tables
 (``plot_trajectories(timeseries, "trust_across")`` ...).
 """
@@ -28,6 +31,7 @@ from partnersim.inputs.scenarios import (
     make_scenario,
     parse_scenario,
 )
+from partnersim.run.options import RunOptions
 from partnersim.run.storage import Results, load_results
 from partnersim.study.compare import Comparison, compare, paired_differences
 from partnersim.study.replicates import RunOutcome, run_scenario
@@ -38,6 +42,7 @@ __all__ = [
     "Comparison",
     "Experiment",
     "Results",
+    "RunOptions",
     "RunOutcome",
     "Scenario",
     "compare",

@@ -8,14 +8,17 @@ and exit status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import threading
+from pathlib import Path
 
 from partnersim import __version__
 from partnersim.errors import InputError, did_you_mean
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
-    from partnersim.params import PARAMETERS
+    from partnersim.params import PARAMETERS  # imported here: start-up time of the CLI
 
     groups = sorted({spec.group for spec in PARAMETERS.values()})
     if args.group is not None and args.group not in groups:
@@ -23,7 +26,7 @@ def _cmd_params(args: argparse.Namespace) -> int:
                          f"expected one of {', '.join(groups)}", key="--group")
     rows = [spec for spec in PARAMETERS.values() if args.group in (None, spec.group)]
     if args.format == "markdown":
-        from partnersim.present.odd import parameter_table
+        from partnersim.present.odd import parameter_table  # here: CLI start-up time
 
         print(parameter_table(rows))
         return 0
@@ -39,22 +42,26 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_options(args: argparse.Namespace):  # -> partnersim.run.options.RunOptions
+    """The verbs' executor flags as one validated ``RunOptions``."""
+    from partnersim.run.options import RunOptions  # imported here: start-up time of the CLI
+
+    return RunOptions(executor=args.executor, workers=args.workers,
+                      chunk_size=getattr(args, "chunk_size", None), scheduler=args.scheduler,
+                      overwrite=args.overwrite, progress=not args.no_progress)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    from partnersim.study.replicates import (
-        command_line,
-        format_summary,
-        headline_measures,
-        run_scenario,
-        summary_table,
-    )
+    # imported here, as every verb's modules are: start-up time of the CLI
+    from partnersim.outputs import HEADLINE
+    from partnersim.present.text import format_summary
+    from partnersim.study.replicates import command_line, run_scenario, summary_table
 
     extra = [f"--executor={args.executor}"] if args.executor != "process" else []
     command = command_line("run", [args.scenario], out=args.out, replicates=args.replicates,
                            extra=extra)
-    outcome = run_scenario(args.scenario, args.out, replicates=args.replicates,
-                           overwrite=args.overwrite, executor=args.executor,
-                           workers=args.workers, scheduler=args.scheduler,
-                           progress=not args.no_progress, command=command)
+    outcome = run_scenario(args.scenario, args.out, _run_options(args),
+                           replicates=args.replicates, command=command)
     print(outcome.report.summary())
     if not outcome.report.complete:
         print("partnersim: some runs are missing; run the same command again to finish",
@@ -62,7 +69,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 1
     print()
     print(f"{outcome.scenario.name}: {outcome.scenario.question}".rstrip(": "))
-    print(format_summary(summary_table(outcome.runs, headline_measures())))
+    print(format_summary(summary_table(outcome.runs, HEADLINE)))
     print()
     for key in ("runs", "timeseries", "manifest"):
         print(f"{key + ':':<12}{outcome.files[key]}")
@@ -73,15 +80,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    # imported here, as every verb's modules are: start-up time of the CLI
     from partnersim.study.compare import compare, summary_lines
     from partnersim.study.replicates import command_line
 
     extra = [f"--executor={args.executor}"] if args.executor != "process" else []
     command = command_line("compare", args.scenarios, out=args.out,
                            replicates=args.replicates, extra=extra)
-    cmp = compare(args.scenarios, args.out, replicates=args.replicates,
-                  overwrite=args.overwrite, executor=args.executor, workers=args.workers,
-                  scheduler=args.scheduler, progress=not args.no_progress, command=command)
+    cmp = compare(args.scenarios, args.out, _run_options(args), replicates=args.replicates,
+                  command=command)
     print("\n".join(summary_lines(cmp)))
     print()
     print(f"{'report:':<12}{cmp.files['report_html']}")
@@ -106,31 +113,28 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
 
 
 def _load_study(args: argparse.Namespace):  # -> partnersim.inputs.experiments.Experiment
-    from partnersim.inputs.experiments import load_experiment
+    from partnersim.inputs.experiments import load_experiment  # here: start-up time of the CLI
 
     exp = load_experiment(args.experiment)
     return exp.with_overrides(sample_size=args.sample_size, replicates=args.replicates,
                               seed=args.seed)
 
 
-def _study_options(args: argparse.Namespace, verb: str) -> dict:
-    from pathlib import Path
-
+def _study_command(args: argparse.Namespace, verb: str) -> list[str]:
+    """The argument list that reproduces a sweep or sensitivity study (for the manifest)."""
     command = ["partnersim", verb, str(Path(args.experiment))]
     for flag in ("out", "executor", "workers", "chunk_size", "scheduler", "sample_size",
                  "replicates", "seed"):
         value = getattr(args, flag)
         if value is not None:
             command += [f"--{flag.replace('_', '-')}", str(value)]
-    return {"executor": args.executor, "workers": args.workers, "chunk_size": args.chunk_size,
-            "scheduler": args.scheduler, "overwrite": args.overwrite,
-            "progress": not args.no_progress, "command": command}
+    return command
 
 
 def _print_study(outcome) -> int:  # outcome: partnersim.study.sensitivity.StudyOutcome
     print(outcome.report.summary())
     if outcome.analysis is not None:
-        from partnersim.study.sensitivity import format_indices
+        from partnersim.study.sensitivity import format_indices  # here: CLI start-up time
 
         print()
         print(format_indices(outcome.analysis))
@@ -139,9 +143,9 @@ def _print_study(outcome) -> int:  # outcome: partnersim.study.sensitivity.Study
                 "convergence", "verdicts", "time_indices"):
         if key in outcome.files:
             print(f"{key + ':':<14}{outcome.files[key]}")
-    plots = [p for k, p in outcome.files.items() if str(p).endswith(".png")]
-    if plots:
-        print(f"{'plots:':<14}{plots[0].parent} ({len(plots)} files)")
+    figures = [p for k, p in outcome.files.items() if str(p).endswith(".png")]
+    if figures:
+        print(f"{'figures:':<14}{figures[0].parent} ({len(figures)} files)")
     if not outcome.report.complete:
         print("partnersim: some runs are missing; run the same command again to finish",
               file=sys.stderr)
@@ -152,21 +156,23 @@ def _print_study(outcome) -> int:  # outcome: partnersim.study.sensitivity.Study
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from partnersim.study.sensitivity import sweep
+    from partnersim.study.sensitivity import sweep  # imported here: start-up time of the CLI
 
+    options = _run_options(args)
     exp = _load_study(args)
     out = args.out or f"results/{exp.name}"
-    return _print_study(sweep(exp, out, plots=not args.no_plots,
-                              **_study_options(args, "sweep")))
+    return _print_study(sweep(exp, out, options, plots=not args.no_plots,
+                              command=_study_command(args, "sweep")))
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    from partnersim.study.sensitivity import sensitivity
+    from partnersim.study.sensitivity import sensitivity  # imported here: CLI start-up time
 
+    options = _run_options(args)
     exp = _load_study(args)
     out = args.out or f"results/{exp.name}"
-    return _print_study(sensitivity(exp, out, plots=not args.no_plots,
-                                    **_study_options(args, "sensitivity")))
+    return _print_study(sensitivity(exp, out, options, plots=not args.no_plots,
+                                    command=_study_command(args, "sensitivity")))
 
 
 def _add_study_options(p: argparse.ArgumentParser) -> None:
@@ -277,8 +283,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
+    # imported here, as every verb's modules are: start-up time of the CLI
     from partnersim.dashboard.server import default_assets_dir, prepare_assets, serve
 
     assets = Path(args.assets_dir) if args.assets_dir else default_assets_dir()
@@ -287,9 +292,6 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         return 0
     scenario = Path(args.scenario) if args.scenario else None
     code = serve(scenario, host=args.host, port=args.port, assets_dir=assets)
-    import os
-    import threading
-
     if any(t.is_alive() and not t.daemon and t is not threading.main_thread()
            for t in threading.enumerate()):
         # a session left playing keeps stepping its model in a worker thread after the
@@ -326,13 +328,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sweep", help="a grid or sampled design over parameters, with replicates")
     _add_study_options(p)
-    p.add_argument("--no-plots", action="store_true", help="tables only, no plots")
+    p.add_argument("--no-plots", action="store_true", help="tables only, no figures")
     p.set_defaults(handler=_cmd_sweep)
 
     p = sub.add_parser("sensitivity",
                        help="SALib design -> runs -> indices with CIs, convergence, plots")
     _add_study_options(p)
-    p.add_argument("--no-plots", action="store_true", help="tables only, no plots")
+    p.add_argument("--no-plots", action="store_true", help="tables only, no figures")
     p.set_defaults(handler=_cmd_sensitivity)
 
     p = sub.add_parser("validate",

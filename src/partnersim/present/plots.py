@@ -177,7 +177,7 @@ def plot_forest(
 
     Args:
         differences: A comparison's differences table (``scenario``,
-            ``measure``, ``difference``, ``ci_low``, ``ci_high``, ``direction``).
+            ``output``, ``difference``, ``ci_low``, ``ci_high``, ``direction``).
         measure: Which measure to show.
         ax: Axes to draw on.
 
@@ -185,7 +185,7 @@ def plot_forest(
         The Axes; intervals that exclude zero are drawn solid, others hollow.
     """
     ax = ax or new_axes()
-    d = differences[differences["measure"] == measure].reset_index(drop=True)
+    d = differences[differences["output"] == measure].reset_index(drop=True)
     y = np.arange(len(d))[::-1]
     for yi, (_, r) in zip(y, d.iterrows(), strict=True):
         solid = bool(r["ci_low"] > 0 or r["ci_high"] < 0)

@@ -12,21 +12,17 @@ import html
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from partnersim import __version__, outputs
+from partnersim.outputs import COST_OUTPUT
 from partnersim.present import plots as plotting
-from partnersim.study.compare import CI_LEVEL, COST_MEASURE, Comparison
+from partnersim.present.text import fmt
+from partnersim.run.storage import FIGURES_DIR
+from partnersim.stats import CI_LEVEL
 
-TRAJECTORY_MEASURES: tuple[str, ...] = (
-    "trust_across", "shared_understanding", "commitment", "output", "synergy",
-    "info_periphery", "health", "cost_money",
-)
-"""Monthly measures drawn as trajectories in reports, where the results hold them."""
-
-FIGURES_DIR = "figures"
+if TYPE_CHECKING:  # present sits below study: the type for hints only
+    from partnersim.study.compare import Comparison
 
 
 # --------------------------------------------------------------------------- figures
@@ -43,7 +39,7 @@ def comparison_figures(cmp: Comparison, fig_dir: str | Path) -> dict[str, Path]:
     fig_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
     ts = cmp.timeseries
-    traj = plotting.available(ts, TRAJECTORY_MEASURES)
+    traj = plotting.available(ts, outputs.TRAJECTORIES)
     if traj:
         axes = plotting.new_grid(len(traj), ncols=2)
         for ax, m in zip(axes, traj, strict=True):
@@ -55,7 +51,7 @@ def comparison_figures(cmp: Comparison, fig_dir: str | Path) -> dict[str, Path]:
                 plotting.plot_paired_trajectories(ts, m, reference=cmp.reference, ax=ax)
             files["paired_trajectories"] = plotting.save_figure(
                 axes[0], fig_dir / "paired_trajectories.png")
-    ms = list(dict.fromkeys(cmp.differences["measure"]))
+    ms = list(dict.fromkeys(cmp.differences["output"]))
     if ms:
         axes = plotting.new_grid(len(ms), ncols=3,
                                  panel=(4.0, 0.6 + 0.45 * max(2, len(cmp.scenarios))))
@@ -65,7 +61,7 @@ def comparison_figures(cmp: Comparison, fig_dir: str | Path) -> dict[str, Path]:
     if len(cmp.costs):
         ax = plotting.plot_cost_effect(cmp.costs, cmp.outcome)
         files["cost_effect"] = plotting.save_figure(ax, fig_dir / "cost_effect.png")
-    dist = [m for m in cmp.measures if m in cmp.runs.columns][:6]
+    dist = [m for m in cmp.outputs if m in cmp.runs.columns][:6]
     if dist:
         axes = plotting.new_grid(len(dist), ncols=3)
         for ax, m in zip(axes, dist, strict=True):
@@ -89,31 +85,6 @@ FIGURE_CAPTIONS: dict[str, str] = {
 
 
 # --------------------------------------------------------------------------- formatting
-
-
-def fmt(x: Any) -> str:
-    """A number for tables: 3 significant figures or so; 'n/a' for missing."""
-    if x is None:
-        return "n/a"
-    if isinstance(x, bool | np.bool_):
-        return "yes" if x else "no"
-    if isinstance(x, int | np.integer):
-        return str(int(x))
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not math.isfinite(v):
-        return "n/a"
-    if v == 0:
-        return "0"
-    if abs(v) >= 1e5 or abs(v) < 1e-3:
-        return f"{v:.3g}"
-    if abs(v) >= 100:
-        return f"{v:,.0f}"
-    if abs(v) >= 10:
-        return f"{v:.1f}"
-    return f"{v:#.3g}"  # 3 significant figures, trailing zeros kept: 0.540, 1.00
 
 
 def _ci(lo: Any, hi: Any) -> str:
@@ -157,18 +128,18 @@ SCENARIO_HEADER = ["scenario", "role", "question", "parameters", "interventions"
 
 
 def difference_rows(cmp: Comparison) -> list[list[str]]:
-    """One row per option and measure: means, difference with CI, shares of seeds."""
+    """One row per option and output: means, difference with CI, shares of seeds."""
     rows = []
     for _, r in cmp.differences.iterrows():
         rows.append([
-            r["scenario"], r["measure"], r["direction"], fmt(r["reference_mean"]),
+            r["scenario"], r["output"], r["direction"], fmt(r["reference_mean"]),
             fmt(r["scenario_mean"]), fmt(r["difference"]), _ci(r["ci_low"], r["ci_high"]),
             "yes" if r["significant"] else "no", _pct(r["share_worse"]), str(r["n_pairs"]),
         ])
     return rows
 
 
-DIFFERENCE_HEADER = ["option", "measure", "better", "reference mean", "option mean",
+DIFFERENCE_HEADER = ["option", "output", "better", "reference mean", "option mean",
                      "difference", f"{int(CI_LEVEL * 100)}% CI", "CI excludes 0",
                      "worse in (share of seeds)", "pairs"]
 
@@ -191,7 +162,7 @@ COST_HEADER = ["option", "outcome", "incremental cost (GBP k)", "cost CI", "gain
 
 
 def _failure_features(cmp: Comparison) -> list[str]:
-    """The reference-run measures the failure table sets beside each option's failures."""
+    """The reference-run outputs the failure table sets beside each option's failures."""
     return [c[: -len("_when_failed")] for c in cmp.failures.columns
             if c.endswith("_when_failed")]
 
@@ -216,13 +187,13 @@ def failure_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
 
 def glossary_rows(cmp: Comparison) -> list[list[str]]:
     """What each output the report names means, in plain words (``outputs.meaning``)."""
-    names = dict.fromkeys([*cmp.differences["measure"], *cmp.costs["outcome"],
+    names = dict.fromkeys([*cmp.differences["output"], *cmp.costs["outcome"],
                            *_failure_features(cmp)])
     return [[name, outputs.meaning(name) or "defined in docs/ODD.md, section 7.13"]
             for name in names]
 
 
-GLOSSARY_HEADER = ["measure", "meaning"]
+GLOSSARY_HEADER = ["output", "meaning"]
 
 
 def section_notes(cmp: Comparison) -> dict[str, str]:
@@ -232,18 +203,18 @@ def section_notes(cmp: Comparison) -> dict[str, str]:
             f"Option minus reference on the same seed, averaged over seeds; "
             f"{int(CI_LEVEL * 100)}% BCa bootstrap confidence interval over seeds. \"Worse "
             f"in\": share of paired seeds on which the option does worse than the reference, "
-            f"given which direction is better for that measure. {COST_MEASURE} is in GBP k "
+            f"given which direction is better for that output. {COST_OUTPUT} is in GBP k "
             f"(money plus staff time priced at staff_month_cost)."),
         "costs": (
             "Incremental cost: paired difference in total cost (GBP k). Gain: paired "
             "difference in the outcome, in the outcome's own units, signed so that a gain is "
-            "positive (for a measure where lower is better, such as months to trust, a fall "
+            "positive (for an output where lower is better, such as months to trust, a fall "
             "is a gain). Cost per unit gained is given only where the gain's CI excludes "
             "zero."),
         "failures": (
             f"For each option: on how many paired seeds it did worse than the reference on "
             f"{cmp.outcome}, and its worst paired difference (option minus reference; "
-            f"positive for a measure where higher is better means it never did worse). "
+            f"positive for an output where higher is better means it never did worse). "
             f"Then the reference run's course on those seeds beside the other seeds: the "
             f"conditions under which the option fails (n/a where it never did worse)."),
     }
@@ -253,7 +224,7 @@ def headline_sentences(cmp: Comparison) -> list[str]:
     """Plain-language findings on the primary outcome, one sentence per option."""
     out = []
     d = cmp.differences
-    for _, r in d[d["measure"] == cmp.outcome].iterrows():
+    for _, r in d[d["output"] == cmp.outcome].iterrows():
         if r["scenario"] == cmp.reference:
             out.append(f"{r['scenario']} compared with itself: difference "
                        f"{fmt(r['difference'])} (a check that the seeds are shared).")
@@ -351,7 +322,7 @@ def render_html(cmp: Comparison, figures: dict[str, Path]) -> str:
         parts.append(f'<figure><img alt="{e(key)}" src="data:image/png;base64,{b64}">'
                      f"<figcaption>{e(cap)}</figcaption></figure>")
     parts += [
-        "<h2>Measures in this report</h2>",
+        "<h2>Outputs in this report</h2>",
         _html_table(GLOSSARY_HEADER, glossary_rows(cmp)),
         "<h2>How to reproduce</h2>",
         f"<pre>{e(cmp.command)}</pre>",
@@ -411,7 +382,7 @@ def render_markdown(cmp: Comparison, figures: dict[str, Path], *, base: Path | N
     for key, path in figures.items():
         rel = Path(path).relative_to(base) if base is not None else Path(path)
         out += [f"![{key}]({rel.as_posix()})", "", f"*{FIGURE_CAPTIONS.get(key, key)}*", ""]
-    out += ["## Measures in this report", "", _md_table(GLOSSARY_HEADER, glossary_rows(cmp)),
+    out += ["## Outputs in this report", "", _md_table(GLOSSARY_HEADER, glossary_rows(cmp)),
             "", "## How to reproduce", "", "```", cmp.command, "```", ""]
     return "\n".join(out)
 

@@ -10,7 +10,7 @@ A results folder looks like this::
         runs/part-*.parquet    one row per finished run (ok or failed), in shards
         timeseries/part-*.parquet  one row per run and month (run_id, month, measures)
         <derived>.parquet      tables computed from the runs (indices, summaries, ...)
-        plots/*.png
+        figures/*.png
 
 A shard of ``runs`` is the commit record of the runs it holds: its
 ``timeseries`` twin (same file name) is written first, then the ``runs``
@@ -56,7 +56,8 @@ MANIFEST = "manifest.json"
 SPECS = "specs.parquet"
 RUNS_DIR = "runs"
 TIMESERIES_DIR = "timeseries"
-PLOTS_DIR = "plots"
+FIGURES_DIR = "figures"
+"""Where every verb puts its figures inside a results folder."""
 FORMAT_VERSION = 1
 
 ID_COLUMNS: tuple[str, ...] = (

@@ -7,7 +7,7 @@ resumable) plus, once every run is stored, the two single tables analysts
 open directly:
 
 - ``runs.parquet``: one row per run: ``run_id, scenario, point, replicate,
-  seed, status, error``, every parameter value, then the end-of-run measures
+  seed, status, error``, every parameter value, then the end-of-run outputs
   (float64);
 - ``timeseries.parquet``: tidy, one row per run and month: ``run_id,
   scenario, replicate, seed, month`` and the monthly measures (float64);
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from partnersim import outputs
 from partnersim.errors import InputError
 from partnersim.inputs.scenarios import Scenario, load_scenario
 from partnersim.present import plots as plotting
+from partnersim.present.text import SUMMARY_HEADER
 from partnersim.run import storage
 from partnersim.run.options import RunOptions
 from partnersim.run.runner import execute
@@ -42,14 +42,7 @@ from partnersim.seeding import replicate_seeds
 
 RUNS_FILE = "runs.parquet"
 TIMESERIES_FILE = "timeseries.parquet"
-FIGURES_DIR = "figures"
 RESULTS_ROOT = Path("results")
-
-RUN_FIGURE_MEASURES: tuple[str, ...] = (
-    "trust_within", "trust_across", "shared_understanding", "commitment",
-    "info_core", "info_periphery", "output", "synergy", "health",
-)
-"""Monthly measures ``partnersim run`` draws, where the results hold them."""
 
 COST_TIME_COLUMN = "cost_time_total"
 COST_MONEY_COLUMN = "cost_money_total"
@@ -191,7 +184,7 @@ def run_figures(runs: pd.DataFrame, timeseries: pd.DataFrame, fig_dir: str | Pat
     ok = runs[runs["status"] == "ok"] if "status" in runs.columns else runs
     files: dict[str, Path] = {}
     for name, frame, wanted, plot in (
-            ("trajectories", timeseries, RUN_FIGURE_MEASURES, plotting.plot_trajectories),
+            ("trajectories", timeseries, outputs.TRAJECTORIES, plotting.plot_trajectories),
             ("distributions", ok, headline, plotting.plot_distribution)):
         measures = plotting.available(frame, wanted)
         if measures and len(frame):
@@ -202,43 +195,22 @@ def run_figures(runs: pd.DataFrame, timeseries: pd.DataFrame, fig_dir: str | Pat
     return files
 
 
-# --------------------------------------------------------------------------- headline
+# --------------------------------------------------------------------------- summaries
 
 
-def headline_measures() -> list[str]:
-    """The end-of-run outputs that comparisons and summaries show (``outputs.HEADLINE``)."""
-    return list(outputs.HEADLINE)
-
-
-def summary_table(runs: pd.DataFrame, measures: Sequence[str]) -> pd.DataFrame:
-    """Mean, standard deviation and 5/50/95th percentiles of end-of-run measures."""
+def summary_table(runs: pd.DataFrame, outputs: Sequence[str]) -> pd.DataFrame:
+    """Mean, standard deviation and 5/50/95th percentiles of end-of-run outputs
+    (columns ``present.text.SUMMARY_HEADER``; ``present.text.format_summary`` prints it)."""
     ok = runs[runs["status"] == "ok"] if "status" in runs.columns else runs
-    cols = [m for m in measures if m in ok.columns]
+    cols = [m for m in outputs if m in ok.columns]
     if not cols:
-        return pd.DataFrame(columns=["measure", "mean", "sd", "p05", "median", "p95", "n"])
+        return pd.DataFrame(columns=list(SUMMARY_HEADER))
     x = ok[cols].astype("float64")
     table = pd.DataFrame({
         "mean": x.mean(), "sd": x.std(ddof=1), "p05": x.quantile(0.05),
         "median": x.median(), "p95": x.quantile(0.95), "n": x.notna().sum(),
     })
-    return table.rename_axis("measure").reset_index()
-
-
-def format_summary(table: pd.DataFrame) -> str:
-    """A summary table as aligned text for the terminal."""
-    from partnersim.present.report import fmt
-
-    header = ["measure", "mean", "sd", "p05", "median", "p95", "n"]
-    rows = [[str(r["measure"]), *[fmt(r[c]) for c in header[1:-1]], str(int(r["n"]))]
-            for _, r in table.iterrows()]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
-              for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w)
-                       for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
-    for row in rows:
-        lines.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w)
-                               for i, (v, w) in enumerate(zip(row, widths, strict=True))))
-    return "\n".join(lines)
+    return table.rename_axis("output").reset_index()
 
 
 # --------------------------------------------------------------------------- run
@@ -247,14 +219,9 @@ def format_summary(table: pd.DataFrame) -> str:
 def run_scenario(
     scenario: Scenario | str | os.PathLike[str],
     out_dir: str | os.PathLike[str] | None = None,
+    options: RunOptions = RunOptions(),  # noqa: B008 (frozen: one shared default is safe)
     *,
     replicates: int | None = None,
-    overwrite: bool = False,
-    executor: str = "process",
-    workers: int | None = None,
-    chunk_size: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
     model: ModelRef = None,
     command: str | None = None,
 ) -> RunOutcome:
@@ -263,14 +230,10 @@ def run_scenario(
     Args:
         scenario: A :class:`Scenario` or the path of a scenario file.
         out_dir: Results folder (default ``results/<scenario name>``).
+        options: How the runs execute (executor, workers, ...); ``overwrite``
+            replaces a folder that already holds results.
         replicates: Override the scenario's replicate count (seeds stay those of
             the scenario's master seed: replicate i is the same run either way).
-        overwrite: Replace a folder that already holds results.
-        executor: ``process`` (default), ``serial`` or ``dask``.
-        workers: Worker processes for the process pool.
-        chunk_size: Runs per task (default: the runner's choice).
-        scheduler: Dask scheduler address.
-        progress: Show a progress bar on stderr.
         model: Model reference for the runner (default: partnersim's model).
         command: The command line recorded in the manifest (default: the
             equivalent ``partnersim run`` command).
@@ -289,7 +252,7 @@ def run_scenario(
     if replicates is not None:
         scenario = scenario.with_replicates(replicates)
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario.name)
-    refuse_complete(out, overwrite)
+    refuse_complete(out, options.overwrite)
     seeds = replicate_seeds(scenario.seed, scenario.replicates)
     specs = scenario_specs(scenario, seeds)
     if command is None:
@@ -297,13 +260,10 @@ def run_scenario(
                                replicates=replicates)
     provenance = {
         "kind": "run",
-        "command_line": command,
-        "argv": list(sys.argv),
+        "command": command,
         "scenario": scenario_record(scenario),
         "replicate_seeds": seeds,
     }
-    options = RunOptions(executor=executor, workers=workers, chunk_size=chunk_size,
-                         scheduler=scheduler, overwrite=overwrite, progress=progress)
     report = execute(specs, out, options, model=model, provenance=provenance,
                      measures=list(scenario.measures) if scenario.measures else None)
     files: dict[str, Path] = {"manifest": out / storage.MANIFEST}
@@ -312,7 +272,8 @@ def run_scenario(
         runs, ts = consolidate(out)
         files["runs"] = out / RUNS_FILE
         files["timeseries"] = out / TIMESERIES_FILE
-        files.update(run_figures(runs, ts, out / FIGURES_DIR, headline=headline_measures()))
+        files.update(run_figures(runs, ts, out / storage.FIGURES_DIR,
+                                 headline=outputs.HEADLINE))
         storage.update_manifest(out, outputs={k: str(p.relative_to(out))
                                               for k, p in files.items()})
     return RunOutcome(scenario=scenario, out_dir=out, report=report, runs=runs, files=files)

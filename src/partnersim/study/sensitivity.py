@@ -37,6 +37,7 @@ SALib samples and analyses; this module does what SALib leaves to its users:
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import warnings
 from collections.abc import Mapping, Sequence
@@ -51,6 +52,7 @@ from scipy.stats import t as t_dist
 
 from partnersim.errors import InputError
 from partnersim.inputs.experiments import Experiment
+from partnersim.present import sensitivity_plots as ps
 from partnersim.run import storage
 from partnersim.run.options import RunOptions
 from partnersim.run.runner import execute
@@ -194,18 +196,16 @@ def experiment_record(exp: Experiment) -> dict[str, Any]:
 
 
 def _text_record(path: str | None, text: str) -> dict[str, str]:
-    import hashlib
-
     return {"path": str(path), "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
             "text": text}
 
 
-def run_experiment(exp: Experiment, out_dir: str | Path, *, executor: str = "process",
-                   workers: int | None = None, chunk_size: int | None = None,
-                   scheduler: str | None = None, overwrite: bool = False,
-                   progress: bool = True, command: Sequence[str] | None = None
-                   ) -> tuple[RunReport, Design]:
+def run_experiment(exp: Experiment, out_dir: str | Path,
+                   options: RunOptions = RunOptions(),  # noqa: B008 (frozen: shared default)
+                   *, command: Sequence[str] | None = None) -> tuple[RunReport, Design]:
     """Draw the design, run it through the runner (resumable) and store the design table.
+
+    ``command`` (the argument list that reproduces the study) goes into the manifest.
 
     Raises:
         InputError: as ``runner.execute`` (folder, scheduler), before anything is written.
@@ -219,8 +219,6 @@ def run_experiment(exp: Experiment, out_dir: str | Path, *, executor: str = "pro
                   "command": list(command) if command is not None else None,
                   "experiment": experiment_record(exp)}
     measures = list(exp.measures) if exp.measures is not None else None
-    options = RunOptions(executor=executor, workers=workers, chunk_size=chunk_size,
-                         scheduler=scheduler, overwrite=overwrite, progress=progress)
     report = execute(specs, out_dir, options, model=exp.model,
                      keep_timeseries=bool(measures), measures=measures or None,
                      provenance=provenance)
@@ -436,15 +434,22 @@ def _usable(y: np.ndarray, what: str, notes: list[str]) -> bool:
     return True
 
 
-def analyse(exp: Experiment, out_dir: str | Path, design: Design | None = None) -> Analysis:
-    """Indices, replicate noise, convergence and time-resolved indices from a results folder."""
-    design = design or build_design(exp)
+def analyse(exp: Experiment, design: Design, runs: pd.DataFrame,
+            out_dir: str | Path) -> Analysis:
+    """Indices, replicate noise, convergence and time-resolved indices of a design that ran.
+
+    Args:
+        exp: The experiment.
+        design: The design it ran (as ``run_experiment`` drew it).
+        runs: Its runs table (``storage.load_runs``), every run stored.
+        out_dir: Its results folder, whose timeseries shards the time-resolved
+            indices read (one shard at a time).
+    """
     n_points = len(design.points)
     methods = ANALYSES[exp.design]
     if not methods:
         raise InputError("a grid has no sensitivity indices; run it with 'partnersim sweep'",
                          source=exp.source, key="design")
-    runs = storage.load_runs(out_dir)
     outputs = output_names(exp, runs)
     a_seed = _child_seed(exp.seed, ANALYSIS_STREAM)
     b_seed = _child_seed(exp.seed, BOOTSTRAP_STREAM)
@@ -622,15 +627,13 @@ def time_resolved(exp: Experiment, out_dir: str | Path, design: Design, runs: pd
 def write_analysis(analysis: Analysis, out_dir: str | Path, *, plots: bool = True
                    ) -> dict[str, Path]:
     """Store the tables (``indices``, ``noise``, ``convergence``, ``verdicts``,
-    ``time_indices``) as Parquet and draw the plots into ``plots/``."""
+    ``time_indices``) as Parquet and draw the figures into ``figures/``."""
     out = Path(out_dir)
     files = {}
     for name in ("indices", "noise", "convergence", "verdicts", "time_indices"):
         files[name] = storage.write_table(out, name, getattr(analysis, name))
     if plots:
-        from partnersim.present import sensitivity_plots as ps
-
-        files.update(ps.save_all(analysis, out / storage.PLOTS_DIR))
+        files.update(ps.save_all(analysis, out / storage.FIGURES_DIR))
     return files
 
 
@@ -675,7 +678,9 @@ class StudyOutcome:
         experiment: The experiment as run (with overrides applied).
         out_dir: The results folder.
         report: The runner's report.
-        files: Named output files (tables and plots).
+        files: Named output files (tables and figures).
+        design: The design that ran.
+        runs: The runs table as stored when the call ended.
         analysis: The sensitivity tables (``None`` for a sweep or an incomplete run).
     """
 
@@ -683,23 +688,26 @@ class StudyOutcome:
     out_dir: Path
     report: RunReport
     files: dict[str, Path]
+    design: Design
+    runs: pd.DataFrame
     analysis: Analysis | None = None
 
 
-def sweep(exp: Experiment, out_dir: str | Path, *, plots: bool = True,
-          **run_options: Any) -> StudyOutcome:
+def sweep(exp: Experiment, out_dir: str | Path,
+          options: RunOptions = RunOptions(),  # noqa: B008 (frozen: shared default)
+          *, plots: bool = True, command: Sequence[str] | None = None) -> StudyOutcome:
     """Run an experiment's design and store the runs plus a per-point summary (``points``).
 
-    A grid over one or two parameters also gets a plot per output (``plots/sweep_*``).
+    A grid over one or two parameters also gets a figure per output (``figures/sweep_*``).
 
     Args:
         exp: A validated experiment.
         out_dir: Results folder.
-        plots: Draw the grid plots.
-        **run_options: ``executor, workers, chunk_size, scheduler, overwrite, progress,
-            command`` as for ``run_experiment``.
+        options: How the runs execute.
+        plots: Draw the grid figures.
+        command: The argument list that reproduces the study (for the manifest).
     """
-    report, design = run_experiment(exp, out_dir, **run_options)
+    report, design = run_experiment(exp, out_dir, options, command=command)
     out = Path(out_dir)
     files = {"manifest": out / storage.MANIFEST, "design": out / "design.parquet",
              "runs": out / storage.RUNS_DIR}
@@ -710,14 +718,13 @@ def sweep(exp: Experiment, out_dir: str | Path, *, plots: bool = True,
     points = points_summary(runs, outputs, design.points)
     files["points"] = storage.write_table(out, "points", points)
     if plots and exp.design == "grid":
-        from partnersim.present import sensitivity_plots as ps
-
-        files.update(ps.save_sweep(points, exp.names, outputs, out / storage.PLOTS_DIR))
-    return StudyOutcome(exp, out, report, files)
+        files.update(ps.save_sweep(points, exp.names, outputs, out / storage.FIGURES_DIR))
+    return StudyOutcome(exp, out, report, files, design, runs)
 
 
-def sensitivity(exp: Experiment, out_dir: str | Path, *, plots: bool = True,
-                **run_options: Any) -> StudyOutcome:
+def sensitivity(exp: Experiment, out_dir: str | Path,
+                options: RunOptions = RunOptions(),  # noqa: B008 (frozen: shared default)
+                *, plots: bool = True, command: Sequence[str] | None = None) -> StudyOutcome:
     """Run an experiment's design, then compute and store indices, noise, convergence, plots.
 
     Indices are computed once every run is stored (failed runs included); if runs were
@@ -729,9 +736,9 @@ def sensitivity(exp: Experiment, out_dir: str | Path, *, plots: bool = True,
     if not ANALYSES[exp.design]:
         raise InputError("a grid has no sensitivity indices; run it with 'partnersim sweep'",
                          source=exp.source, key="design")
-    outcome = sweep(exp, out_dir, plots=False, **run_options)
-    if outcome.report.complete:
-        analysis = analyse(exp, out_dir)
+    outcome = sweep(exp, out_dir, options, plots=False, command=command)
+    if outcome.report.complete:  # the design and runs just stored: nothing drawn or read twice
+        analysis = analyse(exp, outcome.design, outcome.runs, out_dir)
         outcome.files.update(write_analysis(analysis, out_dir, plots=plots))
         outcome.analysis = analysis
     return outcome
