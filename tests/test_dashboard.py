@@ -172,7 +172,7 @@ def test_saved_scenario_round_trips_and_reproduces_the_dashboard_run() -> None:
     assert loaded.seed == 11
     assert loaded.params.model_dump() == values
     assert [(iv.kind, iv.month) for iv in loaded.interventions] == [
-        ("leader_leaves", 3), ("ground_rules", 3), ("champion_leaves", 6),
+        ("chair_leaves", 3), ("ground_rules", 3), ("champion_leaves", 6),
         ("communication", 9)]
     # replicate 0 of the saved scenario is the dashboard's run, to the bit
     again = PartnershipModel(rng=replicate_seeds(loaded.seed, 1)[0],
@@ -205,7 +205,7 @@ def test_saved_scenario_runs_with_the_run_verb_and_matches(tmp_path: Path) -> No
 def test_saving_keeps_scheduled_interventions_and_orders_live_ones_first() -> None:
     base = parse_scenario(
         'name = "base"\nreplicates = 3\nseed = 9\n[params]\nhorizon_months = 24\n'
-        '[[interventions]]\nkind = "vision"\nmonth = 5\nclarity = 0.8\n', source="base.toml")
+        '[[interventions]]\nkind = "vision"\nmonth = 5\nvision_clarity = 0.8\n', source="base.toml")
     values = base.params.model_dump()
     model = dash_session.build_model(values, base.seed, base.interventions)
     for _ in range(5):
@@ -220,7 +220,7 @@ def test_saving_keeps_scheduled_interventions_and_orders_live_ones_first() -> No
 
 def test_saving_after_shortening_the_horizon_drops_what_never_happened() -> None:
     base = parse_scenario(
-        'name = "long"\n[[interventions]]\nkind = "vision"\nmonth = 50\nclarity = 0.8\n'
+        'name = "long"\n[[interventions]]\nkind = "vision"\nmonth = 50\nvision_clarity = 0.8\n'
         '[[interventions]]\nkind = "ground_rules"\nmonth = 5\nend_month = 24\n',
         source="long.toml")
     values = {**base.params.model_dump(), "horizon_months": 24}
@@ -399,10 +399,10 @@ def test_dashboard_without_assets_fails_with_the_preparation_command(
 def test_dashboard_refuses_a_bad_scenario_before_serving(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text('[[interventions]]\nkind = "chair_leaves"\nmonth = 3\n')
+    bad.write_text('[[interventions]]\nkind = "leader_leaves"\nmonth = 3\n')
     code = main(["dashboard", str(bad), "--port", "0"])
     assert code == 2
-    assert "leader_leaves" in capsys.readouterr().err  # did you mean
+    assert "kind 'leader_leaves' renamed to 'chair_leaves'" in capsys.readouterr().err
 
 
 def test_assets_dir_follows_the_environment(monkeypatch: pytest.MonkeyPatch,
@@ -462,7 +462,7 @@ horizon_months = 36
 [[interventions]]
 kind = "ground_rules"
 month = 2
-strength = 0.8
+ground_rules = 0.8
 """
 
 
@@ -649,7 +649,7 @@ def test_saved_scenario_file_runs_with_partnersim_run(session: Session, tmp_path
     assert saved.name == "dashboard-dashboard.toml"
     scenario = load_scenario(saved)
     assert [(iv.kind, iv.month) for iv in scenario.interventions] == [
-        ("ground_rules", 3), ("leader_leaves", 3)]
+        ("ground_rules", 3), ("chair_leaves", 3)]
     out = tmp_path / "results"
     proc = subprocess.run(
         [sys.executable, "-m", "partnersim.cli", "run", str(saved), "--out", str(out),

@@ -139,66 +139,71 @@ def test_designs_are_seeded_and_reproducible():
 
 
 BAD = [
-    # (file text, key in message, words in message)
-    ('design = "sobol"\nsample_size = 8\n[vary]\nrelationship_tme = {}',
+    # (file text, line in message, key in message, words in message)
+    ('design = "sobol"\nsample_size = 8\n[vary]\nrelationship_tme = {}', 4,
      "vary.relationship_tme", "unknown parameter (did you mean 'relationship_time'?)"),
-    ('design = "sobol"\nsample_size = 8\n[vary]\nrelationship_time = { range = [0.1, 0.9] }',
+    ('design = "sobol"\nsample_size = 8\n[vary]\nrelationship_time = { range = [0.1, 0.9] }', 4,
      "vary.relationship_time.range", "outside the declared bounds [0.0, 0.6]"),
-    ('design = "sobel"\n[vary]\nleadership = {}',
-     "design", "design 'sobel' is not supported (did you mean 'sobol'?)"),
-    ('design = "dgsm"\n[vary]\nleadership = {}',
+    ('design = "sobel"\n[vary]\nleadership = {}', 1,
+     "design", "unknown design 'sobel' (did you mean 'sobol'?); expected one of grid,"),
+    ('design = "dgsm"\n[vary]\nleadership = {}', 1,
      "design", "not supported (DGSM needs derivative designs"),
-    ('design = "sobol"\nsample_size = 100\n[vary]\nleadership = {}',
+    ('design = "sobol"\nsample_size = 100\n[vary]\nleadership = {}', 2,
      "sample_size", "sobol needs a power of 2 (the base sample of Sobol' points), e.g. 64 or 128"),
-    ('design = "fast"\nsample_size = 50\n[vary]\nleadership = {}',
+    ('design = "fast"\nsample_size = 50\n[vary]\nleadership = {}', 2,
      "sample_size", "needs more than 4*M^2 = 64 runs per parameter"),
-    ('design = "pawn"\nsample_size = 10\n[vary]\nleadership = {}',
+    ('design = "pawn"\nsample_size = 10\n[vary]\nleadership = {}', 2,
      "sample_size", "pawn with S=10 slices needs at least 2*S = 20 runs"),
-    ('design = "grid"\nsample_size = 10\n[vary]\nleadership = {}',
+    ('design = "grid"\nsample_size = 10\n[vary]\nleadership = {}', 2,
      "sample_size", "a grid has no sample size"),
-    ('desing = "sobol"\n[vary]\nleadership = {}', "desing", "did you mean 'design'?"),
-    ('design = "sobol"\nsample_size = 8\n[vary]\nleadership = {}\n[options]\nnum_level = 4',
-     "options.num_level", "did you mean 'num_levels'?"),
-    ('design = "morris"\n[vary]\nleadership = {}\n[options]\nnum_levels = 3',
+    ('desing = "sobol"\n[vary]\nleadership = {}', 1, "desing", "did you mean 'design'?"),
+    ('design = "sobol"\nsample_size = 8\n[vary]\nleadership = {}\n[options]\nnum_level = 4', 6,
+     "options.num_level", "unknown option (did you mean 'num_levels'?)"),
+    ('design = "morris"\n[vary]\nleadership = {}\n[options]\nnum_levels = 3', 5,
      "options.num_levels", "even number of levels"),
     ('design = "sobol"\nsample_size = 8\noutputs = ["trust_acros_final"]\n[vary]\nleadership = {}',
-     "outputs[0]", "unknown end-of-run output 'trust_acros_final' (did you mean "
+     3, "outputs[0]", "unknown end-of-run output 'trust_acros_final' (did you mean "
      "'trust_across_final'?)"),
-    ('design = "sobol"\nsample_size = 8\noutputs = ["trust_across"]\n[vary]\nleadership = {}',
-     "outputs[0]", "a monthly measure: list it under measures"),
-    ('design = "sobol"\nsample_size = 8\n[params]\nleadership = 3.0\n[vary]\nresources = {}',
+    ('design = "sobol"\nsample_size = 8\noutputs = ["trust_across"]\n[vary]\nleadership = {}', 3,
+     "outputs[0]", "a monthly measure, not an end-of-run output (list it under measures)"),
+    ('design = "sobol"\nsample_size = 8\nmeasures = ["cumulative_output"]\n[vary]\nleadership = {}',
+     3, "measures[0]", "an end-of-run output, not a monthly measure (list it under outputs)"),
+    ('design = "sobol"\nsample_size = 8\nmeasures = ["relationship_time"]\n[vary]\nleadership = {}',
+     3, "measures[0]", "renamed to 'relationship_time_spent'"),
+    ('design = "sobol"\nsample_size = 8\n[params]\nleadership = 3.0\n[vary]\nresources = {}', 4,
      "params.leadership", "outside the bounds [0.0, 1.0]"),
-    ('design = "sobol"\nsample_size = 8\nscenario = "nowhere.toml"\n[vary]\nleadership = {}',
-     "scenario", "not found"),
-    ('design = "sobol"\nsample_size = 8', "vary", "no parameters to vary"),
-    ('design = "sobol"\nsample_size = 8\n[vary]\nn_staff = { range = [10.5, 20] }',
+    ('design = "sobol"\nsample_size = 8\nscenario = "nowhere.toml"\n[vary]\nleadership = {}', 3,
+     "scenario", "nowhere.toml: scenario file not found"),
+    ('design = "sobol"\nsample_size = 8', None, "vary", "no parameters to vary"),
+    ('design = "sobol"\nsample_size = 8\n[vary]\nn_staff = { range = [10.5, 20] }', 4,
      "vary.n_staff.range", "integer"),
-    ('design = "grid"\n[vary]\ndecision_rule = { values = ["majority", "unanimity"] }',
+    ('design = "grid"\n[vary]\ndecision_rule = { values = ["majority", "unanimity"] }', 3,
      "vary.decision_rule.values", "'unanimity' is not one of"),
     ('model = "partnersim.study.testfunctions:ishigami"\ndesign = "sobol"\nsample_size = 8\n'
-     '[vary]\nx1 = {}', "vary.x1", "needs a range or values"),
-    ('model = "partnersim.nothing:here"\ndesign = "sobol"\n[vary]\nx1 = {range=[0,1]}',
+     '[vary]\nx1 = {}', 5, "vary.x1", "needs a range or values"),
+    ('model = "partnersim.nothing:here"\ndesign = "sobol"\n[vary]\nx1 = {range=[0,1]}', 1,
      "model", "cannot import model"),
-    ('design = "sobol"\nsample_size = 8\n[vary]\nleadership = { range = [0.2] }',
+    ('design = "sobol"\nsample_size = 8\n[vary]\nleadership = { range = [0.2] }', 4,
      "vary.leadership.range", "expected [lower, upper]"),
-    ('design = "sobol"\n[vary\n', None, "malformed TOML"),
+    ('design = "sobol"\n[vary\n', 2, None, "malformed TOML"),
 ]
 
 
-@pytest.mark.parametrize(("text", "key", "words"), BAD, ids=[b[2][:40] for b in BAD])
-def test_bad_input_gives_one_line_naming_file_and_key(tmp_path, text, key, words):
+@pytest.mark.parametrize(("text", "line", "key", "words"), BAD, ids=[b[3][:40] for b in BAD])
+def test_bad_input_gives_one_line_naming_file_line_and_key(tmp_path, text, line, key, words):
     path = write(tmp_path, text)
     with pytest.raises(InputError) as err:
         load_experiment(path)
     msg = str(err.value)
     assert "\n" not in msg
-    assert msg.startswith(f"{path}: " + (f"{key}: " if key else ""))
+    where = [str(path), f"line {line}" if line else None, key]
+    assert msg.startswith(": ".join(w for w in where if w) + ": ")
     assert words in msg
 
 
 def test_interventions_past_the_shortest_sampled_horizon_are_refused(tmp_path):
     path = write(tmp_path, f"""
-        scenario = "{SCENARIOS / 'leader_leaves.toml'}"
+        scenario = "{SCENARIOS / 'chair_leaves.toml'}"
         design = "sobol"
         sample_size = 8
         [vary]
@@ -241,3 +246,25 @@ def test_the_documented_example_is_a_valid_experiment(tmp_path):
     assert exp.design == "sobol" and exp.replicates == 2
     assert {"relationship_time", "decision_rule", "capacity_budget"} <= set(exp.names)
     assert "n_staff" not in exp.names
+
+
+def test_a_shipped_experiment_is_found_by_name_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    exp = load_experiment("grid_time_vs_resources")
+    assert exp.text == (EXPERIMENTS / "grid_time_vs_resources.toml").read_text()
+    assert exp.scenario_text == (SCENARIOS / "baseline.toml").read_text()
+    with pytest.raises(InputError) as err:
+        load_experiment("grid_time_vs_resource")
+    assert "(did you mean 'grid_time_vs_resources'?); shipped experiments: " in str(err.value)
+
+
+def test_a_base_scenario_can_be_a_shipped_name(tmp_path):
+    exp = load_experiment(write(tmp_path, """
+        scenario = "vision"
+        design = "latin"
+        sample_size = 5
+        [vary]
+        leadership = {}
+    """))
+    assert [iv.kind for iv in exp.interventions] == ["vision"]
+    assert exp.scenario_source == str(SCENARIOS.resolve() / "vision.toml")

@@ -27,10 +27,10 @@ PARAMS = st.fixed_dictionaries(
     {name: _strategy(spec) for name, spec in PARAMETERS.items() if name not in FIXED})
 
 INTERVENTIONS = st.lists(st.sampled_from([
-    {"kind": "leader_leaves"}, {"kind": "champion_leaves", "count": 2},
+    {"kind": "chair_leaves"}, {"kind": "champion_leaves", "count": 2},
     {"kind": "budget_cut", "share": 1.0}, {"kind": "pressure_surge", "extra": 2.0},
-    {"kind": "ground_rules", "strength": 1.0}, {"kind": "champions", "senior": 3},
-    {"kind": "communication", "mode": "two_way", "volume": 30.0},
+    {"kind": "ground_rules", "ground_rules": 1.0}, {"kind": "champions", "n_champions_senior": 3},
+    {"kind": "communication", "communication_mode": "two_way", "message_volume": 30.0},
     {"kind": "member_leaves", "count": 5},
 ]), max_size=3)
 

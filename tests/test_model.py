@@ -108,7 +108,7 @@ def test_a_newcomer_has_a_new_agent_and_the_leavers_is_removed():
 
 
 def test_interventions_apply_at_their_month_and_levers_undo():
-    ivs = [{"kind": "ground_rules", "month": 3, "strength": 1.0},
+    ivs = [{"kind": "ground_rules", "month": 3, "ground_rules": 1.0},
            {"kind": "pressure_surge", "month": 5, "end_month": 8, "extra": 0.5}]
     model = PartnershipModel(rng=5, interventions=ivs, **SMALL)
     seen = []
@@ -138,11 +138,11 @@ def test_live_intervention_acts_now_and_is_recorded():
     model = PartnershipModel(rng=6, **SMALL)
     for _ in range(4):
         model.step()
-    model.apply_intervention({"kind": "leader_leaves"})
+    model.apply_intervention({"kind": "chair_leaves"})
     assert model.leader_presence == 0.0
     assert (4, "chair leaves") in model.events
     assert len(model.chairs) == 1  # a successor is in post
-    model.apply_intervention({"kind": "communication", "mode": "two_way"})
+    model.apply_intervention({"kind": "communication", "communication_mode": "two_way"})
     assert model.levers["communication_mode"] == "two_way"
     assert model.interventions[-1].month == 4
 

@@ -18,10 +18,12 @@ from partnersim.inputs.scenarios import (
     make_scenario,
     parse_scenario,
 )
-from partnersim.model.interventions import INTERVENTION_KINDS
-from partnersim.params import DEFAULTS, make_params
+from partnersim.model.interventions import INTERVENTION_KINDS, RENAMED_KEYS, parse_interventions
+from partnersim.model.partnership import PartnershipModel
+from partnersim.params import DEFAULTS, PARAMETERS, make_params
 
-SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS_DIR = ROOT / "scenarios"
 SHIPPED = sorted(SCENARIOS_DIR.glob("*.toml"))
 
 LEVERS = {
@@ -34,7 +36,7 @@ LEVERS = {
     "more_relationship_time": "relationship_time",
     "less_relationship_time": "relationship_time",
     "consensus": "decision_rule",
-    "leader_leaves": "leader_leaves",
+    "chair_leaves": "chair_leaves",
     "budget_cut": "budget_cut",
     "pressure_surge": "pressure_surge",
 }
@@ -78,8 +80,8 @@ def test_starting_points_differ_from_baseline_in_familiarity_only() -> None:
     assert known.params.prior_familiarity > base.params.prior_familiarity
 
 
-def test_leader_leaves_in_year_two() -> None:
-    scn = load_scenario(SCENARIOS_DIR / "leader_leaves.toml")
+def test_chair_leaves_in_year_two() -> None:
+    scn = load_scenario(SCENARIOS_DIR / "chair_leaves.toml")
     (iv,) = scn.interventions
     assert 12 <= iv.month < 24
 
@@ -108,7 +110,8 @@ def test_round_trip_of_awkward_values() -> None:
         interventions=[
             {"kind": "relationship_time", "month": 2, "schedule": [[2, 0.3], [12, 0.1]]},
             {"kind": "pressure_surge", "month": 6, "end_month": 30, "extra": 0.25},
-            {"kind": "communication", "month": 1, "mode": "two_way", "widen": True},
+            {"kind": "communication", "month": 1, "communication_mode": "two_way",
+             "widen_communication": True},
         ],
         replicates=3, seed=2**63 - 1, measures=["trust_across", "output"],
     )
@@ -159,12 +162,13 @@ def test_with_replicates_validates() -> None:
 BAD = [
     # (id, file text, fragments the one-line message must contain)
     ("malformed", 'name = "x"\nquestion = "unterminated\nreplicates = 3\n',
-     ["malformed TOML", "line 2"]),
+     ["line 2: malformed TOML", "column 25"]),
     ("unknown_top_key", "replicats = 3\n", ["replicats", "did you mean 'replicates'"]),
     ("parameter_at_top_level", "leadership = 0.5\n", ["leadership", "[params]"]),
-    ("unknown_param", "[params]\nleadrship = 0.5\n", ["params.leadrship",
-                                                      "did you mean 'leadership'"]),
-    ("out_of_bounds", "[params]\nleadership = 1.5\n", ["params.leadership", "[0.0, 1.0]"]),
+    ("unknown_param", "# a comment\n\n[params]\nleadrship = 0.5\n",
+     ["line 4: params.leadrship: unknown parameter (did you mean 'leadership'?)"]),
+    ("out_of_bounds", "[params]\nleadership = 1.5\n", ["line 2: params.leadership",
+                                                       "[0.0, 1.0]"]),
     ("wrong_type", '[params]\nn_staff = "many"\n', ["params.n_staff", "expected int"]),
     ("float_for_int", "[params]\nn_staff = 60.0\n", ["params.n_staff", "expected int"]),
     ("bad_choice", '[params]\ndecision_rule = "unanimity"\n',
@@ -175,11 +179,26 @@ BAD = [
     ("unknown_kind", '[[interventions]]\nkind = "groundrules"\nmonth = 1\n',
      ["interventions[0].kind", "did you mean 'ground_rules'"]),
     ("unknown_intervention_key", '[[interventions]]\nkind = "ground_rules"\nmonth = 1\n'
-     "strenght = 1.0\n", ["interventions[0].strenght", "did you mean 'strength'"]),
+     "groundrules = 1.0\n", ["line 4: interventions[0].groundrules",
+                              "did you mean 'ground_rules'"]),
     ("intervention_bounds", '[[interventions]]\nkind = "ground_rules"\nmonth = 1\n'
-     "strength = 2.0\n", ["interventions[0].strength", "less than or equal to 1"]),
+     "ground_rules = 2.0\n", ["line 4: interventions[0].ground_rules",
+                               "outside the bounds [0.0, 1.0]"]),
+    # an intervention's bounds are its parameter's: a budget of 1000 was allowed once
+    ("intervention_parameter_bounds", '[[interventions]]\nkind = "resources"\nmonth = 1\n'
+     "capacity_budget = 500.0\n", ["interventions[0].capacity_budget",
+                                    "500.0 is outside the bounds [0.0, 100.0] (GBP k per month)"]),
+    ("renamed_intervention_key", '[[interventions]]\nkind = "ground_rules"\nmonth = 1\n'
+     "strength = 1.0\n", ["line 4: interventions[0].strength: renamed to 'ground_rules'"]),
+    ("renamed_intervention_kind", '\n[[interventions]]\nkind = "leader_leaves"\nmonth = 1\n',
+     ["line 3: interventions[0].kind: kind 'leader_leaves' renamed to 'chair_leaves'"]),
+    ("renamed_measure", 'measures = ["trust_across", "relationship_time"]\n',
+     ["line 1: measures[1]: renamed to 'relationship_time_spent'"]),
+    ("output_as_measure", 'measures = ["cumulative_output"]\n',
+     ["measures[0]", "an end-of-run output, not a monthly measure"]),
     ("past_horizon", '[params]\nhorizon_months = 24\n[[interventions]]\nkind = "vision"\n'
-     "month = 24\nclarity = 0.8\n", ["interventions[0].month", "past the horizon"]),
+     "month = 24\nvision_clarity = 0.8\n", ["line 5: interventions[0].month",
+                                       "past the horizon"]),
     ("end_past_horizon", '[params]\nhorizon_months = 24\n[[interventions]]\n'
      'kind = "pressure_surge"\nmonth = 3\nend_month = 40\n',
      ["interventions[0].month", "past the horizon"]),
@@ -216,15 +235,15 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 def test_every_intervention_kind_can_be_written_and_read() -> None:
     examples = {
-        "leadership": {"strength": 0.9, "joint_chair": True},
-        "champions": {"senior": 2, "operational": 3},
-        "resources": {"budget": 10.0, "earmark": "voluntary"},
-        "ground_rules": {"strength": 0.5},
-        "communication": {"mode": "two_way", "volume": 4.0},
-        "vision": {"clarity": 0.7},
-        "relationship_time": {"share": 0.25},
-        "decision_rule": {"rule": "supermajority"},
-        "leader_leaves": {},
+        "leadership": {"leadership": 0.9, "joint_chair": True},
+        "champions": {"n_champions_senior": 2, "n_champions_operational": 3},
+        "resources": {"capacity_budget": 10.0, "budget_earmark": "voluntary"},
+        "ground_rules": {"ground_rules": 0.5},
+        "communication": {"communication_mode": "two_way", "message_volume": 4.0},
+        "vision": {"vision_clarity": 0.7},
+        "relationship_time": {"relationship_time": 0.25},
+        "decision_rule": {"decision_rule": "supermajority"},
+        "chair_leaves": {},
         "champion_leaves": {"count": 1},
         "member_leaves": {"count": 2},
         "budget_cut": {"share": 0.5},
@@ -236,3 +255,122 @@ def test_every_intervention_kind_can_be_written_and_read() -> None:
     again = parse_scenario(dump_scenario(scn))
     assert [iv.kind for iv in again.interventions] == list(examples)
     assert again.interventions == scn.interventions
+
+
+# --------------------------------------------------------------------------- intervention keys
+
+
+SHOCK_KEYS = {"kind", "month", "end_month", "schedule", "count", "share", "extra"}
+"""Keys of interventions that are not parameters (the schedule is a list of [month, share])."""
+
+
+def test_intervention_keys_are_the_parameters_they_set_with_the_same_bounds() -> None:
+    seen = set()
+    for kind, cls in INTERVENTION_KINDS.items():
+        for key, info in cls.model_fields.items():
+            if key in SHOCK_KEYS:
+                continue
+            assert key in PARAMETERS, f"{kind}.{key} is not a parameter's name"
+            seen.add(key)
+            spec = PARAMETERS[key]
+            bounds = {type(m).__name__: m for m in info.metadata}
+            if spec.is_numeric:
+                assert bounds["Ge"].ge == spec.lower and bounds["Le"].le == spec.upper, key
+    assert {"leadership", "capacity_budget", "budget_earmark", "ground_rules",
+            "communication_mode", "message_volume", "widen_communication", "vision_clarity",
+            "relationship_time", "decision_rule", "n_champions_senior",
+            "n_champions_operational"} <= seen
+
+
+LEVER_EXAMPLES = [
+    {"kind": "leadership", "leadership": 0.9, "joint_chair": True, "p_chair_leaves": 0.05},
+    {"kind": "resources", "capacity_budget": 100.0, "budget_earmark": "community"},
+    {"kind": "ground_rules", "ground_rules": 0.5},
+    {"kind": "communication", "communication_mode": "two_way", "message_volume": 30.0,
+     "widen_communication": True, "relevance_filter": 0.4},
+    {"kind": "vision", "vision_clarity": 0.7},
+    {"kind": "relationship_time", "relationship_time": 0.6},
+    {"kind": "decision_rule", "decision_rule": "consensus"},
+]
+
+
+@pytest.mark.parametrize("lever", LEVER_EXAMPLES, ids=lambda d: d["kind"])
+def test_a_lever_sets_the_parameters_named_by_its_keys(lever: dict) -> None:
+    model = PartnershipModel(n_staff=20, horizon_months=12, rng=1)
+    model.apply_intervention(dict(lever, month=0))
+    for key, value in lever.items():
+        if key != "kind":
+            assert model.levers[key] == value, key
+
+
+def test_champions_are_appointed_by_the_parameters_names() -> None:
+    model = PartnershipModel(n_staff=200, horizon_months=12, rng=1)
+    model.apply_intervention({"kind": "champions", "n_champions_senior": 3,
+                              "n_champions_operational": 5})
+    senior = model.staff.champion & (model.staff.level == 0)
+    assert senior.sum() == 3 and model.staff.champion.sum() == 8
+
+
+def test_the_chair_leaves_shock_removes_the_chair() -> None:
+    model = PartnershipModel(n_staff=20, horizon_months=12, rng=1)
+    (chair,) = model.chairs
+    tenure = model.staff.tenure[chair]
+    model.apply_intervention({"kind": "chair_leaves"})
+    assert model.staff.tenure[chair] == 0 != tenure  # a newcomer took the seat
+
+
+@pytest.mark.parametrize("kind,old,new", [
+    (kind, old, new) for kind, keys in RENAMED_KEYS.items() for old, new in keys.items()])
+def test_every_old_intervention_key_names_its_new_one(kind: str, old: str, new: str) -> None:
+    with pytest.raises(InputError) as info:
+        parse_scenario(f'[[interventions]]\nkind = "{kind}"\nmonth = 0\n{old} = 1\n',
+                       source="old.toml")
+    assert str(info.value) == f"old.toml: line 4: interventions[0].{old}: renamed to '{new}'"
+
+
+SHIPPED_WITH_INTERVENTIONS = sorted(
+    [*ROOT.joinpath("src/partnersim/data/patterns").glob("*.toml"),
+     *ROOT.joinpath("experiments/tradeoff").glob("*.toml")])
+
+
+@pytest.mark.parametrize("path", SHIPPED_WITH_INTERVENTIONS, ids=lambda p: p.stem)
+def test_shipped_pattern_and_tradeoff_files_use_the_current_keys(path: Path) -> None:
+    data = tomllib.loads(path.read_text())
+    tables = [data, *data.get("conditions", {}).values()]
+    for table in tables:
+        parse_interventions(table.get("interventions", []), horizon_months=360,
+                            source=str(path))
+    if "design" not in data and "id" not in data:  # a scenario
+        load_scenario(path)
+
+
+# --------------------------------------------------------------------------- shipped by name
+
+
+def test_a_shipped_scenario_is_found_by_name_from_any_folder(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    by_name, by_file = load_scenario("ground_rules"), load_scenario("ground_rules.toml")
+    shipped = load_scenario(SCENARIOS_DIR / "ground_rules.toml")
+    assert by_name.text == by_file.text == shipped.text
+    assert by_name.name == "ground_rules" and by_name.interventions == shipped.interventions
+
+
+def test_a_file_in_the_working_folder_wins_over_a_shipped_one(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "baseline.toml").write_text("# Question: mine\nreplicates = 3\n")
+    assert load_scenario("baseline").replicates == 3
+    assert load_scenario("baseline.toml").replicates == 3
+
+
+def test_an_unknown_name_lists_the_shipped_scenarios(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as info:
+        load_scenario("basline")
+    msg = str(info.value)
+    assert msg.startswith("basline: scenario file not found")
+    assert "(did you mean 'baseline'?)" in msg
+    assert "shipped scenarios: baseline, budget_cut, chair_leaves," in msg
+    with pytest.raises(InputError, match=r"^elsewhere/baseline\.toml: scenario file not found$"):
+        load_scenario("elsewhere/baseline.toml")  # a path is never swapped for a shipped file

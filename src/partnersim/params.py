@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from partnersim.errors import InputError, did_you_mean
+from partnersim.errors import InputError, unknown
 
 SECTORS: tuple[str, ...] = ("nhs_acute", "nhs_primary", "social_work", "voluntary", "community")
 """Agency sectors, one agency each in the default CHP-like partnership."""
@@ -514,21 +514,21 @@ def make_params(overrides: dict[str, Any] | None = None, *, source: str | None =
     """Validate overrides of the declared defaults and return a frozen ``Params``.
 
     Raises:
-        InputError: naming the source, the key and what was expected.
+        InputError: naming the source, the parameter (as ``key``) and what was expected.
     """
     overrides = dict(overrides or {})
     for key in overrides:
         if key not in PARAMETERS:
-            raise InputError(
-                f"unknown parameter{did_you_mean(key, PARAMETERS)}", source=source, key=key
-            )
+            raise unknown("parameter", key, PARAMETERS, source=source)
     try:
         return Params(**overrides)
     except ValidationError as exc:
-        raise InputError(*_describe(exc), source=source) from None
+        key, message = _describe(exc)
+        raise InputError(message, source=source, key=key) from None
 
 
-def _describe(exc: ValidationError) -> tuple[str]:
+def _describe(exc: ValidationError) -> tuple[str, str]:
+    """The parameter a validation error is about, and what was expected of it."""
     err = exc.errors()[0]
     key = ".".join(str(p) for p in err["loc"])
     spec = PARAMETERS.get(key)
@@ -536,9 +536,9 @@ def _describe(exc: ValidationError) -> tuple[str]:
     if spec is not None and spec.is_numeric and err["type"] in (
         "greater_than_equal", "less_than_equal"
     ):
-        return (f"{key}: {value!r} is outside the bounds [{spec.lower}, {spec.upper}] ({spec.unit})",)
+        return key, f"{value!r} is outside the bounds [{spec.lower}, {spec.upper}] ({spec.unit})"
     if spec is not None and spec.choices:
-        return (f"{key}: {value!r} is not one of {', '.join(spec.choices)}",)
+        return key, f"{value!r} is not one of {', '.join(spec.choices)}"
     if spec is not None:
-        return (f"{key}: expected {spec.type}, got {value!r}",)
-    return (f"{key}: {err['msg']}",)
+        return key, f"expected {spec.type}, got {value!r}"
+    return key, err["msg"]

@@ -30,10 +30,10 @@ from partnersim.inputs.scenarios import (
 )
 from partnersim.model.interventions import (
     BudgetCut,
+    ChairLeaves,
     ChampionLeaves,
     Communication,
     GroundRules,
-    LeaderLeaves,
     PressureSurge,
     Resources,
     parse_interventions,
@@ -190,19 +190,21 @@ def build_model(values: dict[str, Any], seed: int, interventions: Sequence[Any])
 
 
 LIVE_INTERVENTIONS: dict[str, tuple[str, Callable[[Any, int], Any]]] = {
-    "chair_leaves": ("The chair leaves", lambda m, t: LeaderLeaves(kind="leader_leaves", month=t)),
+    "chair_leaves": ("The chair leaves", lambda m, t: ChairLeaves(kind="chair_leaves", month=t)),
     "champion_leaves": ("A champion leaves",
                         lambda m, t: ChampionLeaves(kind="champion_leaves", month=t, count=1)),
     "ground_rules": ("Introduce ground rules",
-                     lambda m, t: GroundRules(kind="ground_rules", month=t, strength=1.0)),
+                     lambda m, t: GroundRules(kind="ground_rules", month=t, ground_rules=1.0)),
     "two_way": ("Two-way communication",
-                lambda m, t: Communication(kind="communication", month=t, mode="two_way")),
+                lambda m, t: Communication(kind="communication", month=t,
+                                            communication_mode="two_way")),
     "budget_cut": ("Cut budget by half", lambda m, t: BudgetCut(kind="budget_cut", month=t,
                                                                 share=0.5)),
     "budget_add": ("Add £10k a month budget", lambda m, t: Resources(
         kind="resources", month=t,
-        budget=float(min(1000.0, m.levers["capacity_budget"] + 10.0)),
-        earmark=m.levers.get("budget_earmark", "none"))),
+        capacity_budget=float(min(PARAMETERS["capacity_budget"].upper,
+                                  m.levers["capacity_budget"] + 10.0)),
+        budget_earmark=m.levers.get("budget_earmark", "none"))),
     "pressure_surge": ("Pressure surge",
                        lambda m, t: PressureSurge(kind="pressure_surge", month=t, extra=0.5)),
 }

@@ -1,12 +1,15 @@
 """Experiment files (``experiments/*.toml``): loading and validating a sweep or sensitivity study.
 
-An experiment file is data only (parsed with :mod:`tomllib`). Its layout::
+An experiment file is data only (read by :mod:`partnersim.inputs.toml`). A shipped
+experiment can be named without a path (``grid_time_vs_resources``), from any folder.
+Its layout::
 
     # What question this experiment answers.
     name = "sobol_relationship_time"   # optional; defaults to the file's stem
     question = "..."                   # optional, shown in reports
     model = "partnersim"               # or "package.module:function" (any model)
     scenario = "../scenarios/baseline.toml"   # base scenario, relative to this file
+                                              # (or a shipped scenario's name: "baseline")
     design = "sobol"       # grid | latin | sobol | morris | fast | rbd_fast | pawn | delta
     sample_size = 256      # sobol: base N (a power of 2); morris: trajectories;
                            # fast: runs per parameter and curve set; latin, rbd_fast,
@@ -14,8 +17,10 @@ An experiment file is data only (parsed with :mod:`tomllib`). Its layout::
     replicates = 2         # runs per design point (seeds shared by every point)
     seed = 20261126        # master seed: design, replicate seeds, bootstraps
     outputs = ["cumulative_output", "trust_across_final"]   # end-of-run outputs to analyse
-    measures = ["trust_across", "output"]   # monthly measures to keep (and, for
-                                            # sensitivity, to analyse year by year)
+                                            # (columns of the runs table)
+    measures = ["trust_across", "output"]   # monthly measures to keep (columns of the
+                                            # timeseries table; for sensitivity, analysed
+                                            # year by year)
 
     [params]               # fixed values on top of the scenario (keyword arguments
     n_staff = 200          # for another model)
@@ -53,14 +58,25 @@ may say ``type = "int" | "float" | "bool" | "choice"``.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from partnersim.errors import InputError, did_you_mean
-from partnersim.outputs import MONTHLY, SUMMARIES
+from partnersim.errors import InputError, unknown
+from partnersim.inputs.scenarios import check_measures, check_names, check_outputs, load_scenario
+from partnersim.inputs.toml import (
+    DEFAULT_SEED,
+    MAX_SEED,
+    SHIPPED_EXPERIMENTS,
+    SHIPPED_SCENARIOS,
+    check_int,
+    check_keys,
+    find_input,
+    read_toml,
+)
+from partnersim.model.interventions import parse_interventions
+from partnersim.params import PARAMETERS, make_params
 from partnersim.run.specs import PARTNERSIM_MODEL, model_name, resolve_model
 
 DESIGNS: tuple[str, ...] = ("grid", "latin", "sobol", "morris", "fast", "rbd_fast", "pawn",
@@ -100,8 +116,8 @@ DEFAULT_SAMPLE_SIZE: dict[str, int] = {
     "delta": 500,
 }
 DEFAULT_REPLICATES = 1
-DEFAULT_SEED = 20261126
-MAX_SEED = 2**63 - 1
+MAX_REPLICATES = 100_000
+MAX_SAMPLE_SIZE = 10_000_000
 FACTOR_TYPES: tuple[str, ...] = ("float", "int", "bool", "choice")
 
 
@@ -238,15 +254,17 @@ class Experiment:
         """The same experiment with a command-line override (validated)."""
         exp = self
         if replicates is not None:
-            exp = replace(exp, replicates=_check_int(replicates, 1, 100_000, exp.source,
-                                                     "--replicates"))
+            exp = replace(exp, replicates=check_int(replicates, 1, MAX_REPLICATES,
+                                                    source=exp.source, key="--replicates"))
         if seed is not None:
-            exp = replace(exp, seed=_check_int(seed, 0, MAX_SEED, exp.source, "--seed"))
+            exp = replace(exp, seed=check_int(seed, 0, MAX_SEED, source=exp.source,
+                                              key="--seed"))
         if sample_size is not None:
             if exp.design == "grid":
                 raise InputError("a grid has no sample size (its size is the product of "
                                  "the levels)", source=exp.source, key="--sample-size")
-            n = _check_int(sample_size, 1, 10_000_000, exp.source, "--sample-size")
+            n = check_int(sample_size, 1, MAX_SAMPLE_SIZE, source=exp.source,
+                          key="--sample-size")
             check_sample_size(exp.design, n, len(exp.factors), exp.options,
                               source=exp.source, key="--sample-size")
             exp = replace(exp, sample_size=n)
@@ -257,40 +275,32 @@ class Experiment:
 
 
 def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate an experiment file.
+    """Read and validate an experiment file, or a shipped experiment by name.
+
+    Args:
+        path: A ``.toml`` file; or the name of a shipped experiment
+            (``grid_time_vs_resources``), used when no such file is in the working folder.
 
     Raises:
-        InputError: one line naming the file and key: missing file, malformed TOML,
-            unknown key (with the likely intended one), unknown parameter, a range
-            outside the declared bounds, a design SALib does not support, a sample
-            size the method cannot use (saying what it needs), a bad scenario.
+        InputError: one line naming the file, the line and the key: missing file (for a
+            bare name, with the shipped names), malformed TOML, unknown key (with the likely
+            intended one), unknown parameter, a range outside the declared bounds, a design
+            SALib does not support, a sample size the method cannot use (saying what it
+            needs), a bad scenario.
     """
-    path = Path(path)
-    source = str(path)
-    if not path.is_file():
-        raise InputError("experiment file not found" if not path.exists()
-                         else "not a file (expected an experiment .toml file)", source=source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read file ({exc})", source=source) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {' '.join(str(exc).split())}",
-                         source=source) from None
-    exp = experiment_from_dict(data, source=source, default_name=path.stem, base_dir=path.parent)
-    return replace(exp, text=text)
+    found = find_input(path, shipped=SHIPPED_EXPERIMENTS, what="experiment")
+    doc = read_toml(found, what="experiment")
+    with doc.located():
+        exp = experiment_from_dict(doc.data, source=doc.source, default_name=found.stem,
+                                   base_dir=found.parent)
+    return replace(exp, text=doc.text)
 
 
 def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
                          default_name: str = "experiment",
                          base_dir: Path | None = None) -> Experiment:
     """Validate an experiment given as a dict with the file's layout."""
-    for key in data:
-        if key not in TOP_LEVEL_KEYS:
-            raise InputError(f"unknown key{did_you_mean(key, TOP_LEVEL_KEYS)}; expected one "
-                             f"of {', '.join(TOP_LEVEL_KEYS)}", source=source, key=key)
+    check_keys(data, TOP_LEVEL_KEYS, source=source)
     name = _string(data.get("name", default_name), source, "name")
     question = _string(data.get("question", ""), source, "question")
 
@@ -308,24 +318,23 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
                          key="design")
     if not isinstance(design, str) or design not in DESIGNS:
         why = NOT_SUPPORTED.get(str(design))
-        hint = f" ({why})" if why else did_you_mean(str(design), DESIGNS)
-        raise InputError(f"design {design!r} is not supported{hint}; expected one of "
+        if why is None:
+            raise unknown("design", str(design), DESIGNS, source=source, key="design",
+                          show_name=True, list_choices=True)
+        raise InputError(f"design {design!r} is not supported ({why}); expected one of "
                          f"{', '.join(DESIGNS)}", source=source, key="design")
 
     options = dict(OPTION_DEFAULTS)
     raw_options = data.get("options", {})
     if not isinstance(raw_options, dict):
         raise InputError("expected a table", source=source, key="options")
+    check_keys(raw_options, OPTION_DEFAULTS, source=source, prefix="options", what="option")
     for key, value in raw_options.items():
-        if key not in OPTION_DEFAULTS:
-            raise InputError(f"unknown option{did_you_mean(key, OPTION_DEFAULTS)}; expected "
-                             f"one of {', '.join(OPTION_DEFAULTS)}", source=source,
-                             key=f"options.{key}")
         options[key] = _check_option(key, value, source)
 
-    replicates = _check_int(data.get("replicates", DEFAULT_REPLICATES), 1, 100_000, source,
-                            "replicates")
-    seed = _check_int(data.get("seed", DEFAULT_SEED), 0, MAX_SEED, source, "seed")
+    replicates = check_int(data.get("replicates", DEFAULT_REPLICATES), 1, MAX_REPLICATES,
+                           source=source, key="replicates")
+    seed = check_int(data.get("seed", DEFAULT_SEED), 0, MAX_SEED, source=source, key="seed")
 
     # base: scenario then inline params
     base: dict[str, Any] = {}
@@ -338,14 +347,13 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
                              "under [params]", source=source, key="scenario")
         scn_path = data["scenario"]
         if not isinstance(scn_path, str):
-            raise InputError("expected a path to a scenario .toml file", source=source,
-                             key="scenario")
-        full = (base_dir or Path(".")) / scn_path
-        if not full.is_file():
-            raise InputError(f"scenario file {str(full)!r} not found", source=source,
-                             key="scenario")
-        from partnersim.inputs.scenarios import load_scenario
-
+            raise InputError("expected a path to a scenario .toml file, or a shipped "
+                             "scenario's name", source=source, key="scenario")
+        try:
+            full = find_input(scn_path, shipped=SHIPPED_SCENARIOS, what="scenario",
+                              base_dir=base_dir or Path("."))
+        except InputError as exc:  # say which file names the missing one
+            raise InputError(str(exc), source=source, key="scenario") from None
         scn = load_scenario(full)
         base.update(scn.overrides)
         interventions = tuple(scn.interventions)
@@ -361,29 +369,18 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
             raise InputError("not a valid keyword name", source=source, key=f"params.{key}")
     base.update(inline)
     if is_ps:
-        from partnersim.params import make_params
-
         try:
             make_params(base, source=source)
-        except InputError as exc:
-            msg = str(exc)
-            for part in (source, exc.key):
-                if part and msg.startswith(f"{part}: "):
-                    msg = msg[len(part) + 2:]
-            name = exc.key or msg.partition(": ")[0]
-            if not exc.key and name in base:
-                msg = msg.partition(": ")[2]
-            key = f"params.{name}" if name in base else "params"
-            raise InputError(msg, source=source, key=key) from None
+        except InputError as exc:  # in the file, a parameter's key is params.<name>
+            raise exc.rekeyed(key=f"params.{exc.key}" if exc.key in inline
+                              else "params") from None
 
     factors = _factors(data, source, is_ps, options)
     if not factors:
         raise InputError("no parameters to vary; add a [vary] table", source=source,
                          key="vary")
     if is_ps and interventions:
-        from partnersim.model.interventions import parse_interventions
-
-        horizons = [int(base.get("horizon_months", _declared("horizon_months").default))]
+        horizons = [int(base.get("horizon_months", PARAMETERS["horizon_months"].default))]
         for f in factors:
             if f.name == "horizon_months":
                 horizons.append(int(min(f.grid_values(1) if f.values else [f.lower])))
@@ -401,27 +398,15 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
             raise InputError("a grid has no sample size (its size is the product of the "
                              "levels); remove it", source=source, key="sample_size")
     else:
-        sample_size = _check_int(data.get("sample_size", DEFAULT_SAMPLE_SIZE[design]), 1,
-                                 10_000_000, source, "sample_size")
+        sample_size = check_int(data.get("sample_size", DEFAULT_SAMPLE_SIZE[design]), 1,
+                                MAX_SAMPLE_SIZE, source=source, key="sample_size")
         check_sample_size(design, sample_size, len(factors), options, source=source,
                           key="sample_size")
 
-    outputs = _names(data.get("outputs", []), source, "outputs")
+    outputs = check_outputs(data.get("outputs", []), source=source, declared=is_ps)
     measures_raw = data.get("measures")
-    measures = None if measures_raw is None else _names(measures_raw, source, "measures")
-    if is_ps:
-        for i, o in enumerate(outputs):
-            if o not in SUMMARIES:
-                hint = " (a monthly measure: list it under measures)" if (
-                    o in MONTHLY) else did_you_mean(o, SUMMARIES)
-                raise InputError(f"unknown end-of-run output {o!r}{hint}", source=source,
-                                 key=f"outputs[{i}]")
-        for i, m in enumerate(measures or ()):
-            if m not in MONTHLY:
-                hint = " (an end-of-run output: list it under outputs)" if (
-                    m in SUMMARIES) else did_you_mean(m, MONTHLY)
-                raise InputError(f"unknown monthly measure {m!r}{hint}", source=source,
-                                 key=f"measures[{i}]")
+    measures = None if measures_raw is None else check_measures(
+        measures_raw, source=source, declared=is_ps, outputs_key="outputs")
     return Experiment(name=name, question=question, model=model, design=design,
                       sample_size=sample_size, replicates=replicates, seed=seed,
                       factors=tuple(factors), base_params=dict(base),
@@ -470,12 +455,6 @@ def check_sample_size(design: str, n: int, k: int, options: Mapping[str, Any], *
         raise InputError(f"sample size {n} cannot be used: {need}", source=source, key=key)
 
 
-def _declared(name: str) -> Any:
-    from partnersim.params import PARAMETERS
-
-    return PARAMETERS[name]
-
-
 def _factors(data: Mapping[str, Any], source: str | None, is_ps: bool,
              options: Mapping[str, Any]) -> list[Factor]:
     vary = data.get("vary", {})
@@ -502,25 +481,21 @@ def _factors(data: Mapping[str, Any], source: str | None, is_ps: bool,
 
 
 def _vary_all(table: Any, source: str | None) -> dict[str, Factor]:
-    from partnersim.params import PARAMETERS
-
     if not isinstance(table, dict):
         raise InputError("expected a table with 'provenance' (and 'exclude')", source=source,
                          key="vary_all")
-    for key in table:
-        if key not in ("provenance", "exclude"):
-            raise InputError(f"unknown key{did_you_mean(key, ('provenance', 'exclude'))}",
-                             source=source, key=f"vary_all.{key}")
+    check_keys(table, ("provenance", "exclude"), source=source, prefix="vary_all")
     tags = table.get("provenance", ["A"])
     tags = [tags] if isinstance(tags, str) else tags
     if not isinstance(tags, list) or not all(t in ("E", "L", "A") for t in tags):
         raise InputError("expected provenance tags among 'E', 'L', 'A'", source=source,
                          key="vary_all.provenance")
-    exclude = _names(table.get("exclude", []), source, "vary_all.exclude")
+    exclude = check_names(table.get("exclude", []), what="parameter", source=source,
+                          key="vary_all.exclude")
     for i, name in enumerate(exclude):
         if name not in PARAMETERS:
-            raise InputError(f"unknown parameter{did_you_mean(name, PARAMETERS)}",
-                             source=source, key=f"vary_all.exclude[{i}]")
+            raise unknown("parameter", name, PARAMETERS, source=source,
+                          key=f"vary_all.exclude[{i}]", show_name=True)
     return {s.name: Factor(s.name, s.type, s.lower, s.upper)
             for s in PARAMETERS.values()
             if s.is_numeric and s.provenance in tags and s.name not in exclude}
@@ -531,23 +506,17 @@ _FACTOR_KEYS = ("range", "values", "levels", "type")
 
 def _check_factor_keys(name: str, table: Mapping[str, Any], source: str | None,
                        allowed: Sequence[str]) -> None:
-    for key in table:
-        if key not in allowed:
-            raise InputError(f"unknown key{did_you_mean(key, allowed)}; expected "
-                             f"{', '.join(allowed)}", source=source, key=f"vary.{name}.{key}")
+    check_keys(table, allowed, source=source, prefix=f"vary.{name}")
     if "range" in table and "values" in table:
         raise InputError("give either range or values, not both", source=source,
                          key=f"vary.{name}")
     if "levels" in table:
-        _check_int(table["levels"], 1, 10_000, source, f"vary.{name}.levels")
+        check_int(table["levels"], 1, 10_000, source=source, key=f"vary.{name}.levels")
 
 
 def _ps_factor(name: str, table: Mapping[str, Any], source: str | None) -> Factor:
-    from partnersim.params import PARAMETERS
-
     if name not in PARAMETERS:
-        raise InputError(f"unknown parameter{did_you_mean(name, PARAMETERS)}", source=source,
-                         key=f"vary.{name}")
+        raise unknown("parameter", name, PARAMETERS, source=source, key=f"vary.{name}")
     spec = PARAMETERS[name]
     _check_factor_keys(name, table, source, ("range", "values", "levels"))
     key = f"vary.{name}"
@@ -583,17 +552,12 @@ def _ps_factor(name: str, table: Mapping[str, Any], source: str | None) -> Facto
 
 
 def _check_value(spec: Any, value: Any, source: str | None, key: str) -> Any:
-    from partnersim.params import make_params
-
     if spec.type == "float" and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     try:
         make_params({spec.name: value})
     except InputError as exc:
-        msg = str(exc)
-        if msg.startswith(f"{spec.name}: "):
-            msg = msg[len(spec.name) + 2:]
-        raise InputError(msg, source=source, key=key) from None
+        raise exc.rekeyed(source=source, key=key) from None
     return value
 
 
@@ -604,8 +568,8 @@ def _generic_factor(name: str, table: Mapping[str, Any], source: str | None) -> 
     _check_factor_keys(name, table, source, _FACTOR_KEYS)
     typ = table.get("type")
     if typ is not None and typ not in FACTOR_TYPES:
-        raise InputError(f"unknown type{did_you_mean(str(typ), FACTOR_TYPES)}; expected one "
-                         f"of {', '.join(FACTOR_TYPES)}", source=source, key=f"{key}.type")
+        raise unknown("type", str(typ), FACTOR_TYPES, source=source, key=f"{key}.type",
+                      show_name=True, list_choices=True)
     if "values" in table:
         values = table["values"]
         if not isinstance(values, list) or not values:
@@ -642,25 +606,9 @@ def _range(value: Any, source: str | None, key: str) -> tuple[float, float]:
     return lo, hi
 
 
-def _names(value: Any, source: str | None, key: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InputError("expected a list of names", source=source, key=key)
-    return tuple(value)
-
-
 def _string(value: Any, source: str | None, key: str) -> str:
     if not isinstance(value, str):
         raise InputError(f"expected a string, got {value!r}", source=source, key=key)
-    return value
-
-
-def _check_int(value: Any, lo: int, hi: int, source: str | None, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"expected a whole number, got {value!r}", source=source, key=key)
-    if not lo <= value <= hi:
-        raise InputError(f"{value} is outside [{lo}, {hi}]", source=source, key=key)
     return value
 
 
@@ -676,9 +624,9 @@ def _check_option(key: str, value: Any, source: str | None) -> Any:
                              source=source, key=where)
         return float(value)
     if key == "num_levels":
-        v = _check_int(value, 2, 100, source, where)
+        v = check_int(value, 2, 100, source=source, key=where)
         if v % 2:
             raise InputError(f"morris needs an even number of levels, got {v}",
                              source=source, key=where)
         return v
-    return _check_int(value, 1, 1_000_000, source, where)
+    return check_int(value, 1, 1_000_000, source=source, key=where)

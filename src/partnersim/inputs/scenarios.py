@@ -1,7 +1,7 @@
 """Scenario files: loading, validating and writing the TOML for one partnership and its options.
 
-A scenario file is data only (parsed with :mod:`tomllib`; nothing in it is
-executed or unpickled). Its layout::
+A scenario file is data only (read by :mod:`partnersim.inputs.toml`; nothing in it
+is executed or unpickled). Its layout::
 
     # What question this scenario answers.
     name = "ground_rules"              # optional; defaults to the file's stem
@@ -9,7 +9,9 @@ executed or unpickled). Its layout::
     description = "..."                # optional, longer
     replicates = 20                    # runs, replicate i seeded the same in every scenario
     seed = 20261126                    # master seed
-    measures = ["trust_across", ...]   # optional: monthly measures to keep
+    measures = ["trust_across", ...]   # optional: the monthly measures to keep (columns
+                                       # of the timeseries table; default all); every
+                                       # end-of-run output is always kept
 
     [params]                           # overrides of the declared defaults
     horizon_months = 120
@@ -18,11 +20,12 @@ executed or unpickled). Its layout::
     [[interventions]]                  # levers and shocks, DESIGN.md 2.3
     kind = "ground_rules"
     month = 0
-    strength = 1.0
+    ground_rules = 1.0                 # a lever's keys are the parameters it sets
 
-Every key is the parameter's own name (``partnersim params`` lists them).
-Bad input raises :class:`~partnersim.errors.InputError` with one line naming
-the file and the key.
+Every key is the parameter's own name (``partnersim params`` lists them). A shipped
+scenario can be named without a path (``baseline``), from any folder. Bad input
+raises :class:`~partnersim.errors.InputError` with one line naming the file, the
+line and the key.
 """
 
 from __future__ import annotations
@@ -31,27 +34,38 @@ import hashlib
 import json
 import math
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel
 
 from partnersim import outputs
-from partnersim.errors import InputError, did_you_mean
+from partnersim.errors import InputError, unknown
+from partnersim.inputs.toml import (
+    DEFAULT_SEED,
+    MAX_SEED,
+    SHIPPED_SCENARIOS,
+    TomlFile,
+    check_int,
+    find_input,
+    parse_toml,
+    read_toml,
+)
 from partnersim.model.interventions import parse_interventions
 from partnersim.params import DEFAULTS, PARAMETERS, Params, make_params
+
+__all__ = ["DEFAULT_REPLICATES", "DEFAULT_SEED", "MAX_REPLICATES", "MAX_SEED",
+           "RENAMED_MEASURES", "Scenario", "TOP_LEVEL_KEYS", "check_measures", "check_names",
+           "check_outputs", "dump_scenario", "load_scenario", "make_scenario",
+           "parse_scenario", "scenario_from_dict"]
 
 DEFAULT_REPLICATES = 20
 """Replicates of a scenario that does not say how many."""
 
-DEFAULT_SEED = 20261126
-"""Master seed shared by every shipped scenario, so that ``compare`` pairs their runs."""
-
 MAX_REPLICATES = 100_000
-MAX_SEED = 2**63 - 1
 
 TOP_LEVEL_KEYS: tuple[str, ...] = (
     "name",
@@ -84,7 +98,7 @@ class Scenario:
         interventions: Validated intervention objects, in file order.
         replicates: Number of runs (at least 1).
         seed: Master seed; replicate seeds come from ``seeding.replicate_seeds``.
-        measures: Monthly measures to keep, or ``None`` for all.
+        measures: The monthly measures to keep (timeseries columns), or ``None`` for all.
         source: The file it came from, if any.
         text: The file's text (or the TOML written by :func:`dump_scenario`).
     """
@@ -118,61 +132,44 @@ class Scenario:
     def with_replicates(self, replicates: int) -> Scenario:
         """The same scenario with the replicate count given on the command line (validated;
         an error names ``--replicates``, not the file's key)."""
-        n = _check_int(replicates, "--replicates", 1, MAX_REPLICATES, self.source)
-        return _replace(self, replicates=n)
-
-
-def _replace(scn: Scenario, **changes: Any) -> Scenario:
-    from dataclasses import replace
-
-    return replace(scn, **changes)
+        n = check_int(replicates, 1, MAX_REPLICATES, source=self.source, key="--replicates")
+        return replace(self, replicates=n)
 
 
 # --------------------------------------------------------------------------- loading
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file.
+    """Read and validate a scenario file, or a shipped scenario by name.
 
     Args:
-        path: A ``.toml`` file.
+        path: A ``.toml`` file; or the name of a shipped scenario (``baseline`` or
+            ``baseline.toml``), used when no such file is in the working folder.
 
     Returns:
         The validated :class:`Scenario`; ``name`` defaults to the file's stem.
 
     Raises:
-        InputError: one line naming the file and the key: missing file,
-            malformed TOML (with line and column), unknown key (with the likely
-            intended key), wrong type, value out of bounds (with the bounds),
-            unknown intervention kind, a month past the horizon.
+        InputError: one line naming the file, the line and the key: missing file (for
+            a bare name, with the shipped names), malformed TOML, unknown key (with the
+            likely intended key), a key renamed since (with its new name), wrong type,
+            value out of bounds (with the bounds), unknown intervention kind, a month
+            past the horizon.
     """
-    path = Path(path)
-    source = str(path)
-    if not path.exists():
-        raise InputError("scenario file not found", source=source)
-    if not path.is_file():
-        raise InputError("not a file (expected a scenario .toml file)", source=source)
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                         source=source) from None
-    except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror})", source=source) from None
-    return parse_scenario(text, source=source, default_name=path.stem)
+    found = find_input(path, shipped=SHIPPED_SCENARIOS, what="scenario")
+    return _from_toml(read_toml(found, what="scenario"), default_name=found.stem)
 
 
 def parse_scenario(text: str, *, source: str | None = None,
                    default_name: str = "scenario") -> Scenario:
     """Validate scenario TOML given as text (see :func:`load_scenario`)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = " ".join(str(exc).split())
-        raise InputError(f"malformed TOML: {msg}", source=source) from None
-    scn = scenario_from_dict(data, source=source, default_name=default_name)
-    return _replace(scn, text=text)
+    return _from_toml(parse_toml(text, source=source), default_name=default_name)
+
+
+def _from_toml(doc: TomlFile, *, default_name: str) -> Scenario:
+    with doc.located():
+        scn = scenario_from_dict(doc.data, source=doc.source, default_name=default_name)
+    return replace(scn, text=doc.text)
 
 
 def scenario_from_dict(data: Mapping[str, Any], *, source: str | None = None,
@@ -181,11 +178,10 @@ def scenario_from_dict(data: Mapping[str, Any], *, source: str | None = None,
     for key in data:
         if key not in TOP_LEVEL_KEYS:
             if key in PARAMETERS:
-                hint = f" ('{key}' is a parameter: put it under [params])"
-            else:
-                hint = did_you_mean(key, TOP_LEVEL_KEYS + tuple(PARAMETERS))
-            raise InputError(f"unknown key{hint}; expected one of {', '.join(TOP_LEVEL_KEYS)}",
-                             source=source, key=key)
+                raise InputError(f"'{key}' is a parameter: put it under [params]",
+                                 source=source, key=key)
+            raise unknown("key", key, TOP_LEVEL_KEYS + tuple(PARAMETERS), source=source,
+                          list_choices=TOP_LEVEL_KEYS)
     overrides = data.get("params", {})
     if not isinstance(overrides, dict):
         raise InputError("expected a table of parameter overrides ([params])",
@@ -208,7 +204,7 @@ def scenario_from_dict(data: Mapping[str, Any], *, source: str | None = None,
         seed=data.get("seed", DEFAULT_SEED),
         measures=data.get("measures"),
         source=source,
-        _prefix_params=True,
+        _params_key="params",
     )
 
 
@@ -223,7 +219,7 @@ def make_scenario(
     description: str = "",
     measures: Sequence[str] | None = None,
     source: str | None = None,
-    _prefix_params: bool = False,
+    _params_key: str | None = None,
 ) -> Scenario:
     """Build a validated scenario from Python values.
 
@@ -236,7 +232,7 @@ def make_scenario(
         seed: Master seed, a non-negative integer below 2**63.
         question: The question the scenario answers.
         description: Longer free text.
-        measures: Monthly measures to keep, or ``None`` for all.
+        measures: The monthly measures to keep (timeseries columns), or ``None`` for all.
         source: Where it came from, used in error messages.
 
     Returns:
@@ -252,8 +248,8 @@ def make_scenario(
     for key, value in (("question", question), ("description", description)):
         if not isinstance(value, str):
             raise InputError(f"expected a string, got {value!r}", source=source, key=key)
-    n = _check_int(replicates, "replicates", 1, MAX_REPLICATES, source)
-    s = _check_int(seed, "seed", 0, MAX_SEED, source)
+    n = check_int(replicates, 1, MAX_REPLICATES, source=source, key="replicates")
+    s = check_int(seed, 0, MAX_SEED, source=source, key="seed")
 
     if isinstance(params, Params):
         overrides = {k: v for k, v in params.model_dump().items() if v != DEFAULTS[k]}
@@ -262,74 +258,96 @@ def make_scenario(
         overrides = dict(params or {})
         try:
             full = make_params(overrides, source=source)
-        except InputError as exc:
-            if _prefix_params and exc.key:
-                raise InputError(_strip(str(exc), source, exc.key),
-                                 source=source, key=f"params.{exc.key}") from None
-            if _prefix_params:
-                # pydantic-path errors carry the key inside the message: "name: ..."
-                msg = _strip(str(exc), source, None)
-                raise InputError(msg if msg.startswith("params.") else f"params.{msg}",
-                                 source=source) from None
-            raise
+        except InputError as exc:  # in a file, a parameter's key is params.<name>
+            raise exc.rekeyed(prefix=_params_key) from None
 
     items = [iv if isinstance(iv, dict) else _intervention_dict(iv) for iv in interventions]
     parsed = parse_interventions(items, horizon_months=full.horizon_months, source=source)
 
     kept: tuple[str, ...] | None = None
     if measures is not None:
-        kept = _check_measures(measures, source)
+        kept = check_measures(measures, source=source)
 
     scn = Scenario(name=name, question=question, description=description,
                    overrides=_freeze(overrides), params=full, interventions=parsed,
                    replicates=n, seed=s, measures=kept, source=source)
-    return _replace(scn, text=dump_scenario(scn))
-
-
-def _strip(message: str, source: str | None, key: str | None) -> str:
-    """Remove the 'source: key: ' prefix InputError adds, to re-key the message."""
-    for part in (source, key):
-        if part and message.startswith(f"{part}: "):
-            message = message[len(part) + 2:]
-    return message
+    return replace(scn, text=dump_scenario(scn))
 
 
 def _freeze(d: Mapping[str, Any]) -> Mapping[str, Any]:
-    from types import MappingProxyType
-
     return MappingProxyType(dict(d))
 
 
-def _check_int(value: Any, key: str, lo: int, hi: int, source: str | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"expected an integer, got {value!r}", source=source, key=key)
-    if not lo <= value <= hi:
-        raise InputError(f"{value} is outside the bounds [{lo}, {hi}]", source=source, key=key)
-    return value
+RENAMED_MEASURES: dict[str, str] = {"relationship_time": "relationship_time_spent"}
+"""Monthly measures renamed since files were first written: old -> new (the old name now
+belongs to a parameter only)."""
 
 
-def known_measures() -> tuple[str, ...] | None:
-    """Names of the monthly measures the model can record, or None if unknown."""
-    return outputs.MONTHLY
+def check_names(value: Any, *, what: str, source: str | None, key: str) -> tuple[str, ...]:
+    """A list of distinct names (``what`` says of what, for messages)."""
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise InputError(f"expected a list of {what}s, got {value!r}", source=source, key=key)
+    for i, name in enumerate(value):
+        if not isinstance(name, str):
+            raise InputError(f"expected the name of a {what}, got {name!r}", source=source,
+                             key=f"{key}[{i}]")
+    for i, name in enumerate(value):
+        if name in value[:i]:
+            raise InputError(f"{name!r} is listed twice", source=source, key=f"{key}[{i}]")
+    return tuple(value)
 
 
-def _check_measures(measures: Any, source: str | None) -> tuple[str, ...]:
-    if isinstance(measures, str) or not isinstance(measures, Sequence):
-        raise InputError(f"expected a list of measure names, got {measures!r}",
-                         source=source, key="measures")
-    known = known_measures()
-    out = []
-    for i, m in enumerate(measures):
-        if not isinstance(m, str):
-            raise InputError(f"expected a measure name, got {m!r}", source=source,
-                             key=f"measures[{i}]")
-        if known is not None and m not in known:
-            raise InputError(f"unknown measure {m!r}{did_you_mean(m, known)}",
-                             source=source, key=f"measures[{i}]")
-        out.append(m)
-    if len(set(out)) != len(out):
-        raise InputError("a measure is listed twice", source=source, key="measures")
-    return tuple(out)
+def check_measures(value: Any, *, source: str | None, key: str = "measures",
+                   declared: bool = True, outputs_key: str | None = None) -> tuple[str, ...]:
+    """The monthly measures a file keeps (``measures``): columns of the timeseries table.
+
+    Args:
+        value: The list as written.
+        source: The file.
+        key: Its key.
+        declared: Check the names against partnersim's declared monthly measures (not for
+            another model's outputs).
+        outputs_key: Where the file lists end-of-run outputs, if it does.
+
+    Raises:
+        InputError: not a list of names; an end-of-run output, a renamed or unknown name.
+    """
+    names = check_names(value, what="monthly measure", source=source, key=key)
+    for i, m in enumerate(names if declared else ()):
+        where = f"{key}[{i}]"
+        if m in outputs.MONTHLY:
+            continue
+        if m in RENAMED_MEASURES:
+            raise InputError(f"renamed to {RENAMED_MEASURES[m]!r} ({m!r} is the policy "
+                             "parameter)", source=source, key=where)
+        if m in outputs.SUMMARIES:
+            hint = (f"list it under {outputs_key}" if outputs_key
+                    else "every run keeps all end-of-run outputs")
+            raise InputError(f"{m!r} is an end-of-run output, not a monthly measure ({hint})",
+                             source=source, key=where)
+        raise unknown("monthly measure", m, outputs.MONTHLY, source=source, key=where,
+                      show_name=True)
+    return names
+
+
+def check_outputs(value: Any, *, source: str | None, key: str = "outputs",
+                  declared: bool = True) -> tuple[str, ...]:
+    """The end-of-run outputs a file names (``outputs``): columns of the runs table.
+
+    Raises:
+        InputError: not a list of names; a monthly measure, or an unknown name.
+    """
+    names = check_names(value, what="end-of-run output", source=source, key=key)
+    for i, o in enumerate(names if declared else ()):
+        where = f"{key}[{i}]"
+        if o in outputs.SUMMARIES:
+            continue
+        if o in outputs.MONTHLY or o in RENAMED_MEASURES:
+            raise InputError(f"{o!r} is a monthly measure, not an end-of-run output (list it "
+                             "under measures)", source=source, key=where)
+        raise unknown("end-of-run output", o, outputs.SUMMARIES, source=source, key=where,
+                      show_name=True)
+    return names
 
 
 def _intervention_dict(iv: Any) -> dict[str, Any]:

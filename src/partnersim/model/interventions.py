@@ -1,10 +1,12 @@
 """Interventions and shocks: data from scenario files, applied by the model at the start of a month.
 
-A lever sets one or more of the partnership's live lever values (named exactly
-as the parameters they override); with ``end_month`` the previous values come
-back at that month. Shocks are events at one month. Costs are charged by the
-model each month from its state (budget, champions, chairs, staff time) plus
-the one-off costs recorded here (ground-rules and vision work).
+A lever sets one or more of the partnership's live lever values. Its keys are the
+names of the parameters it sets, with the parameters' declared bounds (read from
+``partnersim.params.PARAMETERS``): ``{kind = "ground_rules", month = 0, ground_rules =
+1.0}``; with ``end_month`` the previous values come back at that month. Shocks are
+events at one month; their keys (``count``, ``share``, ``extra``) are not parameters.
+Costs are charged by the model each month from its state (budget, champions, chairs,
+staff time) plus the one-off costs recorded here (ground-rules and vision work).
 """
 
 from __future__ import annotations
@@ -21,10 +23,46 @@ from pydantic import (
     model_validator,
 )
 
-from partnersim.errors import InputError, did_you_mean
+from partnersim.errors import InputError, unknown
+from partnersim.params import PARAMETERS, Params, make_params
 
 if TYPE_CHECKING:
     from partnersim.model.partnership import PartnershipModel
+
+RENAMED_KINDS: dict[str, str] = {"leader_leaves": "chair_leaves"}
+"""Intervention kinds renamed since files were first written: old -> new."""
+
+RENAMED_KEYS: dict[str, dict[str, str]] = {
+    "leadership": {"strength": "leadership"},
+    "champions": {"senior": "n_champions_senior", "operational": "n_champions_operational"},
+    "resources": {"budget": "capacity_budget", "earmark": "budget_earmark"},
+    "ground_rules": {"strength": "ground_rules"},
+    "communication": {"mode": "communication_mode", "volume": "message_volume",
+                      "widen": "widen_communication"},
+    "vision": {"clarity": "vision_clarity"},
+    "relationship_time": {"share": "relationship_time"},
+    "decision_rule": {"rule": "decision_rule"},
+}
+"""Intervention keys renamed to the parameters they set: kind -> {old key: new key}."""
+
+
+def _bounds(name: str) -> Any:
+    """The declared bounds of parameter ``name`` as a field constraint."""
+    spec = PARAMETERS[name]
+    return Field(ge=spec.lower, le=spec.upper)
+
+
+def _lever(name: str, default: Any = None) -> Any:
+    """A field that sets parameter ``name``, with its declared bounds and meaning."""
+    spec = PARAMETERS[name]
+    return Field(default, ge=spec.lower, le=spec.upper,
+                 description=f"{spec.description} ({spec.unit})")
+
+
+# the choice parameters' own types, so an intervention offers exactly their choices
+_Earmark = Params.model_fields["budget_earmark"].annotation
+_Mode = Params.model_fields["communication_mode"].annotation
+_Rule = Params.model_fields["decision_rule"].annotation
 
 
 class _Base(BaseModel):
@@ -40,8 +78,10 @@ class _Base(BaseModel):
         return self
 
     def lever_values(self, model: PartnershipModel) -> dict[str, Any]:
-        """The live lever values this intervention sets (empty for pure events)."""
-        return {}
+        """The live lever values this intervention sets: its keys that are parameters, when
+        given (empty for pure events)."""
+        values = {k: getattr(self, k) for k in type(self).model_fields if k in PARAMETERS}
+        return {k: v for k, v in values.items() if v is not None}
 
     def label(self) -> str:
         """A short label for charts and event lists."""
@@ -56,85 +96,66 @@ class Leadership(_Base):
     """Set leadership strength, joint chairs or the chair's stability."""
 
     kind: Literal["leadership"]
-    strength: float | None = Field(None, ge=0.0, le=1.0)
-    joint_chair: bool | None = None
-    p_chair_leaves: float | None = Field(None, ge=0.0, le=0.1)
-
-    def lever_values(self, model: PartnershipModel) -> dict[str, Any]:
-        values = {"leadership": self.strength, "joint_chair": self.joint_chair,
-                  "p_chair_leaves": self.p_chair_leaves}
-        return {k: v for k, v in values.items() if v is not None}
+    leadership: float | None = _lever("leadership")
+    joint_chair: bool | None = _lever("joint_chair")
+    p_chair_leaves: float | None = _lever("p_chair_leaves")
 
 
 class Champions(_Base):
     """Appoint champions at senior and/or operational level, by number."""
 
     kind: Literal["champions"]
-    senior: int = Field(0, ge=0, le=40)
-    operational: int = Field(0, ge=0, le=80)
+    n_champions_senior: int = _lever("n_champions_senior", 0)
+    n_champions_operational: int = _lever("n_champions_operational", 0)
 
     def apply(self, model: PartnershipModel) -> None:
-        model.appoint_champions(self.senior, self.operational)
+        model.appoint_champions(self.n_champions_senior, self.n_champions_operational)
 
 
 class Resources(_Base):
     """Set the capacity-building budget, optionally earmarked."""
 
     kind: Literal["resources"]
-    budget: float = Field(ge=0.0, le=1000.0, description="GBP k per month")
-    earmark: Literal["none", "voluntary", "community"] = "none"
-
-    def lever_values(self, model: PartnershipModel) -> dict[str, Any]:
-        return {"capacity_budget": self.budget, "budget_earmark": self.earmark}
+    capacity_budget: float = _lever("capacity_budget", ...)
+    budget_earmark: _Earmark = _lever("budget_earmark", "none")  # type: ignore[valid-type]
 
     def label(self) -> str:
-        earmarked = "" if self.earmark == "none" else f" ({self.earmark})"
-        return f"budget {self.budget:g}k/month{earmarked}"
+        earmarked = "" if self.budget_earmark == "none" else f" ({self.budget_earmark})"
+        return f"budget {self.capacity_budget:g}k/month{earmarked}"
 
 
 class GroundRules(_Base):
     """Introduce a code of conduct of the given strength."""
 
     kind: Literal["ground_rules"]
-    strength: float = Field(1.0, ge=0.0, le=1.0)
+    ground_rules: float = _lever("ground_rules", 1.0)
 
     def apply(self, model: PartnershipModel) -> None:
-        gain = max(0.0, self.strength - model.levers["ground_rules"])
+        gain = max(0.0, self.ground_rules - model.levers["ground_rules"])
         model.charge_one_off(gain * model.p.ground_rules_cost)
         super().apply(model)
-
-    def lever_values(self, model: PartnershipModel) -> dict[str, Any]:
-        return {"ground_rules": self.strength}
 
 
 class Communication(_Base):
     """Change the communication mode, volume, reach or relevance filtering."""
 
     kind: Literal["communication"]
-    mode: Literal["broadcast", "two_way"] | None = None
-    volume: float | None = Field(None, ge=0.0, le=30.0)
-    widen: bool | None = None
-    relevance_filter: float | None = Field(None, ge=0.0, le=1.0)
-
-    def lever_values(self, model: PartnershipModel) -> dict[str, Any]:
-        values = {"communication_mode": self.mode, "message_volume": self.volume,
-                  "widen_communication": self.widen, "relevance_filter": self.relevance_filter}
-        return {k: v for k, v in values.items() if v is not None}
+    communication_mode: _Mode | None = _lever("communication_mode")  # type: ignore[valid-type]
+    message_volume: float | None = _lever("message_volume")
+    widen_communication: bool | None = _lever("widen_communication")
+    relevance_filter: float | None = _lever("relevance_filter")
 
 
 class Vision(_Base):
     """Shared-definitions work: raise the clarity of the vision."""
 
     kind: Literal["vision"]
-    clarity: float = Field(ge=0.0, le=1.0)
+    vision_clarity: float = _lever("vision_clarity", ...)
 
     def apply(self, model: PartnershipModel) -> None:
-        gain = max(0.0, self.clarity - model.levers["vision_clarity"])
+        gain = max(0.0, self.vision_clarity - model.levers["vision_clarity"])
         model.charge_one_off(gain * model.p.vision_work_cost)
         super().apply(model)
-
-    def lever_values(self, model: PartnershipModel) -> dict[str, Any]:
-        return {"vision_clarity": self.clarity}
 
 
 class RelationshipTime(_Base):
@@ -145,8 +166,8 @@ class RelationshipTime(_Base):
     """
 
     kind: Literal["relationship_time"]
-    share: float | None = Field(None, ge=0.0, le=0.6)
-    schedule: list[tuple[int, Annotated[float, Field(ge=0.0, le=0.6)]]] | None = None
+    relationship_time: float | None = _lever("relationship_time")
+    schedule: list[tuple[int, Annotated[float, _bounds("relationship_time")]]] | None = None
 
     @field_validator("schedule", mode="before")
     @classmethod
@@ -158,8 +179,8 @@ class RelationshipTime(_Base):
 
     @model_validator(mode="after")
     def _share_or_schedule(self) -> RelationshipTime:
-        if (self.share is None) == (self.schedule is None):
-            raise ValueError("give exactly one of 'share' or 'schedule'")
+        if (self.relationship_time is None) == (self.schedule is None):
+            raise ValueError("give exactly one of 'relationship_time' or 'schedule'")
         if self.schedule is not None:
             months = [m for m, _ in self.schedule]
             if months != sorted(months) or len(set(months)) != len(months):
@@ -172,30 +193,24 @@ class RelationshipTime(_Base):
         return self.schedule[-1][0] if self.schedule else self.month
 
     def apply(self, model: PartnershipModel) -> None:
-        if self.share is not None:
+        if self.relationship_time is not None:
             super().apply(model)
             return
         for month, share in self.schedule or []:
             model.set_levers_at(month, {"relationship_time": share})
-
-    def lever_values(self, model: PartnershipModel) -> dict[str, Any]:
-        return {"relationship_time": self.share}
 
 
 class DecisionRule(_Base):
     """Change how agenda items pass."""
 
     kind: Literal["decision_rule"]
-    rule: Literal["majority", "supermajority", "consensus"]
-
-    def lever_values(self, model: PartnershipModel) -> dict[str, Any]:
-        return {"decision_rule": self.rule}
+    decision_rule: _Rule = _lever("decision_rule", ...)  # type: ignore[valid-type]
 
 
-class LeaderLeaves(_Base):
+class ChairLeaves(_Base):
     """Shock: a chair leaves (the longest-serving one when there are two)."""
 
-    kind: Literal["leader_leaves"]
+    kind: Literal["chair_leaves"]
 
     def apply(self, model: PartnershipModel) -> None:
         model.remove_chair()
@@ -246,7 +261,7 @@ class PressureSurge(_Base):
 
 Intervention = Annotated[
     Leadership | Champions | Resources | GroundRules | Communication | Vision
-    | RelationshipTime | DecisionRule | LeaderLeaves | ChampionLeaves | MemberLeaves
+    | RelationshipTime | DecisionRule | ChairLeaves | ChampionLeaves | MemberLeaves
     | BudgetCut | PressureSurge,
     Field(discriminator="kind"),
 ]
@@ -254,7 +269,7 @@ Intervention = Annotated[
 INTERVENTION_KINDS: dict[str, type[_Base]] = {
     cls.model_fields["kind"].annotation.__args__[0]: cls  # type: ignore[union-attr]
     for cls in (Leadership, Champions, Resources, GroundRules, Communication, Vision,
-                RelationshipTime, DecisionRule, LeaderLeaves, ChampionLeaves, MemberLeaves,
+                RelationshipTime, DecisionRule, ChairLeaves, ChampionLeaves, MemberLeaves,
                 BudgetCut, PressureSurge)
 }
 
@@ -275,24 +290,39 @@ def parse_interventions(
         if not isinstance(item, dict):
             raise InputError("expected a table with 'kind' and 'month'", source=source, key=where)
         kind = item.get("kind")
+        if kind in RENAMED_KINDS:
+            raise InputError(f"kind {kind!r} renamed to {RENAMED_KINDS[kind]!r}",
+                             source=source, key=f"{where}.kind")
         if kind not in INTERVENTION_KINDS:
-            hint = did_you_mean(str(kind), INTERVENTION_KINDS)
-            raise InputError(
-                f"unknown intervention kind {kind!r}{hint}; expected one of "
-                f"{', '.join(INTERVENTION_KINDS)}", source=source, key=f"{where}.kind")
+            raise unknown("intervention kind", str(kind), INTERVENTION_KINDS, source=source,
+                          key=f"{where}.kind", show_name=True, list_choices=True)
         allowed = INTERVENTION_KINDS[kind].model_fields
         for key in item:
+            if key in RENAMED_KEYS.get(kind, {}):
+                raise InputError(f"renamed to {RENAMED_KEYS[kind][key]!r}", source=source,
+                                 key=f"{where}.{key}")
             if key not in allowed:
-                hint = did_you_mean(key, allowed)
-                raise InputError(f"unknown key for a {kind} intervention{hint}",
-                                 source=source, key=f"{where}.{key}")
+                raise unknown(f"key for a {kind} intervention", key, allowed, source=source,
+                              key=f"{where}.{key}")
         try:
             iv = _ADAPTER.validate_python(item)
         except ValidationError as exc:
             err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"][1:]) or "value"
+            loc = err["loc"][1:]  # after the kind
+            key = where + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+            if len(loc) == 1 and loc[0] in PARAMETERS and loc[0] in item:
+                try:  # a parameter's key: the parameter's own message, bounds and unit
+                    make_params({loc[0]: item[loc[0]]})
+                except InputError as bad:
+                    raise bad.rekeyed(source=source, key=key) from None
+            if not loc:  # a rule across keys (schedule order, end after start)
+                raise InputError(err["msg"].removeprefix("Value error, "), source=source,
+                                 key=where) from None
+            if err["type"] == "missing":
+                raise InputError(f"missing: a {kind} intervention needs it", source=source,
+                                 key=key) from None
             raise InputError(f"{err['msg']} (got {err.get('input')!r})", source=source,
-                             key=f"{where}.{loc}") from None
+                             key=key) from None
         last = max(iv.month, iv.end_month or 0,
                    iv.last_month() if isinstance(iv, RelationshipTime) else 0)
         if last >= horizon_months + (1 if iv.end_month is not None else 0):
