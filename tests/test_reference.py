@@ -24,3 +24,8 @@ def test_the_check_notices_a_changed_column():
     changed = {"run": {"runs.parquet": {"output": "a", "trust": "c"}}}
     assert reference.differences(expected, changed) == ["run: runs.parquet: column trust differs"]
     assert reference.differences(expected, expected) == []
+    added = {"run": {"runs.parquet": {"output": "a", "trust": "b", "new": "d"},
+                     "more.parquet": {"x": "e"}}}
+    assert reference.differences(expected, added) == []
+    assert reference.additions(expected, added) == ["run: runs.parquet: new column new",
+                                                    "run: new table more.parquet"]
