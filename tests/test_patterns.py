@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from partnersim.inputs.patterns import load_definition
+from partnersim.errors import InputError
+from partnersim.inputs.patterns import PATTERN_DIR, load_definition
 from partnersim.params import PARAMETERS
 from partnersim.run.options import RunOptions
 from partnersim.validation.cases import PROBES, CaseRunner, conditions
@@ -82,3 +83,13 @@ def test_hooks_and_probes_reach_worker_processes(tmp_path):
         assert pd.Series(a.summary).equals(pd.Series(b.summary))  # NaN equals NaN here
         assert "force_first_task" not in a.summary  # outputs only, not the run's inputs
         assert a.ts["trust_across"].tobytes() == b.ts["trust_across"].tobytes()
+
+
+def test_a_pattern_file_with_an_unknown_parameter_is_one_line_naming_file_key_and_line(tmp_path):
+    shipped = (PATTERN_DIR / "sf3.toml").read_text()
+    (tmp_path / "sf3.toml").write_text(shipped.replace("confidence_steepness", "confidence_stepness"))
+    with pytest.raises(InputError) as err:
+        load_definition("SF3", tmp_path)
+    message = str(err.value)
+    assert "sf3.toml: line " in message and "mechanism_off.confidence_stepness" in message
+    assert "did you mean 'confidence_steepness'" in message and "\n" not in message

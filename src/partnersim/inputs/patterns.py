@@ -9,16 +9,21 @@ works from an installed wheel.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from partnersim.errors import InputError
+from partnersim.errors import InputError, unknown
+from partnersim.inputs.toml import MAX_SEED, SHIPPED_PATTERNS, check_int, check_keys, read_toml
+from partnersim.params import PARAMETERS
 
-PATTERN_DIR = Path(__file__).resolve().parents[1] / "data" / "patterns"
+PATTERN_DIR = SHIPPED_PATTERNS
 """The shipped pattern files (package data; one ``sfN.toml`` per pattern)."""
+
+KEYS: tuple[str, ...] = ("id", "title", "statement", "measured", "anchors", "master_seed",
+                         "n_seeds", "mechanism_off", "params", "conditions", "settings")
+"""The keys of a pattern file."""
 
 REQUIRED: tuple[str, ...] = ("id", "master_seed", "n_seeds")
 """Keys every pattern file must have."""
@@ -62,22 +67,37 @@ def load_definition(pattern: str, directory: Path | None = None) -> PatternDefin
     """Read one pattern's file (``sfN.toml`` in ``directory``, default the shipped ones).
 
     Raises:
-        InputError: the file is missing or is not valid TOML.
+        InputError: naming the file, the key and its line: a missing or malformed file, an
+            unknown or missing key, an unknown parameter, seed counts that are not
+            positive integers.
     """
-    path = (directory or PATTERN_DIR) / f"{pattern.lower()}.toml"
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError("pattern file not found", source=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML ({exc})", source=str(path)) from None
-    for key in REQUIRED:
-        if key not in data:
-            raise InputError("missing; every pattern file names its id, master_seed and "
-                             "n_seeds (quick and full)", source=str(path), key=key)
+    doc = read_toml((directory or PATTERN_DIR) / f"{pattern.lower()}.toml", what="pattern")
+    data, source = doc.data, doc.source
+    with doc.located():
+        check_keys(data, KEYS, source=source, list_choices=True)
+        for key in REQUIRED:
+            if key not in data:
+                raise InputError("missing; every pattern file names its id, master_seed and "
+                                 "n_seeds (quick and full)", source=source, key=key)
+        check_keys(data["n_seeds"], ("quick", "full"), source=source, prefix="n_seeds")
+        n_seeds = {k: check_int(data["n_seeds"].get(k), 1, 100_000, source=source,
+                                key=f"n_seeds.{k}") for k in ("quick", "full")}
+        master_seed = check_int(data["master_seed"], 0, MAX_SEED, source=source, key="master_seed")
+        conditions = dict(data.get("conditions", {}))
+        tables = {"params": data.get("params", {}),
+                  "mechanism_off": data.get("mechanism_off", {})}
+        for name, cond in conditions.items():
+            check_keys(cond, ("params", "interventions"), source=source,
+                       prefix=f"conditions.{name}")
+            tables[f"conditions.{name}.params"] = cond.get("params", {})
+        for prefix, table in tables.items():
+            for key in table:
+                if key not in PARAMETERS:
+                    raise unknown("parameter", key, PARAMETERS, source=source,
+                                  key=f"{prefix}.{key}")
     return PatternDefinition(
         id=data["id"], title=data.get("title", ""), statement=data.get("statement", ""),
         measured=data.get("measured", ""), anchors=data.get("anchors", ""),
-        master_seed=int(data["master_seed"]), n_seeds=dict(data["n_seeds"]),
-        params=dict(data.get("params", {})), conditions=dict(data.get("conditions", {})),
-        settings=dict(data.get("settings", {})), mechanism_off=dict(data.get("mechanism_off", {})))
+        master_seed=master_seed, n_seeds=n_seeds, params=dict(data.get("params", {})),
+        conditions=conditions, settings=dict(data.get("settings", {})),
+        mechanism_off=dict(data.get("mechanism_off", {})))

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from partnersim.stats import CI_LEVEL, bootstrap_ci
+
 DIRECTION_SHARE = 0.9
 """Share of paired seeds whose effect must point the expected way."""
-CI_LEVEL = 0.95
 BOOTSTRAP_DRAWS = 2000
+"""Bootstrap resamples per interval (the recorded validation results use 2000)."""
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,10 @@ class PatternResult:
 
 
 def mean_ci(values: Sequence[float] | np.ndarray) -> tuple[float, float]:
-    """Percentile bootstrap 95% interval of the mean (``BOOTSTRAP_DRAWS`` resamples, seed 0)."""
-    values = np.asarray(values, dtype=float)
-    rng = np.random.default_rng(0)
-    idx = rng.integers(0, len(values), size=(BOOTSTRAP_DRAWS, len(values)))
-    means = values[idx].mean(axis=1)
-    alpha = (1.0 - CI_LEVEL) / 2.0
-    return float(np.quantile(means, alpha)), float(np.quantile(means, 1.0 - alpha))
+    """Percentile bootstrap interval (``CI_LEVEL``) of the mean: ``BOOTSTRAP_DRAWS``
+    resamples drawn from a generator seeded 0, so a verdict is the same on every call."""
+    return bootstrap_ci(values, rng=np.random.default_rng(0), n_boot=BOOTSTRAP_DRAWS,
+                        level=CI_LEVEL, method="percentile")
 
 
 def judge(pattern: str, measured: str, effects: Sequence[float],
