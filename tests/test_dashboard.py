@@ -488,8 +488,11 @@ def server(browser_requirements: None, workdir: Path) -> Any:
 
 @pytest.fixture(scope="session")
 def browser(browser_requirements: None) -> Any:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # the 5 s default of expect() is too short on a loaded 2-core machine (a fresh server's
+    # first page builds a model); a longer wait changes nothing that is asserted
+    expect.set_options(timeout=20_000)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=shutil.which("chromium"),
                               args=list(dashboard.CHROMIUM_ARGS))
