@@ -16,11 +16,14 @@ import pandas as pd
 import pytest
 
 from partnersim.errors import InputError
+from partnersim.model import partnership
+from partnersim.model.interventions import parse_interventions
+from partnersim.params import make_params
 from partnersim.run import runner, storage
 from partnersim.run import specs as run_specs
 from partnersim.run.options import RunOptions
 from partnersim.run.runner import execute
-from partnersim.run.specs import RunSpec
+from partnersim.run.specs import RunSpec, run_one
 from partnersim.seeding import replicate_seeds
 
 WALK = "partnersim.study.testfunctions:random_walk"
@@ -392,3 +395,19 @@ def test_an_unguarded_script_is_told_what_to_do_and_its_folder_is_left_alone(tmp
     assert 'put the call under \'if __name__ == "__main__":\'' in done.stderr
     assert "4 run(s) lost" in done.stdout and "if __name__" in done.stdout
     assert storage.completed_run_ids(tmp_path / "res") == set()
+
+
+def test_validated_params_and_parsed_interventions_reach_the_model_unparsed(monkeypatch):
+    params = make_params({"horizon_months": 12})
+    ivs = parse_interventions([{"kind": "budget_cut", "month": 2}], horizon_months=12)
+    spec = RunSpec(run_id=0, seed=5, params=params, interventions=ivs)
+
+    def validated_again(*args, **kwargs):
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(partnership, "make_params", validated_again)
+    monkeypatch.setattr(partnership, "parse_interventions", validated_again)
+    row, ts = run_one(spec)
+    assert row["status"] == "ok", row["error"]
+    assert row["params"] == params.model_dump() == spec.values
+    assert len(ts) == 12

@@ -63,6 +63,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from partnersim.designs import DESIGNS, NOT_SUPPORTED, check_sample_size
 from partnersim.errors import InputError, unknown
 from partnersim.inputs.scenarios import check_measures, check_names, check_outputs, load_scenario
 from partnersim.inputs.toml import (
@@ -78,19 +79,6 @@ from partnersim.inputs.toml import (
 from partnersim.model.interventions import parse_interventions
 from partnersim.params import PARAMETERS, make_params
 from partnersim.run.specs import PARTNERSIM_MODEL, model_name, resolve_model
-
-DESIGNS: tuple[str, ...] = ("grid", "latin", "sobol", "morris", "fast", "rbd_fast", "pawn",
-                            "delta")
-"""Designs: a full grid, a Latin hypercube, and SALib's samplers for each method."""
-
-NOT_SUPPORTED: dict[str, str] = {
-    "saltelli": "use 'sobol' (SALib deprecated the Saltelli sampler)",
-    "dgsm": "DGSM needs derivative designs that a stochastic model cannot give",
-    "hdmr": "not supported yet",
-    "ff": "fractional factorial: not supported; use 'grid' or 'morris'",
-    "finite_diff": "not supported; use 'morris'",
-    "enhanced_hdmr": "not supported yet",
-}
 
 TOP_LEVEL_KEYS: tuple[str, ...] = (
     "name", "question", "description", "model", "scenario", "design", "sample_size",
@@ -111,10 +99,6 @@ OPTION_DEFAULTS: dict[str, Any] = {
     "ci_tolerance": 0.1,
 }
 
-DEFAULT_SAMPLE_SIZE: dict[str, int] = {
-    "latin": 500, "sobol": 256, "morris": 20, "fast": 257, "rbd_fast": 500, "pawn": 500,
-    "delta": 500,
-}
 DEFAULT_REPLICATES = 1
 MAX_REPLICATES = 100_000
 MAX_SAMPLE_SIZE = 10_000_000
@@ -198,7 +182,7 @@ class Experiment:
         name: Identifier; the default results folder is ``results/<name>``.
         question: The question it answers.
         model: ``None`` for partnersim's model, else ``"package.module:function"``.
-        design: One of ``DESIGNS``.
+        design: A name in ``partnersim.designs.DESIGNS``.
         sample_size: Size parameter of the design (see the module docstring);
             ``None`` for a grid.
         replicates: Runs per design point.
@@ -265,8 +249,8 @@ class Experiment:
                                  "the levels)", source=exp.source, key="--sample-size")
             n = check_int(sample_size, 1, MAX_SAMPLE_SIZE, source=exp.source,
                           key="--sample-size")
-            check_sample_size(exp.design, n, len(exp.factors), exp.options,
-                              source=exp.source, key="--sample-size")
+            check_sample_size(exp.design, n, exp.options, source=exp.source,
+                              key="--sample-size")
             exp = replace(exp, sample_size=n)
         return exp
 
@@ -385,7 +369,7 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
             if f.name == "horizon_months":
                 horizons.append(int(min(f.grid_values(1) if f.values else [f.lower])))
         try:
-            parse_interventions([_iv_dict(iv) for iv in interventions],
+            parse_interventions([iv.as_table() for iv in interventions],
                                 horizon_months=min(horizons), source=scenario_source)
         except InputError as exc:
             raise InputError(f"the base scenario's interventions do not fit the shortest "
@@ -398,10 +382,9 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
             raise InputError("a grid has no sample size (its size is the product of the "
                              "levels); remove it", source=source, key="sample_size")
     else:
-        sample_size = check_int(data.get("sample_size", DEFAULT_SAMPLE_SIZE[design]), 1,
-                                MAX_SAMPLE_SIZE, source=source, key="sample_size")
-        check_sample_size(design, sample_size, len(factors), options, source=source,
-                          key="sample_size")
+        sample_size = check_int(data.get("sample_size", DESIGNS[design].default_sample_size),
+                                1, MAX_SAMPLE_SIZE, source=source, key="sample_size")
+        check_sample_size(design, sample_size, options, source=source, key="sample_size")
 
     outputs = check_outputs(data.get("outputs", []), source=source, declared=is_ps)
     measures_raw = data.get("measures")
@@ -413,46 +396,6 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
                       interventions=interventions, outputs=outputs, measures=measures,
                       options=options, source=source, scenario_source=scenario_source,
                       scenario_text=scenario_text)
-
-
-def _iv_dict(iv: Any) -> dict[str, Any]:
-    if isinstance(iv, dict):
-        return iv
-    return {k: v for k, v in iv.model_dump().items() if v is not None}
-
-
-def check_sample_size(design: str, n: int, k: int, options: Mapping[str, Any], *,
-                      source: str | None, key: str) -> None:
-    """Check that a method can use ``n``; the message says what it needs.
-
-    Raises:
-        InputError: naming the file and key.
-    """
-    need = None
-    if design == "sobol" and (n < 2 or n & (n - 1)):
-        lower = 1 << max(1, n.bit_length() - 1)
-        need = (f"sobol needs a power of 2 (the base sample of Sobol' points), e.g. "
-                f"{lower} or {lower * 2}")
-    elif design == "fast":
-        m = int(options["M"])
-        if n <= 4 * m * m:
-            need = f"fast (eFAST) with M={m} needs more than 4*M^2 = {4 * m * m} runs per parameter"
-    elif design == "morris" and n < 2:
-        need = "morris needs at least 2 trajectories"
-    elif design == "rbd_fast":
-        m = int(options["M"])
-        if n <= 2 * m:
-            need = f"rbd_fast with M={m} needs more than 2*M = {2 * m} runs"
-    elif design == "pawn":
-        s = int(options["S"])
-        if n < 2 * s:
-            need = f"pawn with S={s} slices needs at least 2*S = {2 * s} runs"
-    elif design == "delta" and n < 20:
-        need = "delta needs at least 20 runs"
-    elif design == "latin" and n < 2:
-        need = "latin needs at least 2 runs"
-    if need:
-        raise InputError(f"sample size {n} cannot be used: {need}", source=source, key=key)
 
 
 def _factors(data: Mapping[str, Any], source: str | None, is_ps: bool,

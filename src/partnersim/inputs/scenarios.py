@@ -40,8 +40,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from pydantic import BaseModel
-
 from partnersim import outputs
 from partnersim.errors import InputError, unknown
 from partnersim.inputs.toml import (
@@ -127,7 +125,7 @@ class Scenario:
 
     def intervention_dicts(self) -> list[dict[str, Any]]:
         """The interventions as plain dicts, as they would appear in TOML."""
-        return [_intervention_dict(iv) for iv in self.interventions]
+        return [iv.as_table() for iv in self.interventions]
 
     def with_replicates(self, replicates: int) -> Scenario:
         """The same scenario with the replicate count given on the command line (validated;
@@ -261,7 +259,7 @@ def make_scenario(
         except InputError as exc:  # in a file, a parameter's key is params.<name>
             raise exc.rekeyed(prefix=_params_key) from None
 
-    items = [iv if isinstance(iv, dict) else _intervention_dict(iv) for iv in interventions]
+    items = [iv if isinstance(iv, dict) else iv.as_table() for iv in interventions]
     parsed = parse_interventions(items, horizon_months=full.horizon_months, source=source)
 
     kept: tuple[str, ...] | None = None
@@ -348,17 +346,6 @@ def check_outputs(value: Any, *, source: str | None, key: str = "outputs",
         raise unknown("end-of-run output", o, outputs.SUMMARIES, source=source, key=where,
                       show_name=True)
     return names
-
-
-def _intervention_dict(iv: Any) -> dict[str, Any]:
-    if isinstance(iv, BaseModel):
-        d = iv.model_dump(exclude_none=True)
-    else:
-        d = dict(iv)
-    # kind and month first, so files read naturally
-    ordered = {"kind": d.pop("kind"), "month": d.pop("month")}
-    ordered.update(d)
-    return ordered
 
 
 # --------------------------------------------------------------------------- writing

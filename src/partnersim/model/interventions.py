@@ -87,6 +87,12 @@ class _Base(BaseModel):
         """A short label for charts and event lists."""
         return self.kind.replace("_", " ")  # type: ignore[attr-defined]
 
+    def as_table(self) -> dict[str, Any]:
+        """The intervention as a scenario file's table: ``kind`` and ``month`` first, keys left
+        unset omitted (what manifests, specs tables and written scenario files record)."""
+        values = self.model_dump(exclude_none=True)
+        return {"kind": values.pop("kind"), "month": values.pop("month"), **values}
+
     def apply(self, model: PartnershipModel) -> None:
         """Act on the model at the start of ``month``."""
         model.set_levers(self.lever_values(model), undo_at=self.end_month)

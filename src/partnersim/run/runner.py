@@ -74,7 +74,7 @@ def fingerprint(specs: Iterable[RunSpec], model: ModelRef = None, *,
                          None if measures is None else list(measures)]).encode())
     for s in specs:
         h.update(json.dumps([s.run_id, s.seed, s.point, s.replicate, s.scenario,
-                             sorted(s.params.items()), list(s.interventions)],
+                             sorted(s.values.items()), list(s.interventions)],
                             default=storage.json_default).encode())
         h.update(b"\n")
     return h.hexdigest()

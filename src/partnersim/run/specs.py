@@ -20,7 +20,7 @@ import importlib
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from partnersim.errors import InputError
+from partnersim.params import Params
 from partnersim.run import storage
 
 PARTNERSIM_MODEL = "partnersim.model.simulate:simulate"
@@ -44,23 +45,31 @@ class RunSpec:
         run_id: Unique id of the run within its results folder (0..n-1 by convention).
         seed: The run's seed (63-bit non-negative int); re-running the spec alone
             with this seed reproduces the run.
-        params: Parameter values: overrides of the declared defaults (partnersim's
-            model) or keyword arguments (any other model). Plain Python scalars.
+        params: Parameter values: for partnersim's model a validated ``Params`` (passed
+            to the model as it is) or overrides of the declared defaults; for any other
+            model its keyword arguments. ``values`` gives them as plain Python scalars.
         point: Index of the design point (0 for a single scenario).
         replicate: Replicate index; replicate ``i`` has the same seed in every
             point and scenario (common random numbers).
         scenario: Label of the scenario the run belongs to ("" if none).
-        interventions: Interventions passed to partnersim's model (parsed objects
-            from ``partnersim.model.interventions`` or their table dicts).
+        interventions: Interventions passed to partnersim's model: parsed objects from
+            ``partnersim.model.interventions`` (passed as they are) or their table dicts.
     """
 
     run_id: int
     seed: int
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] | Params = field(default_factory=dict)
     point: int = 0
     replicate: int = 0
     scenario: str = ""
     interventions: tuple[Any, ...] = ()
+
+    @cached_property
+    def values(self) -> dict[str, Any]:
+        """The parameter values as plain Python scalars: what tables and fingerprints record."""
+        if isinstance(self.params, Params):
+            return self.params.model_dump()
+        return dict(self.params)
 
 
 @dataclass
@@ -180,22 +189,22 @@ def run_one(spec: RunSpec, model: ModelRef = None, *, keep_timeseries: bool = Tr
     row: dict[str, Any] = {"run_id": spec.run_id, "scenario": spec.scenario,
                            "point": spec.point, "replicate": spec.replicate,
                            "seed": spec.seed, "status": "ok", "error": None,
-                           "params": dict(spec.params), "outputs": {}}
+                           "params": spec.values, "outputs": {}}
     try:
         fn = resolve_model(model) if callable(model) else _import_model(model_name(model))
         if model_name(model) == PARTNERSIM_MODEL:
             kwargs: dict[str, Any] = {"seed": spec.seed, "interventions": spec.interventions}
             if measures is not None:
                 kwargs["measures"] = list(measures)
-            result = fn(dict(spec.params), **kwargs)
+            result = fn(spec.params, **kwargs)  # a validated Params is not parsed again
         else:
-            kwargs = dict(spec.params)
+            kwargs = dict(spec.values)
             if spec.interventions:
                 kwargs["interventions"] = spec.interventions
             result = fn(**kwargs, seed=spec.seed)
         outputs, ts = _normalise(result, keep_timeseries)
         for key in outputs:
-            if key in spec.params or key in storage.ID_COLUMNS:
+            if key in spec.values or key in storage.ID_COLUMNS:
                 raise ValueError(f"output {key!r} has the name of a parameter or id column")
     except Exception as exc:  # a failing run is data, not a crash of the sweep
         row["status"] = "failed"

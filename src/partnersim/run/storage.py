@@ -197,6 +197,8 @@ def _kind(value: Any) -> str:
 
 def json_default(obj: Any) -> Any:
     """JSON for what ``json`` cannot encode itself: pydantic models, numpy scalars, else text."""
+    if hasattr(obj, "as_table"):  # an intervention: as a scenario file writes it
+        return obj.as_table()
     if hasattr(obj, "model_dump"):
         return obj.model_dump(mode="json")
     if isinstance(obj, np.generic):
@@ -213,7 +215,7 @@ def param_types(specs: Sequence[RunSpec]) -> dict[str, pa.DataType]:
     names: list[str] = []
     seen: set[str] = set()
     for s in specs:
-        for k in s.params:
+        for k in s.values:
             if k not in seen:
                 seen.add(k)
                 names.append(k)
@@ -221,7 +223,7 @@ def param_types(specs: Sequence[RunSpec]) -> dict[str, pa.DataType]:
         if k in ID_COLUMNS:
             raise InputError(f"parameter name {k!r} clashes with a column of the runs table",
                              key=k)
-    return {k: arrow_type_of([s.params.get(k) for s in specs]) for k in names}
+    return {k: arrow_type_of([s.values.get(k) for s in specs]) for k in names}
 
 
 def specs_table(specs: Sequence[RunSpec], param_types: Mapping[str, pa.DataType]) -> pa.Table:
@@ -234,7 +236,7 @@ def specs_table(specs: Sequence[RunSpec], param_types: Mapping[str, pa.DataType]
         "seed": pa.array([s.seed for s in specs], pa.int64()),
     }
     for name, typ in param_types.items():
-        cols[name] = pa.array([s.params.get(name) for s in specs], typ)
+        cols[name] = pa.array([s.values.get(name) for s in specs], typ)
     if any(s.interventions for s in specs):
         cols["interventions"] = pa.array(
             [json.dumps(list(s.interventions), default=json_default) for s in specs],

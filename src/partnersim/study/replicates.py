@@ -76,15 +76,10 @@ class RunOutcome:
 
 def scenario_specs(scenario: Scenario, seeds: Sequence[int], *, point: int = 0,
                    first_run_id: int = 0) -> list[RunSpec]:
-    """One run spec per seed: every parameter value (defaults plus overrides), the interventions.
-
-    Every parameter is passed (not only the overrides) so that ``runs.parquet``
-    records the full parameter set of each run.
-    """
-    params = scenario.params.model_dump()
-    return [RunSpec(run_id=first_run_id + i, seed=int(s), params=params, point=point,
-                    replicate=i, scenario=scenario.name,
-                    interventions=tuple(scenario.intervention_dicts()))
+    """One run spec per seed: the scenario's validated parameters (every value, so that
+    ``runs.parquet`` records the full set) and parsed interventions, not parsed again."""
+    return [RunSpec(run_id=first_run_id + i, seed=int(s), params=scenario.params, point=point,
+                    replicate=i, scenario=scenario.name, interventions=scenario.interventions)
             for i, s in enumerate(seeds)]
 
 
