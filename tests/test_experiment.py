@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from partnersim.designs import DESIGNS
 from partnersim.errors import InputError
-from partnersim.inputs.experiments import DESIGNS, Factor, load_experiment
+from partnersim.inputs.experiments import Factor, load_experiment
 from partnersim.params import PARAMETERS
 from partnersim.study.sensitivity import build_design, make_specs
 

@@ -83,7 +83,7 @@ _DECLARED: tuple[Output, ...] = (
     *(_m(f"capacity_{level}", "0-1", f"collaborative capacity at the {level} level",
          f"capacity, {level}", +1, panel=CAPACITY_PANEL) for level in CAPACITY_LEVELS),
     _m("capacity_personal", "0-1", "members' mean personal capacity to collaborate",
-       "personal capacity", +1),
+       "capacity, personal", +1, panel=CAPACITY_PANEL),
     _m("commitment", "0-1", "members' mean commitment to the partnership", "commitment", +1,
        trajectory=True),
     _m("engaged", "share", "share of members engaged in the partnership", "members engaged",

@@ -1,6 +1,8 @@
 """Sensitivity studies: SALib designs -> run specs; indices, noise, convergence from stored runs.
 
-SALib samples and analyses; this module does what SALib leaves to its users:
+SALib samples and analyses; what each design and analyser is (its SALib call, how it
+nests, the sample sizes it needs, the indices it reports) is declared once, in
+``partnersim.designs``. This module does what SALib leaves to its users:
 
 * **Designs to runs.** ``build_design`` draws the design with SALib's sampler
   for the method (seeded from the experiment's master seed) and maps each row
@@ -27,12 +29,13 @@ SALib samples and analyses; this module does what SALib leaves to its users:
   (``period_months``, a year by default) of each run, averaged over replicates,
   and analysed period by period (S1 and ST for Sobol' and eFAST).
 * **eFAST** confidence intervals: SALib's bootstrap of one search curve is
-  unreliable (SALib#649; it often gives zero). The design is therefore drawn as
-  ``fast_curves`` independent eFAST samples (random phase shifts; seeds from
-  the master seed); each is analysed by SALib, the estimate is their mean and
-  the interval a t interval from their spread.
-* **PAWN** has no confidence interval in SALib; one is bootstrapped here by
-  resampling design rows and calling SALib's ``pawn.analyze`` on each resample.
+  unreliable (SALib#649; it often gives zero). The design is therefore drawn
+  (``partnersim.designs``) as ``fast_curves`` independent eFAST samples (random
+  phase shifts; seeds from the master seed); each is analysed by SALib, the
+  estimate is their mean and the interval a t interval from their spread.
+* **PAWN** has no confidence interval in SALib; its analyser (``partnersim.designs``)
+  bootstraps one by resampling design rows and calling SALib's ``pawn.analyze``
+  on each resample.
 """
 
 from __future__ import annotations
@@ -47,9 +50,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
-from scipy.stats import t as t_dist
 
+from partnersim.designs import ANALYSERS, DESIGNS
 from partnersim.errors import InputError
 from partnersim.inputs.experiments import Experiment
 from partnersim.present import sensitivity_plots as ps
@@ -58,28 +60,6 @@ from partnersim.run.options import RunOptions
 from partnersim.run.runner import execute
 from partnersim.run.specs import RunReport, RunSpec
 from partnersim.seeding import replicate_seeds
-
-ANALYSES: dict[str, tuple[str, ...]] = {
-    "grid": (),
-    "latin": ("rbd_fast", "delta", "pawn"),
-    "sobol": ("sobol",),
-    "morris": ("morris",),
-    "fast": ("fast",),
-    "rbd_fast": ("rbd_fast",),
-    "pawn": ("pawn",),
-    "delta": ("delta",),
-}
-"""The SALib analysers applied to each design."""
-
-MAIN_INDICES: dict[str, tuple[str, ...]] = {
-    "sobol": ("S1", "ST"),
-    "morris": ("mu_star",),
-    "fast": ("S1", "ST"),
-    "rbd_fast": ("S1",),
-    "pawn": ("median",),
-    "delta": ("delta",),
-}
-"""Indices checked for convergence and shown in time-resolved tables."""
 
 INDEX_COLUMNS: tuple[str, ...] = ("output", "method", "param", "index", "value", "conf")
 """Columns of the indices table; ``conf`` is the CI half-width at ``conf_level``."""
@@ -115,42 +95,27 @@ class Design:
 
 
 def build_design(exp: Experiment, sample_size: int | None = None) -> Design:
-    """Draw the experiment's design with SALib (seeded) and map it onto parameters."""
-    from SALib.sample import fast_sampler, latin, morris, sobol
-
-    n = sample_size or exp.sample_size
-    problem = exp.problem()
+    """Draw the experiment's design with its SALib sampler (seeded) and map it onto parameters."""
+    design_method = DESIGNS[exp.design]
     k = len(exp.factors)
-    seed = _child_seed(exp.seed, SAMPLER_STREAM)
-    if exp.design == "grid":
+    if design_method.sampler is None:  # the full grid: the product of the factors' levels
         levels = int(exp.options["levels"])
         axes = [f.grid_values(levels) for f in exp.factors]
         points = [dict(zip(exp.names, combo, strict=True)) for combo in itertools.product(*axes)]
         raw = np.array([[_grid_raw(f, v) for f, v in zip(exp.factors, p.values(), strict=True)]
                         for p in points], dtype="float64").reshape(len(points), k)
         return Design(raw, points, 0)
+
+    def seed(*more: int) -> int:
+        return _child_seed(exp.seed, SAMPLER_STREAM, *more)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SALib's convergence-property notices
-        if exp.design == "sobol":
-            second = bool(exp.options["second_order"])
-            raw = sobol.sample(problem, n, calc_second_order=second, seed=seed)
-            unit = 2 * k + 2 if second else k + 2
-        elif exp.design == "morris":
-            raw = morris.sample(problem, n, num_levels=int(exp.options["num_levels"]),
-                                seed=seed)
-            unit = k + 1
-        elif exp.design == "fast":
-            # independent search-curve sets (random phase shifts), for honest CIs
-            raw = np.vstack([
-                fast_sampler.sample(problem, n, M=int(exp.options["M"]),
-                                    seed=_child_seed(exp.seed, SAMPLER_STREAM, c))
-                for c in range(int(exp.options["fast_curves"]))])
-            unit = 0
-        else:  # latin, rbd_fast, pawn, delta: a Latin hypercube
-            raw = latin.sample(problem, n, seed=seed)
-            unit = 1
+        raw = design_method.sampler(exp.problem(), sample_size or exp.sample_size, exp.options,
+                                    seed)
     raw = np.asarray(raw, dtype="float64")
     points = [{f.name: f.value(x) for f, x in zip(exp.factors, row, strict=True)} for row in raw]
+    unit = design_method.unit_rows(k, exp.options) if design_method.unit_rows else 0
     return Design(raw, points, unit)
 
 
@@ -318,85 +283,34 @@ def analyse_method(method: str, exp: Experiment, X: np.ndarray, Y: np.ndarray, *
                    seed: int) -> pd.DataFrame:
     """One SALib analysis of the replicate means ``Y`` over design rows ``X``.
 
+    Args:
+        method: A name in ``partnersim.designs.ANALYSERS``.
+
     Returns:
         Rows ``param, index, value, conf`` (``conf`` NaN where the method gives none).
     """
-    from SALib.analyze import delta, fast, morris, pawn, rbd_fast, sobol
-
-    problem = exp.problem()
-    opts = exp.options
-    nr, cl = int(opts["num_resamples"]), float(opts["conf_level"])
-    rows: list[tuple[str, str, float, float]] = []
-
-    def add(res: Mapping[str, Any], index: str, conf: str | None) -> None:
-        vals = np.asarray(res[index], dtype="float64")
-        confs = (np.asarray(res[conf], dtype="float64") if conf else
-                 np.full(len(vals), np.nan))
-        for name, v, c in zip(exp.names, vals, confs, strict=True):
-            rows.append((name, index, float(v), float(c)))
-
+    if method not in ANALYSERS:
+        raise ValueError(f"unknown method {method!r}")
+    analyser = ANALYSERS[method]
+    names = exp.names
     # record=True: SALib (delta) resets the filters inside, so only capture keeps it quiet
     with warnings.catch_warnings(record=True), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        if method == "sobol":
-            res = sobol.analyze(problem, Y, calc_second_order=bool(opts["second_order"]),
-                                num_resamples=nr, conf_level=cl, seed=seed)
-            add(res, "S1", "S1_conf")
-            add(res, "ST", "ST_conf")
-            if opts["second_order"]:
-                s2, s2c = np.asarray(res["S2"]), np.asarray(res["S2_conf"])
-                for i, j in itertools.combinations(range(len(exp.names)), 2):
-                    rows.append((f"{exp.names[i]}:{exp.names[j]}", "S2", float(s2[i, j]),
-                                 float(s2c[i, j])))
-        elif method == "fast":
-            curves = int(opts["fast_curves"])
-            sets = [fast.analyze(problem, part, M=int(opts["M"]), num_resamples=nr,
-                                 conf_level=cl, seed=seed)
-                    for part in np.split(Y, curves)]
-            if curves == 1:  # SALib's bootstrap of the curve: indicative only (SALib#649)
-                add(sets[0], "S1", "S1_conf")
-                add(sets[0], "ST", "ST_conf")
-            else:  # mean over independent curve sets, t interval from their spread
-                res = {}
-                for ix in ("S1", "ST"):
-                    vals = np.array([np.asarray(r[ix], dtype="float64") for r in sets])
-                    res[ix] = vals.mean(axis=0)
-                    res[f"{ix}_conf"] = (t_dist.ppf(0.5 + cl / 2, curves - 1)
-                                         * vals.std(axis=0, ddof=1) / np.sqrt(curves))
-                add(res, "S1", "S1_conf")
-                add(res, "ST", "ST_conf")
-        elif method == "morris":
-            res = morris.analyze(problem, X, Y, num_resamples=nr, conf_level=cl,
-                                 num_levels=int(opts["num_levels"]), seed=seed)
-            add(res, "mu_star", "mu_star_conf")
-            add(res, "sigma", None)
-            add(res, "mu", None)
-        elif method == "rbd_fast":
-            res = rbd_fast.analyze(problem, X, Y, M=int(opts["M"]), num_resamples=nr,
-                                   conf_level=cl, seed=seed)
-            add(res, "S1", "S1_conf")
-        elif method == "delta":
-            res = dict(delta.analyze(problem, X, Y, num_resamples=nr, conf_level=cl,
-                                     seed=seed))
-            if "delta" not in res:  # SALib >= 1.6 names Plischke's delta "delta_raw"
-                res["delta"], res["delta_conf"] = res["delta_raw"], res["delta_raw_conf"]
-            add(res, "delta", "delta_conf")
-            add(res, "S1", "S1_conf")
-        elif method == "pawn":
-            s = int(opts["S"])
-            res = dict(pawn.analyze(problem, X, Y, S=s, seed=seed))
-            rng = np.random.default_rng(seed)
-            boot = []
-            for _ in range(nr):
-                i = rng.integers(0, len(Y), len(Y))
-                boot.append(np.asarray(pawn.analyze(problem, X[i], Y[i], S=s,
-                                                    seed=seed)["median"], dtype="float64"))
-            res["median_conf"] = norm.ppf(0.5 + cl / 2) * np.std(boot, axis=0, ddof=1)
-            add(res, "median", "median_conf")
-            add(res, "mean", None)
-            add(res, "maximum", None)
-        else:
-            raise ValueError(f"unknown method {method!r}")
+        res = analyser.analyse(exp.problem(), X, Y, exp.options, seed)
+    rows: list[tuple[str, str, float, float]] = []
+    for index, conf in analyser.indices:
+        vals = np.asarray(res[index], dtype="float64")
+        confs = (np.asarray(res[conf], dtype="float64") if conf else
+                 np.full(len(vals), np.nan))
+        for name, v, c in zip(names, vals, confs, strict=True):
+            rows.append((name, index, float(v), float(c)))
+    for index, conf in analyser.pair_indices:
+        if index not in res:  # e.g. Sobol' second order, when not asked for
+            continue
+        pair, pair_conf = np.asarray(res[index]), np.asarray(res[conf])
+        for i, j in itertools.combinations(range(len(names)), 2):
+            rows.append((f"{names[i]}:{names[j]}", index, float(pair[i, j]),
+                         float(pair_conf[i, j])))
     return pd.DataFrame(rows, columns=["param", "index", "value", "conf"])
 
 
@@ -446,7 +360,7 @@ def analyse(exp: Experiment, design: Design, runs: pd.DataFrame,
             indices read (one shard at a time).
     """
     n_points = len(design.points)
-    methods = ANALYSES[exp.design]
+    methods = DESIGNS[exp.design].analysers
     if not methods:
         raise InputError("a grid has no sensitivity indices; run it with 'partnersim sweep'",
                          source=exp.source, key="design")
@@ -497,10 +411,10 @@ def _frame(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
 def convergence_sizes(exp: Experiment) -> list[int]:
     """Sample sizes (in the design's units) of the convergence report, largest last."""
     n = int(exp.sample_size or 0)
-    minimum = {"sobol": 4, "morris": 2, "latin": 20, "rbd_fast": 2 * int(exp.options["M"]) + 1,
-               "pawn": 2 * int(exp.options["S"]), "delta": 20}.get(exp.design)
-    if minimum is None:
+    minimum_of = DESIGNS[exp.design].convergence_minimum
+    if minimum_of is None:
         return []
+    minimum = minimum_of(exp.options)
     sizes = sorted({n // d for d in (8, 4, 2, 1) if n // d >= minimum})
     return sizes if len(sizes) >= 2 else []
 
@@ -517,7 +431,8 @@ def convergence(exp: Experiment, design: Design, y: np.ndarray, method: str, out
     verdict: dict[str, Any] = {"output": output, "method": method, "converged": None,
                                "max_change": np.nan, "max_conf": np.nan}
     if not sizes:
-        why = ("the eFAST design does not nest" if exp.design == "fast"
+        label = DESIGNS[exp.design].label
+        why = (f"the {label} design does not nest" if not design.unit_rows
                else "the sample is too small to halve")
         verdict["verdict"] = f"not assessed: {why}; rerun with a larger sample_size to check"
         return pd.DataFrame(), verdict
@@ -539,8 +454,9 @@ def convergence(exp: Experiment, design: Design, y: np.ndarray, method: str, out
     conv = pd.concat(frames, ignore_index=True)
     conv.insert(0, "method", method)
     conv.insert(0, "output", output)
-    main = conv[conv["index"].isin(MAIN_INDICES[method])].copy()
-    if method == "morris":
+    analyser = ANALYSERS[method]
+    main = conv[conv["index"].isin(analyser.main)].copy()
+    if analyser.scaled_by_largest:
         scale = main.loc[main["n"] == sizes[-1], "value"].abs().max()
         if scale > 0:
             main["value"] /= scale
@@ -589,7 +505,7 @@ def time_resolved(exp: Experiment, out_dir: str | Path, design: Design, runs: pd
     if not exp.measures:
         return pd.DataFrame(columns=columns)
     period = int(exp.options["period_months"])
-    method = ANALYSES[exp.design][0]
+    method = DESIGNS[exp.design].analysers[0]
     pm = period_means(out_dir, exp.measures, period)
     if pm.empty:
         notes.append("time-resolved indices: no complete period in the timeseries")
@@ -599,7 +515,7 @@ def time_resolved(exp: Experiment, out_dir: str | Path, design: Design, runs: pd
     n_points = len(design.points)
     a_seed = _child_seed(exp.seed, ANALYSIS_STREAM)
     frames = []
-    keep = set(MAIN_INDICES[method])
+    keep = set(ANALYSERS[method].main)
     for measure in exp.measures:
         table = pm.groupby(["point", "period"])[measure].mean().unstack("period")
         table = table.reindex(range(n_points))
@@ -643,7 +559,7 @@ def format_indices(analysis: Analysis, *, max_params: int = 8) -> str:
     noise = analysis.noise.set_index("output") if len(analysis.noise) else pd.DataFrame()
     verdicts = analysis.verdicts
     for (output, method), df in analysis.indices.groupby(["output", "method"], sort=False):
-        main = MAIN_INDICES[method]
+        main = ANALYSERS[method].main
         head = f"{output} [{method}]"
         if output in noise.index and np.isfinite(noise.loc[output, "noise_share"]):
             r = noise.loc[output]
@@ -733,7 +649,7 @@ def sensitivity(exp: Experiment, out_dir: str | Path,
     Raises:
         InputError: a design without sensitivity indices (a grid), before anything runs.
     """
-    if not ANALYSES[exp.design]:
+    if not DESIGNS[exp.design].analysers:
         raise InputError("a grid has no sensitivity indices; run it with 'partnersim sweep'",
                          source=exp.source, key="design")
     outcome = sweep(exp, out_dir, options, plots=False, command=command)
