@@ -369,7 +369,7 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
             if f.name == "horizon_months":
                 horizons.append(int(min(f.grid_values(1) if f.values else [f.lower])))
         try:
-            parse_interventions([_iv_dict(iv) for iv in interventions],
+            parse_interventions([iv.as_table() for iv in interventions],
                                 horizon_months=min(horizons), source=scenario_source)
         except InputError as exc:
             raise InputError(f"the base scenario's interventions do not fit the shortest "
@@ -396,12 +396,6 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
                       interventions=interventions, outputs=outputs, measures=measures,
                       options=options, source=source, scenario_source=scenario_source,
                       scenario_text=scenario_text)
-
-
-def _iv_dict(iv: Any) -> dict[str, Any]:
-    if isinstance(iv, dict):
-        return iv
-    return {k: v for k, v in iv.model_dump().items() if v is not None}
 
 
 def _factors(data: Mapping[str, Any], source: str | None, is_ps: bool,
