@@ -9,8 +9,9 @@ test:       ## set up (with test tools, Chromium, dashboard assets), then run th
 	scripts/bootstrap.sh --dev
 	PARTNERSIM_REQUIRE_BROWSER=1 .venv/bin/python -m pytest
 
-lint:
-	.venv/bin/ruff check src tests benchmarks
+lint:       ## ruff, and the import rules of docs/architecture.md (import-linter)
+	.venv/bin/ruff check src tests benchmarks scripts experiments
+	.venv/bin/lint-imports
 
 benchmarks: ## print the performance figures of DESIGN.md section 7
 	for b in benchmarks/bench_*.py; do .venv/bin/python $$b || exit 1; done
