@@ -116,7 +116,7 @@ def test_manifest_records_provenance(tmp_path):
     src = tmp_path / "input.toml"
     src.write_text("a = 1\n")
     execute(_specs(), out, SERIAL, model=WALK,
-            provenance={"inputs": [storage.input_record(src)], "command": ["partnersim", "x"]})
+            provenance={"inputs": [storage.input_record(src)], "command": "partnersim x"})
     m = storage.read_manifest(out)
     assert m["model"] == WALK and m["n_runs"] == 4 and m["complete"] is True
     assert m["seeds"] == [100, 101, 102, 103]
@@ -126,7 +126,7 @@ def test_manifest_records_provenance(tmp_path):
     assert "git" in env
     session = m["sessions"][0]
     assert session["start"] and session["end"] and session["executor"] == "serial"
-    assert m["command"] == ["partnersim", "x"]
+    assert m["command"] == "partnersim x"
     json.dumps(m)  # plain JSON
 
 
@@ -148,3 +148,9 @@ def test_refuses_a_folder_under_a_file_before_writing(tmp_path):
         execute(_specs(), tmp_path / "file" / "res",
                 SERIAL, model=WALK)
     assert (tmp_path / "file").read_text() == "x"
+
+
+def test_command_line_is_what_a_shell_takes():
+    line = storage.command_line("run", "my scenario.toml", out="results/x", replicates=None,
+                                chunk_size=8, quick=True, overwrite=False)
+    assert line == "partnersim run 'my scenario.toml' --out results/x --chunk-size 8 --quick"

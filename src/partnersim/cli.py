@@ -51,15 +51,24 @@ def _run_options(args: argparse.Namespace):  # -> partnersim.run.options.RunOpti
                       overwrite=args.overwrite, progress=not args.no_progress)
 
 
+def _command(args: argparse.Namespace, verb: str, *positional: str, flags: tuple[str, ...]) -> str:
+    """The command line that reproduces this call (for manifests and reports): the positional
+    arguments and the given flags that were set, the executor only when not the default."""
+    from partnersim.run.storage import command_line  # imported here: start-up time of the CLI
+
+    values = {f: getattr(args, f) for f in flags}
+    if values.get("executor") == "process":
+        values["executor"] = None
+    return command_line(verb, *positional, **values)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     # imported here, as every verb's modules are: start-up time of the CLI
     from partnersim.outputs import HEADLINE
     from partnersim.present.text import format_summary
-    from partnersim.study.replicates import command_line, run_scenario, summary_table
+    from partnersim.study.replicates import run_scenario, summary_table
 
-    extra = [f"--executor={args.executor}"] if args.executor != "process" else []
-    command = command_line("run", [args.scenario], out=args.out, replicates=args.replicates,
-                           extra=extra)
+    command = _command(args, "run", args.scenario, flags=("out", "replicates", "executor"))
     outcome = run_scenario(args.scenario, args.out, _run_options(args),
                            replicates=args.replicates, command=command)
     print(outcome.report.summary())
@@ -82,11 +91,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     # imported here, as every verb's modules are: start-up time of the CLI
     from partnersim.study.compare import compare, summary_lines
-    from partnersim.study.replicates import command_line
 
-    extra = [f"--executor={args.executor}"] if args.executor != "process" else []
-    command = command_line("compare", args.scenarios, out=args.out,
-                           replicates=args.replicates, extra=extra)
+    command = _command(args, "compare", *args.scenarios, flags=("out", "replicates", "executor"))
     cmp = compare(args.scenarios, args.out, _run_options(args), replicates=args.replicates,
                   command=command)
     print("\n".join(summary_lines(cmp)))
@@ -120,15 +126,11 @@ def _load_study(args: argparse.Namespace):  # -> partnersim.inputs.experiments.E
                               seed=args.seed)
 
 
-def _study_command(args: argparse.Namespace, verb: str) -> list[str]:
-    """The argument list that reproduces a sweep or sensitivity study (for the manifest)."""
-    command = ["partnersim", verb, str(Path(args.experiment))]
-    for flag in ("out", "executor", "workers", "chunk_size", "scheduler", "sample_size",
-                 "replicates", "seed"):
-        value = getattr(args, flag)
-        if value is not None:
-            command += [f"--{flag.replace('_', '-')}", str(value)]
-    return command
+def _study_command(args: argparse.Namespace, verb: str) -> str:
+    """The command line that reproduces a sweep or sensitivity study (for the manifest)."""
+    return _command(args, verb, str(Path(args.experiment)),
+                    flags=("out", "executor", "workers", "chunk_size", "scheduler", "sample_size",
+                           "replicates", "seed"))
 
 
 def _print_study(outcome) -> int:  # outcome: partnersim.study.sensitivity.StudyOutcome
@@ -199,25 +201,12 @@ def _add_study_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _validate_options(args: argparse.Namespace):  # -> partnersim.run.options.RunOptions
-    from partnersim.run.options import RunOptions  # imported here: start-up time of the CLI
-
-    return RunOptions(executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                      overwrite=args.overwrite, progress=not args.no_progress)
-
-
-def _validate_command(args: argparse.Namespace) -> list[str]:
-    command = ["partnersim", "validate", *(["--quick"] if args.quick else [])]
-    for flag in ("patterns", "robustness", "out", "executor", "workers", "scheduler"):
-        value = getattr(args, flag)
-        if value is not None:
-            command += [f"--{flag}", str(value)]
-    return command
+def _validate_command(args: argparse.Namespace) -> str:
+    return _command(args, "validate", flags=("quick", "patterns", "robustness", "out",
+                                              "executor", "workers", "scheduler"))
 
 
 def _validate_robustness(args: argparse.Namespace, ids: list[str] | None) -> int:
-    from pathlib import Path
-
     # imported here, as every verb's modules are: start-up time of the CLI
     from partnersim.validation.robustness import RUNS_FOLDER, robustness, robustness_summary
 
@@ -228,7 +217,7 @@ def _validate_robustness(args: argparse.Namespace, ids: list[str] | None) -> int
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     table = robustness(args.robustness, patterns=ids, runs_dir=out / RUNS_FOLDER,
-                       options=_validate_options(args), progress=show,
+                       options=_run_options(args), progress=show,
                        out_csv=out / "robustness.csv")
     summary = robustness_summary(table)
     summary.to_csv(out / "robustness_summary.csv", index=False)
@@ -241,8 +230,6 @@ def _validate_robustness(args: argparse.Namespace, ids: list[str] | None) -> int
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     # imported here, as every verb's modules are: start-up time of the CLI
     from partnersim.validation.validate import (
         RUNS_FOLDER,
@@ -261,7 +248,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
               f"[{result.ci_low:.3g}, {result.ci_high:.3g}], {result.share_expected:.0%} of "
               f"{result.n_seeds} seeds", flush=True)
 
-    options = _validate_options(args)  # bad options fail before anything is written
+    options = _run_options(args)  # bad options fail before anything is written
     prepare_output(args.out)  # fail before any run if the folder cannot be written
     if args.robustness:
         return _validate_robustness(args, ids)

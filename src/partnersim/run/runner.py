@@ -39,6 +39,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import shlex
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -147,7 +148,7 @@ def execute(
     try:
         out = storage.open_output_folder(out_dir, action)
         session = {"start": storage.now_utc(), "end": None, "executor": kind,
-                   "workers": pool.workers, "command": list(sys.argv)}
+                   "workers": pool.workers, "command": shlex.join(sys.argv)}
         notes: list[str] = []
         if action == "resume":
             manifest = storage.read_manifest(out)

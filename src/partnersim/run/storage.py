@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -448,6 +449,20 @@ def load_results(out_dir: str | os.PathLike[str]) -> Results:
 
 
 # --------------------------------------------------------------------------- manifest
+
+
+def command_line(verb: str, *positional: str | os.PathLike[str], **flags: Any) -> str:
+    """The ``partnersim`` command that reproduces a results folder, as a shell would take it
+    (what manifests and reports record as ``command``). A flag of None is left out, True is a
+    bare flag; ``chunk_size=8`` is ``--chunk-size 8``."""
+    argv = ["partnersim", verb, *(str(p) for p in positional)]
+    for name, value in flags.items():
+        if value is None or value is False:
+            continue
+        argv.append("--" + name.replace("_", "-"))
+        if value is not True:
+            argv.append(str(value))
+    return shlex.join(argv)
 
 
 def now_utc() -> str:

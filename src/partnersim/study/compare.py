@@ -50,7 +50,6 @@ from partnersim.stats import CI_LEVEL, N_BOOT, bootstrap_ci
 from partnersim.study.replicates import (
     RESULTS_ROOT,
     TIMESERIES_FILE,
-    command_line,
     consolidate,
     refuse_complete,
     scenario_record,
@@ -494,8 +493,8 @@ def compare(
     for point, s in enumerate(scenarios):
         specs += scenario_specs(s, seeds, point=point, first_run_id=point * n)
     if command is None:
-        command = command_line(
-            "compare", [s.source or f"{s.name}.toml" for s in scenarios], out=out_dir,
+        command = storage.command_line(
+            "compare", *[s.source or s.name for s in scenarios], out=out_dir,
             replicates=replicates)
     keep = _union_measures(scenarios)
     report = execute(

@@ -19,7 +19,6 @@ the shards; ``pandas.read_parquet`` reads the single tables.
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,19 +85,6 @@ def scenario_specs(scenario: Scenario, seeds: Sequence[int], *, point: int = 0,
 def default_out_dir(name: str) -> Path:
     """``results/<name>`` under the current folder."""
     return RESULTS_ROOT / name
-
-
-def command_line(verb: str, paths: Sequence[str | os.PathLike[str]], *,
-                 out: str | os.PathLike[str] | None = None, replicates: int | None = None,
-                 extra: Sequence[str] = ()) -> str:
-    """The ``partnersim`` command that reproduces a run or comparison."""
-    argv = ["partnersim", verb, *[str(p) for p in paths]]
-    if out is not None:
-        argv += ["--out", str(out)]
-    if replicates is not None:
-        argv += ["--replicates", str(replicates)]
-    argv += list(extra)
-    return shlex.join(argv)
 
 
 def refuse_complete(out_dir: Path, overwrite: bool) -> None:
@@ -251,8 +237,8 @@ def run_scenario(
     seeds = replicate_seeds(scenario.seed, scenario.replicates)
     specs = scenario_specs(scenario, seeds)
     if command is None:
-        command = command_line("run", [path or f"{scenario.name}.toml"], out=out_dir,
-                               replicates=replicates)
+        command = storage.command_line("run", path or scenario.source or scenario.name, out=out_dir,
+                                       replicates=replicates)
     provenance = {
         "kind": "run",
         "command": command,

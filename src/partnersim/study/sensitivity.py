@@ -167,10 +167,10 @@ def _text_record(path: str | None, text: str) -> dict[str, str]:
 
 def run_experiment(exp: Experiment, out_dir: str | Path,
                    options: RunOptions = RunOptions(),  # noqa: B008 (frozen: shared default)
-                   *, command: Sequence[str] | None = None) -> tuple[RunReport, Design]:
+                   *, command: str | None = None) -> tuple[RunReport, Design]:
     """Draw the design, run it through the runner (resumable) and store the design table.
 
-    ``command`` (the argument list that reproduces the study) goes into the manifest.
+    ``command`` (the command line that reproduces the study) goes into the manifest.
 
     Raises:
         InputError: as ``runner.execute`` (folder, scheduler), before anything is written.
@@ -181,7 +181,7 @@ def run_experiment(exp: Experiment, out_dir: str | Path,
     if exp.scenario_source:
         inputs.append(_text_record(exp.scenario_source, exp.scenario_text))
     provenance = {"kind": "experiment", "inputs": inputs,
-                  "command": list(command) if command is not None else None,
+                  "command": command,
                   "experiment": experiment_record(exp)}
     measures = list(exp.measures) if exp.measures is not None else None
     report = execute(specs, out_dir, options, model=exp.model,
@@ -611,7 +611,7 @@ class StudyOutcome:
 
 def sweep(exp: Experiment, out_dir: str | Path,
           options: RunOptions = RunOptions(),  # noqa: B008 (frozen: shared default)
-          *, plots: bool = True, command: Sequence[str] | None = None) -> StudyOutcome:
+          *, plots: bool = True, command: str | None = None) -> StudyOutcome:
     """Run an experiment's design and store the runs plus a per-point summary (``points``).
 
     A grid over one or two parameters also gets a figure per output (``figures/sweep_*``).
@@ -621,7 +621,7 @@ def sweep(exp: Experiment, out_dir: str | Path,
         out_dir: Results folder.
         options: How the runs execute.
         plots: Draw the grid figures.
-        command: The argument list that reproduces the study (for the manifest).
+        command: The command line that reproduces the study (for the manifest).
     """
     report, design = run_experiment(exp, out_dir, options, command=command)
     out = Path(out_dir)
@@ -640,7 +640,7 @@ def sweep(exp: Experiment, out_dir: str | Path,
 
 def sensitivity(exp: Experiment, out_dir: str | Path,
                 options: RunOptions = RunOptions(),  # noqa: B008 (frozen: shared default)
-                *, plots: bool = True, command: Sequence[str] | None = None) -> StudyOutcome:
+                *, plots: bool = True, command: str | None = None) -> StudyOutcome:
     """Run an experiment's design, then compute and store indices, noise, convergence, plots.
 
     Indices are computed once every run is stored (failed runs included); if runs were
