@@ -93,3 +93,20 @@ def test_a_pattern_file_with_an_unknown_parameter_is_one_line_naming_file_key_an
     message = str(err.value)
     assert "sf3.toml: line " in message and "mechanism_off.confidence_stepness" in message
     assert "did you mean 'confidence_steepness'" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (("sf8.toml", 'kind = "chair_leaves", month = 36 }', 'kind = "leader_leaves", month = 36 }'),
+     "line 28: conditions.chair_leaves.interventions[0].kind: kind 'leader_leaves' renamed to "
+     "'chair_leaves'"),
+    (("sf4.toml", "leadership = 0.9 }", "leadership = 1.9 }"),
+     "line 17: conditions.leadership_only.params.leadership: 1.9 is outside the bounds"),
+])
+def test_a_pattern_file_with_a_bad_condition_is_refused_when_read(tmp_path, edit, expected):
+    name, old, new = edit
+    text = (PATTERN_DIR / name).read_text()
+    assert old in text
+    (tmp_path / name).write_text(text.replace(old, new, 1))
+    with pytest.raises(InputError) as err:
+        load_definition(name.removesuffix(".toml"), tmp_path)
+    assert str(err.value).startswith(f"{tmp_path / name}: {expected}")

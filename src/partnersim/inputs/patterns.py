@@ -16,7 +16,8 @@ from typing import Any
 
 from partnersim.errors import InputError, unknown
 from partnersim.inputs.toml import MAX_SEED, SHIPPED_PATTERNS, check_int, check_keys, read_toml
-from partnersim.params import PARAMETERS
+from partnersim.model.interventions import parse_interventions
+from partnersim.params import PARAMETERS, make_params
 
 PATTERN_DIR = SHIPPED_PATTERNS
 """The shipped pattern files (package data; one ``sfN.toml`` per pattern)."""
@@ -68,8 +69,9 @@ def load_definition(pattern: str, directory: Path | None = None) -> PatternDefin
 
     Raises:
         InputError: naming the file, the key and its line: a missing or malformed file, an
-            unknown or missing key, an unknown parameter, seed counts that are not
-            positive integers.
+            unknown or missing key, an unknown parameter or a value outside its bounds, an
+            intervention that is not valid (an old key, a month past the horizon), seed
+            counts that are not positive integers.
     """
     doc = read_toml((directory or PATTERN_DIR) / f"{pattern.lower()}.toml", what="pattern")
     data, source = doc.data, doc.source
@@ -95,6 +97,21 @@ def load_definition(pattern: str, directory: Path | None = None) -> PatternDefin
                 if key not in PARAMETERS:
                     raise unknown("parameter", key, PARAMETERS, source=source,
                                   key=f"{prefix}.{key}")
+        for prefix in ("params", "mechanism_off"):  # values inside their bounds
+            try:
+                make_params(tables[prefix])
+            except InputError as exc:
+                raise exc.rekeyed(source=source, prefix=prefix) from None
+        for name, cond in conditions.items():  # values and interventions, as a run takes them
+            where = f"conditions.{name}"
+            try:
+                params = make_params({**tables["params"], **cond.get("params", {})})
+                parse_interventions(list(cond.get("interventions", [])),
+                                    horizon_months=params.horizon_months)
+            except InputError as exc:
+                raise exc.rekeyed(source=source, prefix=where if exc.key and
+                                  exc.key.startswith("interventions") else f"{where}.params"
+                                  ) from None
     return PatternDefinition(
         id=data["id"], title=data.get("title", ""), statement=data.get("statement", ""),
         measured=data.get("measured", ""), anchors=data.get("anchors", ""),
