@@ -321,10 +321,12 @@ def test_resuming_with_other_code_is_noted(tmp_path):
     execute(walk_specs(3, 1), out, SERIAL, model=WALK)
     manifest = storage.read_manifest(out)
     manifest["environment"]["git"] = {"commit": "0" * 40, "dirty": False}
+    manifest["environment"]["source"] = "1" * 64  # e.g. an edit not yet committed
     storage.write_manifest(out, manifest)
     again = execute(walk_specs(3, 1), out, SERIAL,
                     model=WALK)
     assert any("git commit" in n for n in again.notes)
+    assert any("source has changed" in n for n in again.notes)
     assert "note: resumed at git commit" in again.summary()
 
 

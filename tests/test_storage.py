@@ -154,3 +154,8 @@ def test_command_line_is_what_a_shell_takes():
     line = storage.command_line("run", "my scenario.toml", out="results/x", replicates=None,
                                 chunk_size=8, quick=True, overwrite=False)
     assert line == "partnersim run 'my scenario.toml' --out results/x --chunk-size 8 --quick"
+
+
+def test_a_manifest_records_the_hash_of_the_source():
+    record = storage.environment_record()
+    assert record["source"] == storage.source_hash() and len(record["source"]) == 64

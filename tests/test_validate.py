@@ -11,6 +11,7 @@ import pytest
 from partnersim.cli import main
 from partnersim.inputs import patterns as pattern_files
 from partnersim.inputs.patterns import load_definition
+from partnersim.run import storage
 from partnersim.validation.checks import PATTERNS
 
 
@@ -100,3 +101,17 @@ def test_an_unwritable_output_folder_fails_before_any_run(tmp_path, capsys):
     assert main(["validate", "--patterns", "SF1", "--out", str(blocker / "out")]) == 2
     captured = capsys.readouterr()
     assert "cannot create the folder" in captured.err and "SF1 " not in captured.out
+
+
+def test_runs_kept_from_other_code_are_not_reused(tmp_path, capsys, monkeypatch):
+    argv = ["validate", "--quick", "--patterns", "SF11", "--executor", "serial",
+            "--no-progress", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(storage, "source_hash", lambda: "0" * 64)  # as if the model changed
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "made by other partnersim code" in err and "--overwrite" in err
+    assert main([*argv, "--overwrite"]) == 0
+    manifest = json.loads((tmp_path / "runs_quick" / "manifest.json").read_text())
+    assert manifest["environment"]["source"] == "0" * 64

@@ -154,7 +154,7 @@ def execute(
             manifest = storage.read_manifest(out)
             manifest.setdefault("sessions", []).append(session)
             storage.write_manifest(out, manifest)
-            notes = _version_notes(manifest.get("environment", {}))
+            notes = code_changes(manifest.get("environment", {}))
         else:
             storage.write_specs(out, specs, param_types)
             storage.write_manifest(out, {
@@ -197,10 +197,15 @@ def execute(
         chunk_size=size, notes=notes)
 
 
-def _version_notes(first: Mapping[str, Any]) -> list[str]:
-    """Differences between the code that started a folder and the code resuming it."""
+def code_changes(first: Mapping[str, Any]) -> list[str]:
+    """Differences between the code that started a folder (its manifest's ``environment``)
+    and the code running now; empty when they are the same."""
     now = storage.environment_record()
     notes = []
+    if first.get("source") not in (None, now["source"]):
+        notes.append(f"partnersim's source has changed since the folder was started (source "
+                     f"hash {now['source'][:12]}, was {first['source'][:12]}): runs from both "
+                     f"may be mixed")
     old_v = first.get("packages", {}).get("partnersim")
     if old_v != now["packages"]["partnersim"]:
         notes.append(f"resumed with partnersim {now['packages']['partnersim']}; the folder was "

@@ -478,8 +478,19 @@ def input_record(path: str | os.PathLike[str]) -> dict[str, str]:
             "text": data.decode("utf-8", errors="replace")}
 
 
+def source_hash() -> str:
+    """SHA-256 of partnersim's own source and data files (``*.py``, ``*.toml`` in the
+    package): which code made a results folder, even from an uncommitted or installed tree."""
+    package = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted([*package.rglob("*.py"), *package.rglob("*.toml")]):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
 def environment_record() -> dict[str, Any]:
-    """Versions of Python, partnersim and its dependencies, the platform and the git commit."""
+    """Versions of Python, partnersim and its dependencies, the platform, the git commit and
+    the hash of partnersim's source."""
     versions: dict[str, str | None] = {}
     for name in ("partnersim", *DEPENDENCIES):
         try:
@@ -491,6 +502,7 @@ def environment_record() -> dict[str, Any]:
         "platform": platform.platform(),  # OS and architecture, no host name
         "packages": versions,
         "git": _git_record(),
+        "source": source_hash(),
     }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from partnersim.errors import InputError
 from partnersim.inputs.patterns import PatternDefinition
 from partnersim.model.partnership import PartnershipModel
 from partnersim.run import storage
@@ -163,6 +164,7 @@ class CaseRunner:
 
     def _run(self, cases: Sequence[Case], measures: Sequence[str], folder: Path
              ) -> list[CaseResult]:
+        _refuse_other_code(folder, self.options.overwrite)
         keep = ",".join(measures)
         specs = [RunSpec(run_id=i, seed=c.seed, replicate=c.replicate, scenario=c.label,
                          params={**c.params, **c.hooks, MEASURES_KEY: keep},
@@ -175,6 +177,18 @@ class CaseRunner:
                    else f"{report.lost} run(s) lost to a crashed worker; run again to resume")
             raise RuntimeError(f"validation runs in {folder} did not all finish: {why}")
         return read_results(folder, len(cases), measures)
+
+
+def _refuse_other_code(folder: Path, overwrite: bool) -> None:
+    """Kept runs count only if today's code made them: a verdict must be about the model as it
+    is (a sweep may resume across a change with a note; a validation may not)."""
+    if overwrite or not (folder / storage.MANIFEST).is_file():
+        return
+    kept = storage.read_manifest(folder).get("environment", {}).get("source")
+    if kept != storage.source_hash():
+        raise InputError("runs kept here were made by other partnersim code; run again with "
+                         "--overwrite to compute them anew", source=str(folder),
+                         key="--overwrite")
 
 
 def read_results(folder: Path, n: int, measures: Sequence[str]) -> list[CaseResult]:
