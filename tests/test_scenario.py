@@ -178,6 +178,8 @@ BAD = [
     ("seed_negative", "seed = -1\n", ["seed", "bounds [0,"]),
     ("unknown_kind", '[[interventions]]\nkind = "groundrules"\nmonth = 1\n',
      ["interventions[0].kind", "did you mean 'ground_rules'"]),
+    ("missing_kind", '[[interventions]]\nmonth = 1\n',
+     ["interventions[0].kind: missing; expected one of leadership,"]),
     ("unknown_intervention_key", '[[interventions]]\nkind = "ground_rules"\nmonth = 1\n'
      "groundrules = 1.0\n", ["line 4: interventions[0].groundrules",
                               "did you mean 'ground_rules'"]),

@@ -4,6 +4,7 @@ pattern that does not hold."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,6 +14,8 @@ from partnersim.inputs import patterns as pattern_files
 from partnersim.inputs.patterns import load_definition
 from partnersim.run import storage
 from partnersim.validation.checks import PATTERNS
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
@@ -115,3 +118,26 @@ def test_runs_kept_from_other_code_are_not_reused(tmp_path, capsys, monkeypatch)
     assert main([*argv, "--overwrite"]) == 0
     manifest = json.loads((tmp_path / "runs_quick" / "manifest.json").read_text())
     assert manifest["environment"]["source"] == "0" * 64
+
+
+def test_the_record_of_another_validation_is_not_replaced_silently(tmp_path, capsys):
+    record = ROOT / "results" / "validation"
+    for name in ("patterns.csv", "patterns.md", "details.json"):
+        (tmp_path / name).write_bytes((record / name).read_bytes())
+    quick = ["validate", "--quick", "--patterns", "SF11", "--executor", "serial",
+             "--no-progress", "--out", str(tmp_path)]
+    assert main(quick) == 2
+    err = capsys.readouterr().err
+    assert "holds the results of another validation (13 pattern(s))" in err
+    assert "--overwrite" in err and err.count("\n") == 1
+    assert (tmp_path / "patterns.csv").read_bytes() == (record / "patterns.csv").read_bytes()
+    assert not (tmp_path / "runs_quick").exists()
+    assert main([*quick, "--overwrite"]) == 0
+    assert list(pd.read_csv(tmp_path / "patterns.csv")["pattern"]) == ["SF11"]
+
+
+def test_an_unknown_pattern_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "v"
+    assert main(["validate", "--patterns", "SF99", "--out", str(out)]) == 2
+    assert "unknown pattern 'SF99'" in capsys.readouterr().err
+    assert not out.exists()

@@ -178,7 +178,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def _add_study_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("experiment", metavar="EXPERIMENT", help="experiment file (.toml)")
+    p.add_argument("experiment", metavar="EXPERIMENT",
+                   help="experiment file (.toml), or the name of a shipped one")
     p.add_argument("--out", metavar="DIR",
                    help="results folder (default: results/<experiment name>); an "
                         "interrupted folder of the same experiment is resumed")
@@ -234,7 +235,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from partnersim.validation.validate import (
         RUNS_FOLDER,
         markdown_table,
+        pattern_ids,
         prepare_output,
+        refuse_other_table,
         validate,
         write_results,
     )
@@ -249,6 +252,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
               f"{result.n_seeds} seeds", flush=True)
 
     options = _run_options(args)  # bad options fail before anything is written
+    pattern_ids(ids)
+    if not args.robustness:
+        refuse_other_table(args.out, ids, quick=args.quick, overwrite=args.overwrite)
     prepare_output(args.out)  # fail before any run if the folder cannot be written
     if args.robustness:
         return _validate_robustness(args, ids)
@@ -303,13 +309,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_params)
 
     p = sub.add_parser("run", help="replicates of one scenario -> results folder, summary, figures")
-    p.add_argument("scenario", metavar="SCENARIO", help="scenario file (.toml)")
+    p.add_argument("scenario", metavar="SCENARIO",
+                   help="scenario file (.toml), or the name of a shipped one (e.g. baseline)")
     _add_executor_options(p)
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser("compare", help="scenarios on shared seeds -> paired differences, report")
     p.add_argument("scenarios", metavar="SCENARIO", nargs="+",
-                   help="scenario files; the first is the reference")
+                   help="scenario files or shipped names; the first is the reference")
     _add_executor_options(p)
     p.set_defaults(handler=_cmd_compare)
 
@@ -341,8 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Dask scheduler address, e.g. tcp://host:8786 (implies --executor dask)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--overwrite", action="store_true",
-                   help="replace runs kept in the folder from another validation "
-                        "(by default a rerun of the same validation resumes them)")
+                   help="replace the tables and kept runs of another validation in the folder "
+                        "(by default a rerun of the same validation resumes its runs)")
     p.add_argument("--robustness", type=int, metavar="N",
                    help="instead: run every pattern's quick check at N Latin-hypercube "
                         "points of the assumption parameters -> robustness.csv")
@@ -374,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"partnersim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("partnersim: interrupted", file=sys.stderr)
+        print("partnersim: interrupted; finished runs are kept: run the same command again to "
+              "resume", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()

@@ -295,7 +295,10 @@ def parse_interventions(
         where = f"interventions[{i}]"
         if not isinstance(item, dict):
             raise InputError("expected a table with 'kind' and 'month'", source=source, key=where)
-        kind = item.get("kind")
+        if "kind" not in item:
+            raise InputError(f"missing; expected one of {', '.join(INTERVENTION_KINDS)}",
+                             source=source, key=f"{where}.kind")
+        kind = item["kind"]
         if kind in RENAMED_KINDS:
             raise InputError(f"kind {kind!r} renamed to {RENAMED_KINDS[kind]!r}",
                              source=source, key=f"{where}.kind")

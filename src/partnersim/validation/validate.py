@@ -116,6 +116,32 @@ def prepare_output(out_dir: str | os.PathLike[str]) -> Path:
     return out
 
 
+def refuse_other_table(out_dir: str | os.PathLike[str], patterns: Sequence[str] | None, *,
+                       quick: bool, overwrite: bool) -> None:
+    """Refuse to replace a pattern table that another validation wrote (other patterns or
+    ensemble sizes), unless ``overwrite``: the committed record in ``results/validation``
+    must not be replaced silently by a quick or partial run.
+
+    Raises:
+        InputError: naming the table, what it holds and ``--overwrite``.
+    """
+    table = Path(out_dir) / "patterns.csv"
+    if overwrite or not table.is_file():
+        return
+    mode = "quick" if quick else "full"
+    planned = {pid: load_definition(pid).n_seeds[mode] for pid in pattern_ids(patterns)}
+    try:
+        held = pd.read_csv(table)
+        kept = dict(zip(held["pattern"], held["n_seeds"].astype(int), strict=True))
+    except (OSError, ValueError, KeyError):
+        kept = None
+    if kept != planned:
+        what = f"{len(kept)} pattern(s)" if kept else "a table it cannot read"
+        raise InputError(f"holds the results of another validation ({what}); pass --overwrite "
+                         f"to replace them, or choose another --out", source=str(table),
+                         key="--overwrite")
+
+
 def write_results(results: Sequence[PatternResult], out_dir: str | os.PathLike[str]
                   ) -> dict[str, Path]:
     """Write ``patterns.csv``, ``patterns.md`` and ``details.json`` into ``out_dir``."""
