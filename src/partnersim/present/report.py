@@ -220,6 +220,14 @@ def section_notes(cmp: Comparison) -> dict[str, str]:
     }
 
 
+def _named(output: str) -> str:
+    """An output as a reader meets it in a sentence: its label and unit, then its name."""
+    declared = outputs.OUTPUTS.get(output)
+    if declared is None:
+        return output
+    return f"{declared.label} ({output}, {declared.unit})"
+
+
 def headline_sentences(cmp: Comparison) -> list[str]:
     """Plain-language findings on the primary outcome, one sentence per option."""
     out = []
@@ -235,7 +243,7 @@ def headline_sentences(cmp: Comparison) -> list[str]:
         else:
             verdict = "better" if better else "worse"
         out.append(
-            f"{r['scenario']}: {cmp.outcome} {fmt(r['difference'])} "
+            f"{r['scenario']}: {_named(cmp.outcome)} {fmt(r['difference'])} "
             f"{_ci(r['ci_low'], r['ci_high'])} against {cmp.reference} ({verdict}); "
             f"worse than {cmp.reference} on {_pct(r['share_worse'])} of paired seeds.")
     return out
