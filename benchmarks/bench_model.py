@@ -1,7 +1,9 @@
 """P1 and P2 (DESIGN.md section 7): time per run of the model, and how it scales.
 
-P1: the default scenario (200 staff, 120 months, every monthly measure): median
-    time per run on one core; target <= 40 ms.
+P1: the default scenario (200 staff, 120 months, every monthly measure, as ``simulate``
+    runs it): median time per run on one core, and its ratio to the shared yardstick
+    (../shared/bench/yardstick.py, or $PARTNERSIM_YARDSTICK: a reference Mesa model timed
+    interleaved in the same process, so the ratio does not depend on the machine's speed).
 P2: 10,000 staff, 120 months: time and peak memory; target <= 5 s and <= 1 GiB;
     time from 500 to 10,000 staff against the number of ties (about linear).
 
@@ -17,6 +19,7 @@ import os
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 CHILD = r"""
 import json, resource, sys, time
@@ -37,6 +40,29 @@ print(json.dumps({"n": n, "times": times, "ties": ties, "contacts": contacts, "r
 """
 
 
+RATIO_CHILD = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from yardstick import ratio
+from partnersim.model.simulate import simulate
+r, mine, ref = ratio(lambda seed: simulate(seed=seed), repeats=int(sys.argv[2]))
+print(json.dumps({"ratio": r, "mine": mine, "ref": ref}))
+"""
+
+YARDSTICK = Path(os.environ.get("PARTNERSIM_YARDSTICK",
+                                Path(__file__).resolve().parents[2] / "shared" / "bench"))
+
+
+def measure_ratio(repeats: int) -> dict | None:
+    """The default run against the yardstick, interleaved in one process (None: no yardstick)."""
+    if not (YARDSTICK / "yardstick.py").is_file():
+        return None
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", RATIO_CHILD, str(YARDSTICK), str(repeats)],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def measure(n: int, repeats: int) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     out = subprocess.run([sys.executable, "-c", CHILD, str(n), str(repeats)], env=env,
@@ -51,11 +77,13 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 3 if args.quick else args.repeats
 
-    p1 = measure(200, repeats)
-    median_ms = 1000 * statistics.median(p1["times"])
-    print(f"P1  default scenario, 200 staff x 120 months, {repeats} runs: "
-          f"median {median_ms:.1f} ms per run (target <= 40 ms), "
-          f"min {1000 * min(p1['times']):.1f} ms")
+    p1 = measure_ratio(repeats)
+    if p1 is None:
+        print(f"P1  no yardstick at {YARDSTICK} (set PARTNERSIM_YARDSTICK): ratio not measured")
+    else:
+        print(f"P1  default scenario, 200 staff x 120 months, {repeats} interleaved pairs: "
+              f"{p1['ratio']:.2f} x the yardstick (run {1000 * p1['mine']:.1f} ms, "
+              f"yardstick {1000 * p1['ref']:.1f} ms, medians)")
 
     sizes = [500, 1000, 2000, 5000] if args.quick else [500, 1000, 2000, 5000, 10000]
     print("\nP2  scaling (one process per size; 3 runs each, medians)")
