@@ -72,7 +72,11 @@ period_months = 12
 RENAMED: dict[str, dict[str, str]] = {
     # issue 11: one name per concept (the policy lever keeps the parameter's name)
     "timeseries": {"relationship_time": "relationship_time_spent",
-                   "leadership": "effective_leadership"},
+                   "leadership": "effective_leadership",
+                   "small_wins_total": "small_wins_cumulative",  # the end-of-run output's name
+                   "leader_presence": "chair_presence"},  # the chair is "chair" everywhere
+    "runs": {"leader_recovery_months": "chair_recovery_months"},
+    "specs": {"leader_recovery_months": "chair_recovery_months"},
     # issue 11: a comparison compares end-of-run outputs
     "differences": {"measure": "output"},
 }

@@ -660,7 +660,7 @@ def test_saved_scenario_file_runs_with_partnersim_run(session: Session, tmp_path
         capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     ts = pd.read_parquet(out / "timeseries.parquet").sort_values("month")
-    presence = ts["leader_presence"].to_numpy()
+    presence = ts["chair_presence"].to_numpy()
     assert presence[2] == 1.0 and presence[3] < 0.5  # the chair left at month 3, as on screen
     # the status line's trust across agencies at month 5 is the run's replicate 0 value
     shown = float(re.search(r"\((\d\.\d\d)\)", session.status.inner_text()).group(1))  # type: ignore[union-attr]

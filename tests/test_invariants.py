@@ -52,7 +52,7 @@ def test_state_stays_in_range_and_staff_are_conserved(params, interventions, see
         assert np.all((t.trust >= 0) & (t.trust <= 1.0 - t.damage + 1e-12))
         assert np.all((t.damage >= 0) & (t.damage <= 1)) and np.all(t.familiarity <= 1)
         assert np.all((model.capacity_stocks >= 0) & (model.capacity_stocks <= 1))
-        assert 0.0 <= model.leader_presence <= 1.0
+        assert 0.0 <= model.chair_presence <= 1.0
         assert len(model.agents_by_type[StaffMember]) == FIXED["n_staff"]
     table = model.measures_frame()
     optional = {"info_core", "info_periphery", "decision_delay", "decision_equity"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from partnersim.model import stages as mech
+from partnersim.model import stages
 from partnersim.model.partnership import PartnershipModel
 from partnersim.model.simulate import simulate
 from partnersim.model.state import MonthEvents
@@ -13,10 +13,10 @@ from partnersim.model.state import MonthEvents
 SMALL = {"n_staff": 80, "horizon_months": 36}
 
 
-def month_of(model: PartnershipModel, *stages: str) -> MonthEvents:
+def month_of(model: PartnershipModel, *names: str) -> MonthEvents:
     ev = MonthEvents()
-    for name in stages:
-        getattr(mech, name)(model, ev)
+    for name in names:
+        getattr(stages, name)(model, ev)
     return ev
 
 
@@ -55,7 +55,7 @@ def test_meetings_create_reciprocal_ties_at_prior_trust():
     t = model.ties
     assert len(ev.pairs_i) > 0 and len(t) > 0
     assert np.all(t.find(t.dst, t.src) >= 0)  # every tie has its reverse
-    np.testing.assert_allclose(t.trust, mech.initial_trust(model, t.src, t.dst))
+    np.testing.assert_allclose(t.trust, stages.initial_trust(model, t.src, t.dst))
     assert np.all(np.diff(t.key) > 0)  # sorted, unique
 
 
@@ -77,7 +77,7 @@ def test_ground_rules_raise_first_meeting_trust():
     plain = PartnershipModel(rng=1, **SMALL)
     rules = PartnershipModel(rng=1, ground_rules=1.0, **SMALL)
     src, dst = np.array([0, 1, 2]), np.array([70, 60, 50])
-    gain = mech.initial_trust(rules, src, dst) - mech.initial_trust(plain, src, dst)
+    gain = stages.initial_trust(rules, src, dst) - stages.initial_trust(plain, src, dst)
     np.testing.assert_allclose(gain, rules.p.trust_weight_institution)
 
 
@@ -94,12 +94,12 @@ def test_agencies_whose_members_meet_become_familiar():
 
 # 3 communicate
 def test_uptake_is_an_inverted_u_in_volume():
-    peak = mech.uptake(8.0, 8.0, 0.0)
+    peak = stages.uptake(8.0, 8.0, 0.0)
     assert peak == pytest.approx(1.0)
-    assert mech.uptake(2.0, 8.0, 0.0) < peak and mech.uptake(30.0, 8.0, 0.0) < peak
-    assert mech.uptake(0.0, 8.0, 0.0) == 0.0
+    assert stages.uptake(2.0, 8.0, 0.0) < peak and stages.uptake(30.0, 8.0, 0.0) < peak
+    assert stages.uptake(0.0, 8.0, 0.0) == 0.0
     # filtering irrelevant messages relieves overload
-    assert mech.uptake(20.0, 8.0, 1.0) > mech.uptake(20.0, 8.0, 0.0)
+    assert stages.uptake(20.0, 8.0, 1.0) > stages.uptake(20.0, 8.0, 0.0)
 
 
 @pytest.mark.parametrize("lever", [{"widen_communication": True},
@@ -117,24 +117,24 @@ def test_clear_vision_without_culture_pull_converges_definitions():
     model = PartnershipModel(rng=1, vision_clarity=1.0, culture_pull=0.0, vision_pull=0.2,
                              **SMALL)
     model.staff.info[:] = 1.0
-    start = mech.shared_understanding(model)
+    start = stages.shared_understanding(model)
     for _ in range(60):
         month_of(model, "deliberate")
-    assert mech.shared_understanding(model) > 0.95 > start
+    assert stages.shared_understanding(model) > 0.95 > start
 
 
 def test_no_vision_and_narrow_confidence_keep_definitions_apart():
     model = PartnershipModel(rng=1, vision_clarity=0.0, confidence_bound=0.02, **SMALL)
-    start = mech.shared_understanding(model)
+    start = stages.shared_understanding(model)
     for _ in range(24):
         month_of(model, "allocate_time", "meet", "deliberate")
-    assert mech.shared_understanding(model) == pytest.approx(start, abs=0.05)
+    assert stages.shared_understanding(model) == pytest.approx(start, abs=0.05)
 
 
 # 5 joint work
 def test_no_joint_tasks_no_wins():
     ts = simulate({**SMALL, "p_joint_task": 0.0}, seed=1).timeseries
-    assert ts["joint_tasks"].sum() == 0 and ts["small_wins_total"].iloc[-1] == 0
+    assert ts["joint_tasks"].sum() == 0 and ts["small_wins_cumulative"].iloc[-1] == 0
 
 
 def test_leadership_raises_task_success():
@@ -167,7 +167,7 @@ def _dyad(**params):
 @pytest.mark.parametrize("ratio", [2.0, 3.0, 4.0])
 def test_losses_are_faster_than_gains_by_the_loss_ratio(ratio):
     model = _dyad(trust_loss_ratio=ratio)
-    mech.apply_signals(model, np.array([0, 1]), np.array([0.4, -0.4]), np.ones(2))
+    stages.apply_signals(model, np.array([0, 1]), np.array([0.4, -0.4]), np.ones(2))
     gain, loss = model.ties.trust[0] - 0.5, 0.5 - model.ties.trust[1]
     assert loss / gain == pytest.approx(ratio)
 
@@ -176,7 +176,7 @@ def test_reputation_damage_caps_trust():
     model = _dyad()
     model.ties.damage[0] = 0.4
     for _ in range(200):
-        mech.apply_signals(model, np.array([0]), np.array([1.0]), np.ones(1))
+        stages.apply_signals(model, np.array([0]), np.array([1.0]), np.ones(1))
     assert model.ties.trust[0] == pytest.approx(0.6, abs=1e-6)
     assert model.ties.trust[0] <= 0.6
 
@@ -188,7 +188,7 @@ def test_power_gap_slows_the_low_power_sides_gains():
     model.ties.add(np.array([low, high]), np.array([high, low]), np.array([0.5, 0.5]),
                    np.array([0.5, 0.5]), 0)
     rows = model.ties.find(np.array([low, high]), np.array([high, low]))
-    mech.apply_signals(model, rows, np.array([0.5, 0.5]), np.ones(2))
+    stages.apply_signals(model, rows, np.array([0.5, 0.5]), np.ones(2))
     gain_low, gain_high = model.ties.trust[rows] - 0.5
     assert gain_low == pytest.approx(gain_high * (1 - model.p.power_gain_damping * 0.8))
 
@@ -205,8 +205,8 @@ def test_no_noise_and_no_shocks_trust_climbs_toward_the_ceiling_for_competent_pa
 def test_without_new_evidence_trust_relaxes_toward_the_prior():
     model = PartnershipModel(rng=1, **SMALL)
     model.ties.add(np.array([0]), np.array([1]), np.array([0.9]), np.array([0.5]), 0)
-    prior = float(mech.initial_trust(model, np.array([0]), np.array([1]))[0])
-    mech.update_trust(model, MonthEvents())  # a month in which the pair does not meet
+    prior = float(stages.initial_trust(model, np.array([0]), np.array([1]))[0])
+    stages.update_trust(model, MonthEvents())  # a month in which the pair does not meet
     after = float(model.ties.trust[0])
     assert prior < after < 0.9
     assert np.isclose(0.9 - after, model.p.trust_forgetting * (0.9 - prior))
@@ -218,7 +218,7 @@ def test_members_below_the_threshold_disengage_and_take_no_part():
     model.staff.commitment[:10] = 0.0
     ev = month_of(model, "allocate_time", "meet", "communicate", "deliberate", "joint_work",
                   "update_trust")
-    mech.update_commitment(model, ev)
+    stages.update_commitment(model, ev)
     assert not model.staff.engaged[:10].any()
     month_of(model, "allocate_time")
     assert np.all(model.staff.phi[:10] == 0.0)
@@ -266,10 +266,10 @@ def test_newcomers_have_no_ties_and_low_capacity():
 def test_leadership_recovers_after_a_chair_leaves():
     model = PartnershipModel(rng=1, p_chair_leaves=0.0, **SMALL)
     model.remove_chair()
-    presence = [model.leader_presence]
+    presence = [model.chair_presence]
     for _ in range(24):
         model.step()
-        presence.append(model.leader_presence)
+        presence.append(model.chair_presence)
     assert presence[0] == 0.0 and np.all(np.diff(presence) > 0) and presence[-1] > 0.8
 
 
@@ -298,6 +298,6 @@ def test_without_relationship_time_output_is_what_partners_deliver_alone():
 
 
 def test_health_kernel_is_a_distribution_with_the_requested_mean_lag():
-    w = mech.health_kernel(48.0, 600)
+    w = stages.health_kernel(48.0, 600)
     assert w.sum() == pytest.approx(1.0)
     assert np.dot(np.arange(600) + 0.5, w) == pytest.approx(48.0, rel=0.02)

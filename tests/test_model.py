@@ -16,8 +16,7 @@ from partnersim.model.agents import Agency, Level, StaffMember
 from partnersim.model.interventions import parse_interventions
 from partnersim.model.partnership import PartnershipModel
 from partnersim.model.simulate import simulate
-from partnersim.outputs import MONTHLY as MEASURES
-from partnersim.outputs import SUMMARIES
+from partnersim.outputs import MONTHLY, SUMMARIES
 from partnersim.params import PARAMETERS, SECTORS, make_params
 
 SMALL = {"n_staff": 60, "horizon_months": 24}
@@ -62,7 +61,7 @@ def test_same_seed_identical_monthly_table_and_different_seeds_differ():
 
 def test_run_produces_every_measure_and_summary():
     result = simulate(SMALL, seed=3)
-    assert list(result.timeseries.columns) == ["month", *MEASURES]
+    assert list(result.timeseries.columns) == ["month", *MONTHLY]
     assert len(result.timeseries) == SMALL["horizon_months"]
     assert set(result.summary) == set(SUMMARIES)
     for name in SUMMARIES:
@@ -139,7 +138,7 @@ def test_live_intervention_acts_now_and_is_recorded():
     for _ in range(4):
         model.step()
     model.apply_intervention({"kind": "chair_leaves"})
-    assert model.leader_presence == 0.0
+    assert model.chair_presence == 0.0
     assert (4, "chair leaves") in model.events
     assert len(model.chairs) == 1  # a successor is in post
     model.apply_intervention({"kind": "communication", "communication_mode": "two_way"})
@@ -153,7 +152,7 @@ def test_joint_chair_halves_the_loss_of_a_chair():
     assert len(joint.chairs) == 2
     single.remove_chair()
     joint.remove_chair()
-    assert single.leader_presence == 0.0 and joint.leader_presence == 0.5
+    assert single.chair_presence == 0.0 and joint.chair_presence == 0.5
 
 
 def test_champion_and_member_shocks():

@@ -98,7 +98,8 @@ _DECLARED: tuple[Output, ...] = (
     _m("joint_tasks", "tasks per month", "joint tasks taken on this month", "joint tasks"),
     _m("small_wins", "tasks per month", "joint tasks that succeeded this month", "small wins",
        +1),
-    _m("small_wins_total", "tasks", "joint tasks that succeeded so far", "small wins (total)",
+    _m("small_wins_cumulative", "tasks", "joint tasks that succeeded so far",
+       "small wins (total)",
        +1, panel=WINS_PANEL),
     _m("breaches", "per month", "integrity breaches (hidden motives found out) this month",
        "integrity breaches", -1),
@@ -125,7 +126,7 @@ _DECLARED: tuple[Output, ...] = (
     _m("effective_leadership", "0-1", "leadership in effect this month: the leadership "
        "parameter, lowered while a chair is missing", "leadership in effect", +1,
        panel=TRUST_PANEL),
-    _m("leader_presence", "0-1", "the chairs' presence (0 while no chair is in post)",
+    _m("chair_presence", "0-1", "the chairs' presence (0 while no chair is in post)",
        "chair's presence", +1),
     _m("decisions", "items per month", "agenda items passed this month", "decisions"),
     _m("decision_delay", "months", "mean months from proposal to decision of the items "
@@ -212,6 +213,8 @@ _DECLARED: tuple[Output, ...] = (
 
 OUTPUTS: dict[str, Output] = {o.name: o for o in _DECLARED}
 """Every declared output by name."""
+if len(OUTPUTS) != len(_DECLARED):  # one name, one output: a table cannot tell two apart
+    raise ValueError("an output is declared twice")
 
 MONTHLY: tuple[str, ...] = tuple(o.name for o in _DECLARED if o.kind == "monthly")
 """Monthly measures, in the timeseries table's column order."""

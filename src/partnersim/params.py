@@ -89,7 +89,7 @@ class Params(BaseModel):
     p_chair_leaves: float = _p(0.01, 0.0, 0.1, "per month",
         "Monthly hazard that a chair leaves the partnership.",
         "A", "seed: stability of leadership", "leadership")
-    leader_recovery_months: float = _p(12.0, 1.0, 48.0, "months",
+    chair_recovery_months: float = _p(12.0, 1.0, 48.0, "months",
         "Time constant for a new chair to rebuild leadership after a departure.",
         "A", "Provan & Milward 1995 (stability)", "leadership")
     leadership_time_nudge: float = _p(0.1, 0.0, 0.5, "share per unit leadership",
@@ -510,6 +510,10 @@ PARAMETERS: dict[str, ParamSpec] = {
 DEFAULTS: dict[str, Any] = {name: spec.default for name, spec in PARAMETERS.items()}
 
 
+RENAMED_PARAMETERS: dict[str, str] = {"leader_recovery_months": "chair_recovery_months"}
+"""Old parameter names -> new (one name per concept: the chair is "chair" everywhere)."""
+
+
 def make_params(overrides: dict[str, Any] | None = None, *, source: str | None = None) -> Params:
     """Validate overrides of the declared defaults and return a frozen ``Params``.
 
@@ -518,6 +522,8 @@ def make_params(overrides: dict[str, Any] | None = None, *, source: str | None =
     """
     overrides = dict(overrides or {})
     for key in overrides:
+        if key in RENAMED_PARAMETERS:
+            raise InputError(f"renamed to {RENAMED_PARAMETERS[key]!r}", source=source, key=key)
         if key not in PARAMETERS:
             raise unknown("parameter", key, PARAMETERS, source=source)
     try:

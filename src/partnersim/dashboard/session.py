@@ -116,7 +116,7 @@ def saved_scenario(
 
 def _fits_horizon(iv: Any, horizon: int) -> bool:
     try:
-        parse_interventions([iv.model_dump(exclude_none=True)], horizon_months=horizon)
+        parse_interventions([iv.as_table()], horizon_months=horizon)
     except InputError:
         return False
     return True

@@ -11,7 +11,7 @@ staff time) plus the one-off costs recorded here (ground-rules and vision work).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -265,19 +265,18 @@ class PressureSurge(_Base):
         return {"service_pressure": model.levers["service_pressure"] + self.extra}
 
 
-Intervention = Annotated[
-    Leadership | Champions | Resources | GroundRules | Communication | Vision
-    | RelationshipTime | DecisionRule | ChairLeaves | ChampionLeaves | MemberLeaves
-    | BudgetCut | PressureSurge,
-    Field(discriminator="kind"),
-]
+_CLASSES: tuple[type[_Base], ...] = (
+    Leadership, Champions, Resources, GroundRules, Communication, Vision, RelationshipTime,
+    DecisionRule, ChairLeaves, ChampionLeaves, MemberLeaves, BudgetCut, PressureSurge)
 
 INTERVENTION_KINDS: dict[str, type[_Base]] = {
     cls.model_fields["kind"].annotation.__args__[0]: cls  # type: ignore[union-attr]
-    for cls in (Leadership, Champions, Resources, GroundRules, Communication, Vision,
-                RelationshipTime, DecisionRule, ChairLeaves, ChampionLeaves, MemberLeaves,
-                BudgetCut, PressureSurge)
+    for cls in _CLASSES
 }
+"""Every intervention by its ``kind``, in the order the docs list them."""
+
+Intervention = Annotated[Union[_CLASSES], Field(discriminator="kind")]  # noqa: UP007
+"""Any one intervention, told apart by its ``kind``."""
 
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Intervention)
 

@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from partnersim.model import stages as mech
+from partnersim.model import stages
 from partnersim.model.numerics import compiled, total
 from partnersim.outputs import MONTHLY
 from partnersim.params import CAPACITY_LEVELS, SECTORS
 
 if TYPE_CHECKING:
-    from partnersim.model.partnership import MonthEvents, PartnershipModel
+    from partnersim.model.partnership import PartnershipModel
+    from partnersim.model.state import MonthEvents
 
 EVALUATION_WINDOW_MONTHS = 12
 """An evaluator compares the last 12 months of a window with a comparison area."""
@@ -28,7 +29,7 @@ def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
     trust_across = ties.across(model)
     n_within = len(t) - ties.n_cross
     trust_within = ((ties.total - ties.cross_sum) / n_within if n_within
-                    else mech.prior_trust(model, cross=False))
+                    else stages.prior_trust(model, cross=False))
     trust_low_high = (ties.low_to_high_sum / ties.n_low_to_high if ties.n_low_to_high
                       else trust_across)
     # trust held by members of each sector, over their ties
@@ -42,8 +43,8 @@ def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
     info_periphery = (info_sum - info_core_sum) / (n - n_core) if n_core < n else float("nan")
     centralisation = (float(ties.max_degree * n - len(t)) / ((n - 1) * (n - 2))
                       if n > 2 and len(t) else 0.0)
-    leadership = mech.effective_leadership(model)
-    effect = mech.health_effect(model)
+    leadership = stages.effective_leadership(model)
+    effect = stages.health_effect(model)
     background = p.health_trend * model.month + model.health_noise[model.month]
     cost_money = (lv["capacity_budget"] + p.champion_cost * n_champions
                   + p.joint_chair_cost * (len(model.chairs) > 1) + model.one_off_cost)
@@ -60,10 +61,10 @@ def measure(model: PartnershipModel, ev: MonthEvents) -> np.ndarray:
         ev.output, ev.output_alone, ev.synergy, ev.coordination_loss,
         len(t) / (n * (n - 1)), centralisation, float(len(t)),
         background + effect, background, effect,
-        leadership, model.leader_presence, float(ev.decisions), ev.decision_delay,
+        leadership, model.chair_presence, float(ev.decisions), ev.decision_delay,
         ev.decision_equity,
         cost_money, cost_time,
-        ev.synergy_index, leadership, mech.efficiency(model), info_sum / n,
+        ev.synergy_index, leadership, stages.efficiency(model), info_sum / n,
         0.5 * min(1.0, p.resources / 2.0) + 0.5 * budget_share, model.last_acceptability,
     ]
     return np.array(values, dtype=float)

@@ -10,8 +10,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from partnersim.model import measures as metrics
-from partnersim.model import stages
+from partnersim.model import measures, stages
 from partnersim.model.agents import Agency, StaffMember
 from partnersim.model.interventions import parse_interventions
 from partnersim.model.network import Ties
@@ -69,7 +68,7 @@ class PartnershipModel(mesa.Model):
         self.capacity_stocks = np.array([0.2, 0.2, 0.0, 0.2, 0.2, 0.2])  # no integrated services yet
         self.chairs: list[int] = []
         self._chair_flags: tuple[list[int], np.ndarray] = ([-1], np.zeros(self.n, dtype=bool))
-        self.leader_presence = 1.0
+        self.chair_presence = 1.0
         self._appoint_initial_roles()
         self.small_wins_total = 0
         self.months_since_win = 0
@@ -279,7 +278,7 @@ class PartnershipModel(mesa.Model):
             # one chair leaving a single chair leaves the partnership leaderless; with two
             # chairs the other stays in post (seed: HAZ joint chair)
             share = len(lost_chairs) / max(1, len(self.chairs))
-            self.leader_presence *= 1.0 - share
+            self.chair_presence *= 1.0 - share
             self.chairs = [c for c in self.chairs if c not in lost_chairs]
             self._set_chairs(2 if self.levers["joint_chair"] else 1)
             self.events.append((self.month, "chair leaves"))
@@ -346,7 +345,7 @@ class PartnershipModel(mesa.Model):
         stages.turnover(self, ev)
         stages.build_capacity(self, ev)
         stages.deliver(self, ev)
-        row = metrics.measure(self, ev)
+        row = measures.measure(self, ev)
         self._table[self.month] = row
         if self.collect_mesa:
             self.datacollector.collect(self)
@@ -374,8 +373,8 @@ class PartnershipModel(mesa.Model):
         return df
 
     def summary(self) -> dict[str, Any]:
-        """End-of-run summary measures (valid once the run has reached its horizon)."""
-        return metrics.summarise(self)
+        """End-of-run outputs (valid once the run has reached its horizon)."""
+        return measures.summarise(self)
 
 
 @compiled

@@ -61,7 +61,7 @@ def sigmoid(x: np.ndarray | float) -> np.ndarray | float:
 
 def effective_leadership(model: PartnershipModel) -> float:
     """Leadership strength times the chair's presence; strategic capacity buffers a vacancy."""
-    presence = model.leader_presence
+    presence = model.chair_presence
     buffer = 0.5 * model.capacity_stocks[0]
     return float(model.levers["leadership"] * (presence + (1.0 - presence) * buffer))
 
@@ -796,7 +796,7 @@ def turnover(model: PartnershipModel, ev: MonthEvents) -> None:
                        model.chair_flags(), model.levers["p_chair_leaves"])
     if len(leavers):
         model.replace_members(leavers)
-    model.leader_presence += (1.0 - model.leader_presence) / p.leader_recovery_months
+    model.chair_presence += (1.0 - model.chair_presence) / p.chair_recovery_months
 
 
 @compiled

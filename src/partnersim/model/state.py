@@ -79,7 +79,7 @@ class StaffState:
 
 @dataclass
 class MonthEvents:
-    """What happened this month, passed between stages and to the metrics."""
+    """What happened this month, passed between the stages and to the measures."""
 
     pairs_i: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     pairs_j: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
@@ -101,7 +101,7 @@ class MonthEvents:
     understanding: float = 0.0  # shared understanding after deliberation
     understanding_now: float = 0.0  # ...and at the end of the month (after turnover)
     coordination_loss: float = 0.0
-    tie_trust: Any = None  # trust over the ties after turnover (metrics.TieTrust), from deliver
+    tie_trust: Any = None  # stages.TieTrust: trust over the ties after turnover, from deliver
     # each member's mean trust in their contacts and their degree, after the trust update
     mean_trust: np.ndarray = field(default_factory=lambda: np.empty(0))
     degree: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
