@@ -7,7 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# setuptools builds in ./build: a module removed since the last build would stay in it and
+# slip into the wheel, so start from nothing and leave nothing behind
+rm -rf build
+trap 'rm -rf "$work" build' EXIT
 
 .venv/bin/python -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" . 2>&1 | grep -v WARNING || true
 wheel=$(ls "$work"/dist/partnersim-*.whl)
