@@ -10,6 +10,7 @@ import pytest
 
 from partnersim.errors import InputError
 from partnersim.outputs import COST_OUTPUT
+from partnersim.run import storage
 from partnersim.run.options import RunOptions
 from partnersim.seeding import replicate_seeds
 from partnersim.stats import bootstrap_ci
@@ -241,6 +242,11 @@ def test_compare_writes_tables_and_report(compared) -> None:
     ts = pd.read_parquet(cmp.files["timeseries"])
     assert set(ts["scenario"]) == {"base", "base_copy", "rules"}
     assert len(ts) == 3 * 3 * 24
+    assert cmp.files["distributions"].name == "distributions.png"  # as ``run`` names it
+    manifest = storage.read_manifest(cmp.out_dir)
+    assert manifest["files"]["differences"] == "differences.parquet"
+    assert "outputs" not in manifest  # ``outputs`` means end-of-run values, not files
+    assert all(len(s["sha256"]) == 64 and s["text"] for s in manifest["scenarios"])
 
 
 def test_compare_refuses_to_overwrite(compared) -> None:

@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from partnersim import outputs
 from partnersim.inputs.scenarios import make_scenario
 from partnersim.outputs import COST_OUTPUT
-from partnersim.present import plots as plotting
+from partnersim.present import plots
 from partnersim.present.report import glossary_rows, render_html, section_notes, write_report
 from partnersim.present.text import fmt
 from partnersim.study.compare import analyse
@@ -142,7 +142,7 @@ def test_both_reports_explain_every_output_they_name(report) -> None:
 
 def test_every_figure_is_written(report) -> None:
     _, _, files = report
-    for key in ("trajectories", "paired_trajectories", "forest", "cost_effect", "distribution"):
+    for key in ("trajectories", "paired_trajectories", "forest", "cost_effect", "distributions"):
         assert files[key].read_bytes()[:4] == b"\x89PNG"
 
 
@@ -175,7 +175,7 @@ def test_render_html_without_figures() -> None:
 
 def test_forest_plot_puts_points_at_the_differences() -> None:
     d = synthetic().differences
-    ax = plotting.plot_forest(d, "cumulative_output")
+    ax = plots.plot_forest(d, "cumulative_output")
     assert isinstance(ax, Axes)
     xs = sorted(line.get_xdata()[0] for line in ax.lines if line.get_marker() == "o")
     expected = sorted(d.loc[d.output == "cumulative_output", "difference"])
@@ -185,7 +185,7 @@ def test_forest_plot_puts_points_at_the_differences() -> None:
 
 def test_trajectories_draw_the_median_per_scenario() -> None:
     ts = synthetic().timeseries
-    ax = plotting.plot_trajectories(ts, "output")
+    ax = plots.plot_trajectories(ts, "output")
     assert [line.get_label() for line in ax.lines] == ["baseline", "ground_rules", "champions"]
     expected = ts[ts.scenario == "ground_rules"].groupby("month")["output"].median()
     assert ax.lines[1].get_ydata() == pytest.approx(expected.to_numpy())
@@ -193,17 +193,17 @@ def test_trajectories_draw_the_median_per_scenario() -> None:
 
 def test_paired_trajectories_are_zero_for_the_reference_itself() -> None:
     ts = synthetic().timeseries
-    ax = plotting.plot_paired_trajectories(ts, "output", reference="baseline")
+    ax = plots.plot_paired_trajectories(ts, "output", reference="baseline")
     gr = next(line for line in ax.lines if line.get_label() == "ground_rules")
     assert gr.get_ydata() == pytest.approx(np.full(12, 5.0 / 12))
 
 
 def test_plots_draw_on_a_given_axes() -> None:
     cmp = synthetic()
-    ax = plotting.new_axes()
-    assert plotting.plot_distribution(cmp.runs, "cumulative_output", ax=ax) is ax
-    ax2 = plotting.new_axes()
-    assert plotting.plot_cost_effect(cmp.costs, "cumulative_output", ax=ax2) is ax2
+    ax = plots.new_axes()
+    assert plots.plot_distribution(cmp.runs, "cumulative_output", ax=ax) is ax
+    ax2 = plots.new_axes()
+    assert plots.plot_cost_effect(cmp.costs, "cumulative_output", ax=ax2) is ax2
     assert len(ax2.containers) == 2  # one error bar per option
     # each point is named beside it; no legend marker that could pass for another point
     assert ax2.get_legend() is None
@@ -217,12 +217,24 @@ def test_plots_draw_on_a_given_axes() -> None:
 
 def test_a_long_trajectory_title_puts_the_band_on_its_own_line() -> None:
     ts = synthetic().timeseries.assign(info_periphery=0.5)
-    title = plotting.plot_trajectories(ts, "info_periphery").get_title()
+    title = plots.plot_trajectories(ts, "info_periphery").get_title()
     assert title == "information, peripheral members\nmedian, 5-95% of runs"
-    assert "\n" not in plotting.plot_trajectories(ts, "output").get_title()
+    assert "\n" not in plots.plot_trajectories(ts, "output").get_title()
 
 
 def test_save_figure(tmp_path: Path) -> None:
-    ax = plotting.plot_trajectories(synthetic().timeseries, "trust_across")
-    path = plotting.save_figure(ax, tmp_path / "t.png")
+    ax = plots.plot_trajectories(synthetic().timeseries, "trust_across")
+    path = plots.save_figure(ax, tmp_path / "t.png")
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_save_grid_draws_one_panel_per_name(tmp_path: Path) -> None:
+    ts = synthetic().timeseries
+    names = plots.available(ts, ["trust_across", "not_a_column", "output"])
+    assert names == ["trust_across", "output"]
+    path = plots.save_grid(plots.plot_trajectories, ts, names, tmp_path / "g.png", by=None)
+    assert path is not None and path.read_bytes()[:4] == b"\x89PNG"
+    assert plots.save_grid(plots.plot_trajectories, ts, [], tmp_path / "none.png") is None
+    assert plots.save_grid(plots.plot_trajectories, ts.iloc[:0], names,
+                           tmp_path / "empty.png") is None
+    assert not (tmp_path / "none.png").exists() and not (tmp_path / "empty.png").exists()

@@ -64,7 +64,7 @@ def indices(outcome, index: str) -> pd.DataFrame:
 @pytest.mark.parametrize("case", [ISHIGAMI, SOBOL_G], ids=["ishigami", "sobol_g"])
 def test_sobol_indices_match_analytic_values_within_their_cis(tmp_path, case):
     model, k, bounds, known = case
-    out = run(study(model, k, bounds, "sobol", 1024), tmp_path, plots=False)
+    out = run(study(model, k, bounds, "sobol", 1024), tmp_path, figures=False)
     for index in ("S1", "ST"):
         got = indices(out, index)
         err = np.abs(got["value"].to_numpy() - known[index])
@@ -80,7 +80,7 @@ def test_efast_indices_match_analytic_values(tmp_path, case, n, m):
     """eFAST at finite M carries a deterministic truncation bias that no interval over
     random phases can cover (Saltelli et al. 1999); allow 0.01 beside the interval."""
     model, k, bounds, known = case
-    out = run(study(model, k, bounds, "fast", n, options={"M": m}), tmp_path, plots=False)
+    out = run(study(model, k, bounds, "fast", n, options={"M": m}), tmp_path, figures=False)
     for index in ("S1", "ST"):
         got = indices(out, index)
         err = np.abs(got["value"].to_numpy() - known[index])
@@ -97,7 +97,7 @@ def _g(x: np.ndarray) -> np.ndarray:
                          ids=["ishigami", "sobol_g"])
 def test_morris_mu_star_matches_exact_expectation_within_ci(tmp_path, case, f):
     model, k, bounds, _ = case
-    out = run(study(model, k, bounds, "morris", 500), tmp_path, plots=False)
+    out = run(study(model, k, bounds, "morris", 500), tmp_path, figures=False)
     exact = T.morris_mu_star(f, [bounds] * k, num_levels=4)
     got = indices(out, "mu_star")
     err = np.abs(got["value"].to_numpy() - exact)
@@ -113,7 +113,7 @@ def test_indices_use_the_replicate_mean_and_report_the_noise_share(tmp_path):
     sigma^2 / (V + sigma^2)."""
     sigma, reps = 2.0, 4
     exp = study(*ISHIGAMI[:3], "sobol", 512, replicates=reps, params={"noise_sd": sigma})
-    out = run(exp, tmp_path, plots=False)
+    out = run(exp, tmp_path, figures=False)
     v = T.ishigami_variance()
     noise = out.analysis.noise.set_index("output").loc["y"]
     assert noise["noise_low"] <= sigma**2 / (v + sigma**2) <= noise["noise_high"]
@@ -138,10 +138,10 @@ def test_noise_share_is_zero_for_a_deterministic_model_and_nan_without_replicate
 
 def test_convergence_report_and_verdicts(tmp_path):
     big = run(study(*SOBOL_G[:3], "sobol", 1024, options={"conf_level": 0.95}), tmp_path,
-              "big", plots=False).analysis
+              "big", figures=False).analysis
     assert sorted(big.convergence["n"].unique()) == [128, 256, 512, 1024]
     assert bool(big.verdicts["converged"].iloc[0]) is True
-    small = run(study(*ISHIGAMI[:3], "sobol", 32), tmp_path, "small", plots=False).analysis
+    small = run(study(*ISHIGAMI[:3], "sobol", 32), tmp_path, "small", figures=False).analysis
     verdict = small.verdicts.iloc[0]
     assert bool(verdict["converged"]) is False
     assert verdict["verdict"].startswith("not converged:") and "CI half-width" in verdict["verdict"]
@@ -180,7 +180,7 @@ def test_latin_designs_give_delta_pawn_and_rbd_fast_with_intervals(tmp_path):
 def test_failed_runs_are_left_out_of_the_point_means(tmp_path):
     exp = study("partnersim.study.testfunctions:always_fails_above", 2, (0.0, 1.0), "latin", 40,
                 replicates=1)
-    out = run(exp, tmp_path, plots=False)
+    out = run(exp, tmp_path, figures=False)
     assert out.report.failed > 0 and not out.report.ok
     assert any("no finite value" in note for note in out.analysis.notes)
     assert out.analysis.indices.empty
@@ -220,8 +220,8 @@ def test_analysis_tables_are_stored_and_figures_drawn(tmp_path):
 
 
 def test_plot_functions_return_their_axes(tmp_path):
-    sob = run(study(*ISHIGAMI[:3], "sobol", 64), tmp_path, "s", plots=False).analysis
-    mor = run(study(*ISHIGAMI[:3], "morris", 10), tmp_path, "m", plots=False).analysis
+    sob = run(study(*ISHIGAMI[:3], "sobol", 64), tmp_path, "s", figures=False).analysis
+    mor = run(study(*ISHIGAMI[:3], "morris", 10), tmp_path, "m", figures=False).analysis
     time_df = pd.DataFrame({"measure": "y", "period": [0, 0, 1, 1], "method": "sobol",
                             "param": ["a", "b", "a", "b"], "index": "ST",
                             "value": [0.9, 0.1, 0.2, 0.8], "conf": 0.01})
@@ -247,7 +247,7 @@ def test_sensitivity_draws_the_design_and_reads_the_runs_once(tmp_path, monkeypa
 
     monkeypatch.setattr(sens, "build_design", counted("build_design", sens.build_design))
     monkeypatch.setattr(sens.storage, "load_runs", counted("load_runs", storage.load_runs))
-    out = run(study(*ISHIGAMI[:3], "sobol", 16), tmp_path, plots=False)
+    out = run(study(*ISHIGAMI[:3], "sobol", 16), tmp_path, figures=False)
     assert out.analysis is not None and len(out.analysis.indices)
     assert calls == {"build_design": 1, "load_runs": 1}
     assert len(out.runs) == len(out.design.points)  # one replicate per point

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 
@@ -126,8 +127,18 @@ def test_manifest_records_provenance(tmp_path):
     assert "git" in env
     session = m["sessions"][0]
     assert session["start"] and session["end"] and session["executor"] == "serial"
+    assert isinstance(session["argv"], list) and "command" not in session  # raw, not a command
     assert m["command"] == "partnersim x"
     json.dumps(m)  # plain JSON
+
+
+def test_an_input_record_hashes_the_text_as_read(tmp_path):
+    src = tmp_path / "input.toml"
+    src.write_text("a = 'é'\n", encoding="utf-8")
+    from_file = storage.input_record(src)
+    assert from_file == storage.input_record(src, "a = 'é'\n")
+    assert from_file["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert storage.input_record(None, "x = 1\n")["path"] is None  # made in memory
 
 
 def test_load_results_refuses_a_foreign_folder(tmp_path):

@@ -11,8 +11,9 @@ show one with ``ax.figure`` or pass your own ``ax`` from ``plt.subplots()``.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,9 @@ BAND = (5.0, 95.0)
 TITLE_WIDTH = 44
 """Characters of a panel title that fit one line in the figure grids."""
 
+PANEL = (4.6, 3.2)
+"""Default width and height of one panel of a figure grid, in inches."""
+
 
 def new_axes(figsize: tuple[float, float] = (6.4, 4.0)) -> Axes:
     """One Axes on a new Agg-rendered figure (no pyplot)."""
@@ -36,7 +40,7 @@ def new_axes(figsize: tuple[float, float] = (6.4, 4.0)) -> Axes:
     return fig.add_subplot()
 
 
-def new_grid(n: int, *, ncols: int = 2, panel: tuple[float, float] = (4.6, 3.2)) -> list[Axes]:
+def new_grid(n: int, *, ncols: int = 2, panel: tuple[float, float] = PANEL) -> list[Axes]:
     """``n`` Axes in a grid on a new Agg-rendered figure; unused panels are hidden."""
     ncols = max(1, min(ncols, n))
     nrows = max(1, -(-n // ncols))
@@ -145,47 +149,57 @@ def plot_paired_trajectories(
 
 def plot_distribution(
     runs: pd.DataFrame,
-    measure: str,
+    output: str,
     *,
     by: str | None = "scenario",
     ax: Axes | None = None,
 ) -> Axes:
-    """End-of-run values across replicates: a box per scenario with the runs as dots."""
+    """An end-of-run output across replicates: a box per scenario with the runs as dots.
+
+    Args:
+        runs: The runs table (``output`` and, optionally, the ``by`` column).
+        output: The end-of-run output to show.
+        by: Column whose values get one box each (``scenario``), or None.
+        ax: Axes to draw on.
+
+    Returns:
+        The Axes.
+    """
     ax = ax or new_axes()
     groups = _groups(runs, by)
-    data = [g[measure].dropna().to_numpy(dtype=float) for _, g in groups]
+    data = [g[output].dropna().to_numpy(dtype=float) for _, g in groups]
     positions = np.arange(1, len(groups) + 1)
     ax.boxplot(data, positions=positions, widths=0.5, showfliers=False)
     jitter = np.linspace(-0.12, 0.12, num=max(len(d) for d in data) if data else 1)
     for pos, d, color in zip(positions, data, _colors(len(groups)), strict=True):
         ax.scatter(pos + jitter[: d.size], d, s=10, color=color, alpha=0.7, zorder=3)
-    ax.set_xticks(positions, [name or measure for name, _ in groups], rotation=20,
+    ax.set_xticks(positions, [name or output for name, _ in groups], rotation=20,
                   ha="right", fontsize=8)
-    ax.set_ylabel(label(measure))
-    ax.set_title(f"{label(measure)} at the end of the run", fontsize=10)
+    ax.set_ylabel(label(output))
+    ax.set_title(f"{label(output)} at the end of the run", fontsize=10)
     ax.grid(alpha=0.3, axis="y")
     return ax
 
 
 def plot_forest(
     differences: pd.DataFrame,
-    measure: str,
+    output: str,
     *,
     ax: Axes | None = None,
 ) -> Axes:
-    """Forest plot of paired differences against the reference, with CIs, for one measure.
+    """Forest plot of paired differences against the reference, with CIs, for one output.
 
     Args:
         differences: A comparison's differences table (``scenario``,
             ``output``, ``difference``, ``ci_low``, ``ci_high``, ``direction``).
-        measure: Which measure to show.
+        output: Which end-of-run output to show.
         ax: Axes to draw on.
 
     Returns:
         The Axes; intervals that exclude zero are drawn solid, others hollow.
     """
     ax = ax or new_axes()
-    d = differences[differences["output"] == measure].reset_index(drop=True)
+    d = differences[differences["output"] == output].reset_index(drop=True)
     y = np.arange(len(d))[::-1]
     for yi, (_, r) in zip(y, d.iterrows(), strict=True):
         solid = bool(r["ci_low"] > 0 or r["ci_high"] < 0)
@@ -197,7 +211,7 @@ def plot_forest(
     ref = d["reference"].iloc[0] if len(d) and "reference" in d else "reference"
     better = d["direction"].iloc[0] if len(d) and "direction" in d else "higher"
     ax.set_xlabel(f"minus {ref} ({better} is better)", fontsize=8)
-    ax.set_title(label(measure), fontsize=10)
+    ax.set_title(label(output), fontsize=10)
     ax.set_ylim(-0.7, len(d) - 0.3)
     ax.grid(alpha=0.3, axis="x")
     return ax
@@ -253,6 +267,31 @@ def png_base64(path: str | Path) -> str:
     return base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
-def available(df: pd.DataFrame, measures: Sequence[str]) -> list[str]:
-    """The measures of ``measures`` that are columns of ``df``, in order."""
-    return [m for m in measures if m in df.columns]
+def available(df: pd.DataFrame, names: Sequence[str]) -> list[str]:
+    """The names of ``names`` (measures or outputs) that are columns of ``df``, in order."""
+    return [m for m in names if m in df.columns]
+
+
+def save_grid(plot: Callable[..., Axes], df: pd.DataFrame, names: Sequence[str],
+              path: str | Path, *, ncols: int = 2, panel: tuple[float, float] = PANEL,
+              **options: Any) -> Path | None:
+    """One panel per name in a grid: ``plot(df, name, ax=ax, **options)``, saved as PNG.
+
+    Args:
+        plot: A ``plot_x`` function of this module.
+        df: The table it draws from.
+        names: The measures or outputs, one panel each (e.g. ``available(df, wanted)``).
+        path: The PNG file (its folder must exist).
+        ncols: Panels per row.
+        panel: Width and height of one panel, in inches.
+        options: Passed on to ``plot`` (e.g. ``by=None``, ``reference=...``).
+
+    Returns:
+        The path, or None (nothing written) when there are no names or ``df`` is empty.
+    """
+    if not names or not len(df):
+        return None
+    axes = new_grid(len(names), ncols=ncols, panel=panel)
+    for ax, name in zip(axes, names, strict=True):
+        plot(df, name, ax=ax, **options)
+    return save_figure(axes[0], path)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from partnersim import __version__, outputs
 from partnersim.outputs import COST_OUTPUT
-from partnersim.present import plots as plotting
+from partnersim.present import plots
 from partnersim.present.text import fmt
 from partnersim.run.storage import FIGURES_DIR
 from partnersim.stats import CI_LEVEL
@@ -33,41 +33,30 @@ def comparison_figures(cmp: Comparison, fig_dir: str | Path) -> dict[str, Path]:
 
     Returns:
         Figure key -> path, in the order the report shows them: ``trajectories``,
-        ``paired_trajectories``, ``forest``, ``cost_effect``, ``distribution``.
+        ``paired_trajectories``, ``forest``, ``cost_effect``, ``distributions`` (each
+        ``<key>.png``; ``run`` names its figures alike).
     """
     fig_dir = Path(fig_dir)
     fig_dir.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Path] = {}
     ts = cmp.timeseries
-    traj = plotting.available(ts, outputs.TRAJECTORIES)
-    if traj:
-        axes = plotting.new_grid(len(traj), ncols=2)
-        for ax, m in zip(axes, traj, strict=True):
-            plotting.plot_trajectories(ts, m, ax=ax)
-        files["trajectories"] = plotting.save_figure(axes[0], fig_dir / "trajectories.png")
-        if len(cmp.scenarios) > 1:
-            axes = plotting.new_grid(len(traj), ncols=2)
-            for ax, m in zip(axes, traj, strict=True):
-                plotting.plot_paired_trajectories(ts, m, reference=cmp.reference, ax=ax)
-            files["paired_trajectories"] = plotting.save_figure(
-                axes[0], fig_dir / "paired_trajectories.png")
-    ms = list(dict.fromkeys(cmp.differences["output"]))
-    if ms:
-        axes = plotting.new_grid(len(ms), ncols=3,
-                                 panel=(4.0, 0.6 + 0.45 * max(2, len(cmp.scenarios))))
-        for ax, m in zip(axes, ms, strict=True):
-            plotting.plot_forest(cmp.differences, m, ax=ax)
-        files["forest"] = plotting.save_figure(axes[0], fig_dir / "forest.png")
-    if len(cmp.costs):
-        ax = plotting.plot_cost_effect(cmp.costs, cmp.outcome)
-        files["cost_effect"] = plotting.save_figure(ax, fig_dir / "cost_effect.png")
-    dist = [m for m in cmp.outputs if m in cmp.runs.columns][:6]
-    if dist:
-        axes = plotting.new_grid(len(dist), ncols=3)
-        for ax, m in zip(axes, dist, strict=True):
-            plotting.plot_distribution(cmp.runs, m, ax=ax)
-        files["distribution"] = plotting.save_figure(axes[0], fig_dir / "distribution.png")
-    return files
+    traj = plots.available(ts, outputs.TRAJECTORIES)
+    forest = list(dict.fromkeys(cmp.differences["output"]))
+    grids: dict[str, Path | None] = {
+        "trajectories": plots.save_grid(plots.plot_trajectories, ts, traj,
+                                        fig_dir / "trajectories.png"),
+        "paired_trajectories": None if len(cmp.scenarios) < 2 else plots.save_grid(
+            plots.plot_paired_trajectories, ts, traj, fig_dir / "paired_trajectories.png",
+            reference=cmp.reference),
+        "forest": plots.save_grid(plots.plot_forest, cmp.differences, forest,
+                                  fig_dir / "forest.png", ncols=3,
+                                  panel=(4.0, 0.6 + 0.45 * max(2, len(cmp.scenarios)))),
+        "cost_effect": None if not len(cmp.costs) else plots.save_figure(
+            plots.plot_cost_effect(cmp.costs, cmp.outcome), fig_dir / "cost_effect.png"),
+        "distributions": plots.save_grid(plots.plot_distribution, cmp.runs,
+                                         plots.available(cmp.runs, cmp.outputs)[:6],
+                                         fig_dir / "distributions.png", ncols=3),
+    }
+    return {key: path for key, path in grids.items() if path is not None}
 
 
 FIGURE_CAPTIONS: dict[str, str] = {
@@ -80,7 +69,7 @@ FIGURE_CAPTIONS: dict[str, str] = {
               "the CI excludes zero.",
     "cost_effect": "Cost beside effect: gain in the primary outcome (x) against incremental "
                    "cost (y), each with its CI.",
-    "distribution": "End-of-run values, one dot per run.",
+    "distributions": "End-of-run values, one dot per run.",
 }
 
 
@@ -325,7 +314,7 @@ def render_html(cmp: Comparison, figures: dict[str, Path]) -> str:
         "<h2>Figures</h2>",
     ]
     for key, path in figures.items():
-        b64 = plotting.png_base64(path)
+        b64 = plots.png_base64(path)
         cap = FIGURE_CAPTIONS.get(key, key)
         parts.append(f'<figure><img alt="{e(key)}" src="data:image/png;base64,{b64}">'
                      f"<figcaption>{e(cap)}</figcaption></figure>")

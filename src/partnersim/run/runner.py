@@ -39,7 +39,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import shlex
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -122,7 +121,9 @@ def execute(
         keep_timeseries: Store the per-month rows.
         measures: Monthly measures partnersim's model collects (default: all).
         provenance: Extra manifest entries, e.g. ``{"inputs": [storage.input_record(p)],
-            "command": sys.argv, "experiment": {...}}``.
+            "command": storage.command_line("sweep", p, out=out_dir), "experiment": {...}}``
+            (``command``: the command line that reproduces the folder; each session
+            records its own raw ``argv``).
 
     Returns:
         A ``RunReport``; ``report.ok`` is False if a run failed or was lost.
@@ -148,7 +149,7 @@ def execute(
     try:
         out = storage.open_output_folder(out_dir, action)
         session = {"start": storage.now_utc(), "end": None, "executor": kind,
-                   "workers": pool.workers, "command": shlex.join(sys.argv)}
+                   "workers": pool.workers, "argv": list(sys.argv)}
         notes: list[str] = []
         if action == "resume":
             manifest = storage.read_manifest(out)

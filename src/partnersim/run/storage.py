@@ -160,16 +160,21 @@ def _atomic_write_table(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def table_path(out_dir: str | os.PathLike[str], name: str) -> Path:
+    """Where the derived table ``name`` lives: ``<out_dir>/<name>.parquet``."""
+    return Path(out_dir) / f"{name}.parquet"
+
+
 def write_table(out_dir: str | os.PathLike[str], name: str, df: pd.DataFrame) -> Path:
     """Write a derived table (e.g. indices) as ``<out_dir>/<name>.parquet``, atomically."""
-    path = Path(out_dir) / f"{name}.parquet"
+    path = table_path(out_dir, name)
     _atomic_write_table(pa.Table.from_pandas(df, preserve_index=False), path)
     return path
 
 
 def read_table(out_dir: str | os.PathLike[str], name: str) -> pd.DataFrame:
     """Read a derived table written by ``write_table``."""
-    return pd.read_parquet(Path(out_dir) / f"{name}.parquet")
+    return pd.read_parquet(table_path(out_dir, name))
 
 
 def arrow_type_of(values: Sequence[Any]) -> pa.DataType:
@@ -470,11 +475,23 @@ def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def input_record(path: str | os.PathLike[str]) -> dict[str, str]:
-    """Provenance of an input file: path, SHA-256 and full text."""
-    p = Path(path)
-    data = p.read_bytes()
-    return {"path": str(p), "sha256": hashlib.sha256(data).hexdigest(),
+def input_record(path: str | os.PathLike[str] | None,
+                 text: str | None = None) -> dict[str, str | None]:
+    """Provenance of an input file, as manifests record it: path, SHA-256 and full text.
+
+    Args:
+        path: The file (None for an input made in memory).
+        text: The text as it was read (a scenario's or experiment's ``text``); default:
+            read the file now. The hash is that of the text in UTF-8, the file's bytes.
+    """
+    if text is not None:
+        data = text.encode("utf-8")
+    elif path is not None:
+        data = Path(path).read_bytes()
+    else:
+        raise ValueError("input_record needs the path or the text")
+    return {"path": None if path is None else str(path),
+            "sha256": hashlib.sha256(data).hexdigest(),
             "text": data.decode("utf-8", errors="replace")}
 
 

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from partnersim.errors import InputError, did_you_mean
+from partnersim.errors import InputError, unknown
 from partnersim.inputs.scenarios import Scenario, load_scenario
 from partnersim.outputs import COST_OUTPUT, HEADLINE, SUMMARIES, better
 from partnersim.present.report import write_report
@@ -49,7 +49,8 @@ from partnersim.seeding import replicate_seeds
 from partnersim.stats import CI_LEVEL, N_BOOT, bootstrap_ci
 from partnersim.study.replicates import (
     RESULTS_ROOT,
-    TIMESERIES_FILE,
+    RUNS_TABLE,
+    TIMESERIES_TABLE,
     consolidate,
     refuse_complete,
     scenario_record,
@@ -456,7 +457,6 @@ def compare(
     if not scenario_paths:
         raise InputError("give at least one scenario file", key="SCENARIO")
     scenarios = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenario_paths]
-    names = [s.name for s in scenarios]
     relabelled = []
     seen: dict[str, int] = {}
     for i, s in enumerate(scenarios):
@@ -465,7 +465,7 @@ def compare(
             new_name = f"{s.name}_{seen[s.name]}"
             relabelled.append(f"{s.name} appears {seen[s.name]} times; "
                               f"run {i + 1} is labelled {new_name}.")
-            scenarios[i] = _relabel(s, new_name)
+            scenarios[i] = replace(s, name=new_name)
     names = [s.name for s in scenarios]
     ref = scenarios[0]
     n = ref.with_replicates(replicates).replicates if replicates is not None else ref.replicates
@@ -479,7 +479,7 @@ def compare(
                          f"replicates; it ran with the reference's seeds instead.")
         if s.horizon_months != ref.horizon_months:
             notes.append(f"{s.name}: horizon {s.horizon_months} months differs from the "
-                         f"reference's {ref.horizon_months}; end-of-run measures cover "
+                         f"reference's {ref.horizon_months}; end-of-run outputs cover "
                          f"different periods.")
     outputs = list(outputs) if outputs is not None else list(HEADLINE)
     outcome = outcome or outputs[0]
@@ -519,15 +519,15 @@ def compare(
     cmp.command = command
     cmp.notes = notes
     files: dict[str, Path] = {
-        "manifest": out / storage.MANIFEST, "runs": out / "runs.parquet",
-        "timeseries": out / TIMESERIES_FILE,
+        "manifest": out / storage.MANIFEST, "runs": storage.table_path(out, RUNS_TABLE),
+        "timeseries": storage.table_path(out, TIMESERIES_TABLE),
         "differences": storage.write_table(out, "differences", cmp.differences),
         "costs": storage.write_table(out, "costs", cmp.costs),
         "failures": storage.write_table(out, "failures", cmp.failures),
     }
     files.update(write_report(cmp, out))
     cmp.files = files
-    storage.update_manifest(out, outputs={k: str(p.relative_to(out)) for k, p in files.items()},
+    storage.update_manifest(out, files={k: str(p.relative_to(out)) for k, p in files.items()},
                             notes=notes)
     return cmp
 
@@ -536,12 +536,7 @@ def _check_summary_names(names: Sequence[str]) -> None:
     known = (*SUMMARIES, COST_OUTPUT)
     for name in names:
         if name not in known:
-            raise InputError(f"unknown end-of-run output {name!r}{did_you_mean(name, known)}",
-                             key="outputs")
-
-
-def _relabel(scenario: Any, name: str) -> Any:
-    return replace(scenario, name=name)
+            raise unknown("end-of-run output", name, known, key="outputs", show_name=True)
 
 
 def _union_measures(scenarios: Sequence[Any]) -> list[str] | None:

@@ -25,13 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from partnersim import outputs
 from partnersim.errors import InputError
 from partnersim.inputs.scenarios import Scenario, load_scenario
-from partnersim.present import plots as plotting
+from partnersim.present import plots
 from partnersim.present.text import SUMMARY_HEADER
 from partnersim.run import storage
 from partnersim.run.options import RunOptions
@@ -39,8 +37,9 @@ from partnersim.run.runner import execute
 from partnersim.run.specs import ModelRef, RunReport, RunSpec
 from partnersim.seeding import replicate_seeds
 
-RUNS_FILE = "runs.parquet"
-TIMESERIES_FILE = "timeseries.parquet"
+RUNS_TABLE = "runs"
+TIMESERIES_TABLE = "timeseries"
+"""The consolidated tables: ``runs.parquet`` and ``timeseries.parquet`` (``storage.table_path``)."""
 RESULTS_ROOT = Path("results")
 
 COST_TIME_COLUMN = "cost_time_total"
@@ -126,32 +125,26 @@ def consolidate(out_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataF
         ts = ts.sort_values(["run_id", "month"], kind="stable").reset_index(drop=True)
     else:
         ts = pd.DataFrame(columns=["run_id", "scenario", "replicate", "seed", "month"])
-    _write_parquet(runs, out / RUNS_FILE)
-    _write_parquet(ts, out / TIMESERIES_FILE)
+    storage.write_table(out, RUNS_TABLE, runs)
+    storage.write_table(out, TIMESERIES_TABLE, ts)
     return runs, ts
 
 
 def add_cost_total(runs: pd.DataFrame) -> pd.DataFrame:
-    """Add ``cost_total`` (GBP k): ``cost_money_total + cost_time_total``.
+    """Add ``cost_total`` (``outputs.COST_OUTPUT``, GBP k): ``cost_money_total + cost_time_total``.
 
     Both parts are in GBP k: the model prices staff time on relationships (and
     two-way communication) at ``staff_month_cost`` as it goes. A model that
     reports ``cost_total`` itself keeps its own.
     """
-    if "cost_total" in runs.columns or COST_MONEY_COLUMN not in runs.columns:
+    if outputs.COST_OUTPUT in runs.columns or COST_MONEY_COLUMN not in runs.columns:
         return runs
     runs = runs.copy()
     total = runs[COST_MONEY_COLUMN].astype("float64")
     if COST_TIME_COLUMN in runs.columns:
         total = total + runs[COST_TIME_COLUMN].astype("float64")
-    runs["cost_total"] = total
+    runs[outputs.COST_OUTPUT] = total
     return runs
-
-
-def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp, compression="zstd")
-    os.replace(tmp, path)
 
 
 # --------------------------------------------------------------------------- figures
@@ -159,20 +152,19 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
 
 def run_figures(runs: pd.DataFrame, timeseries: pd.DataFrame, fig_dir: str | Path,
                 *, headline: Sequence[str] = ()) -> dict[str, Path]:
-    """The figures ``partnersim run`` writes: trajectories and end-of-run distributions."""
+    """The figures ``partnersim run`` writes: trajectories of the monthly measures and
+    end-of-run distributions of the ``headline`` outputs."""
     fig_dir = Path(fig_dir)
     fig_dir.mkdir(parents=True, exist_ok=True)
     ok = runs[runs["status"] == "ok"] if "status" in runs.columns else runs
     files: dict[str, Path] = {}
     for name, frame, wanted, plot in (
-            ("trajectories", timeseries, outputs.TRAJECTORIES, plotting.plot_trajectories),
-            ("distributions", ok, headline, plotting.plot_distribution)):
-        measures = plotting.available(frame, wanted)
-        if measures and len(frame):
-            axes = plotting.new_grid(len(measures), ncols=3)
-            for ax, m in zip(axes, measures, strict=True):
-                plot(frame, m, by=None, ax=ax)
-            files[name] = plotting.save_figure(axes[0], fig_dir / f"{name}.png")
+            ("trajectories", timeseries, outputs.TRAJECTORIES, plots.plot_trajectories),
+            ("distributions", ok, headline, plots.plot_distribution)):
+        path = plots.save_grid(plot, frame, plots.available(frame, wanted),
+                               fig_dir / f"{name}.png", ncols=3, by=None)
+        if path is not None:
+            files[name] = path
     return files
 
 
@@ -251,17 +243,17 @@ def run_scenario(
     runs = storage.load_runs(out)
     if report.complete:
         runs, ts = consolidate(out)
-        files["runs"] = out / RUNS_FILE
-        files["timeseries"] = out / TIMESERIES_FILE
+        files["runs"] = storage.table_path(out, RUNS_TABLE)
+        files["timeseries"] = storage.table_path(out, TIMESERIES_TABLE)
         files.update(run_figures(runs, ts, out / storage.FIGURES_DIR,
                                  headline=outputs.HEADLINE))
-        storage.update_manifest(out, outputs={k: str(p.relative_to(out))
-                                              for k, p in files.items()})
+        storage.update_manifest(out, files={k: str(p.relative_to(out))
+                                            for k, p in files.items()})
     return RunOutcome(scenario=scenario, out_dir=out, report=report, runs=runs, files=files)
 
 
 def scenario_record(scenario: Scenario) -> dict[str, Any]:
-    """The scenario's provenance for a manifest: name, file, SHA-256 and full text."""
-    return {"name": scenario.name, "path": scenario.source, "sha256": scenario.sha256,
-            "text": scenario.text, "replicates": scenario.replicates,
-            "master_seed": scenario.seed}
+    """The scenario's provenance for a manifest: name, file, SHA-256 and full text
+    (``storage.input_record``), replicate count and master seed."""
+    return {"name": scenario.name, **storage.input_record(scenario.source, scenario.text),
+            "replicates": scenario.replicates, "master_seed": scenario.seed}

@@ -6,7 +6,7 @@ nests, the sample sizes it needs, the indices it reports) is declared once, in
 
 * **Designs to runs.** ``build_design`` draws the design with SALib's sampler
   for the method (seeded from the experiment's master seed) and maps each row
-  onto parameter values (see ``experiment.Factor`` for integer, flag and
+  onto parameter values (see ``inputs.experiments.Factor`` for integer, flag and
   choice parameters). ``make_specs`` gives each design point ``replicates``
   runs; replicate ``r`` has the same seed at every point (common random
   numbers). Run ids are ``point * replicates + replicate``, so the runs table
@@ -40,7 +40,6 @@ nests, the sample sizes it needs, the indices it reports) is declared once, in
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import warnings
 from collections.abc import Mapping, Sequence
@@ -160,11 +159,6 @@ def experiment_record(exp: Experiment) -> dict[str, Any]:
     }
 
 
-def _text_record(path: str | None, text: str) -> dict[str, str]:
-    return {"path": str(path), "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            "text": text}
-
-
 def run_experiment(exp: Experiment, out_dir: str | Path,
                    options: RunOptions = RunOptions(),  # noqa: B008 (frozen: shared default)
                    *, command: str | None = None) -> tuple[RunReport, Design]:
@@ -177,9 +171,9 @@ def run_experiment(exp: Experiment, out_dir: str | Path,
     """
     design = build_design(exp)
     specs = make_specs(exp, design)
-    inputs = [_text_record(exp.source, exp.text)]
+    inputs = [storage.input_record(exp.source, exp.text)]
     if exp.scenario_source:
-        inputs.append(_text_record(exp.scenario_source, exp.scenario_text))
+        inputs.append(storage.input_record(exp.scenario_source, exp.scenario_text))
     provenance = {"kind": "experiment", "inputs": inputs,
                   "command": command,
                   "experiment": experiment_record(exp)}
@@ -316,7 +310,7 @@ def analyse_method(method: str, exp: Experiment, X: np.ndarray, Y: np.ndarray, *
 
 @dataclass
 class Analysis:
-    """Tables of a sensitivity analysis (all tidy, ready for ``plotting_sensitivity``).
+    """Tables of a sensitivity analysis (all tidy, ready for ``present.sensitivity_plots``).
 
     Attributes:
         indices: ``output, method, param, index, value, conf``.
@@ -361,9 +355,6 @@ def analyse(exp: Experiment, design: Design, runs: pd.DataFrame,
     """
     n_points = len(design.points)
     methods = DESIGNS[exp.design].analysers
-    if not methods:
-        raise InputError("a grid has no sensitivity indices; run it with 'partnersim sweep'",
-                         source=exp.source, key="design")
     outputs = output_names(exp, runs)
     a_seed = _child_seed(exp.seed, ANALYSIS_STREAM)
     b_seed = _child_seed(exp.seed, BOOTSTRAP_STREAM)
@@ -540,7 +531,7 @@ def time_resolved(exp: Experiment, out_dir: str | Path, design: Design, runs: pd
 # --------------------------------------------------------------------------- output
 
 
-def write_analysis(analysis: Analysis, out_dir: str | Path, *, plots: bool = True
+def write_analysis(analysis: Analysis, out_dir: str | Path, *, figures: bool = True
                    ) -> dict[str, Path]:
     """Store the tables (``indices``, ``noise``, ``convergence``, ``verdicts``,
     ``time_indices``) as Parquet and draw the figures into ``figures/``."""
@@ -548,7 +539,7 @@ def write_analysis(analysis: Analysis, out_dir: str | Path, *, plots: bool = Tru
     files = {}
     for name in ("indices", "noise", "convergence", "verdicts", "time_indices"):
         files[name] = storage.write_table(out, name, getattr(analysis, name))
-    if plots:
+    if figures:
         files.update(ps.save_all(analysis, out / storage.FIGURES_DIR))
     return files
 
@@ -611,7 +602,7 @@ class StudyOutcome:
 
 def sweep(exp: Experiment, out_dir: str | Path,
           options: RunOptions = RunOptions(),  # noqa: B008 (frozen: shared default)
-          *, plots: bool = True, command: str | None = None) -> StudyOutcome:
+          *, figures: bool = True, command: str | None = None) -> StudyOutcome:
     """Run an experiment's design and store the runs plus a per-point summary (``points``).
 
     A grid over one or two parameters also gets a figure per output (``figures/sweep_*``).
@@ -620,7 +611,7 @@ def sweep(exp: Experiment, out_dir: str | Path,
         exp: A validated experiment.
         out_dir: Results folder.
         options: How the runs execute.
-        plots: Draw the grid figures.
+        figures: Draw the grid figures.
         command: The command line that reproduces the study (for the manifest).
     """
     report, design = run_experiment(exp, out_dir, options, command=command)
@@ -633,15 +624,15 @@ def sweep(exp: Experiment, out_dir: str | Path,
     outputs = output_names(exp, runs)
     points = points_summary(runs, outputs, design.points)
     files["points"] = storage.write_table(out, "points", points)
-    if plots and exp.design == "grid":
+    if figures and exp.design == "grid":
         files.update(ps.save_sweep(points, exp.names, outputs, out / storage.FIGURES_DIR))
     return StudyOutcome(exp, out, report, files, design, runs)
 
 
 def sensitivity(exp: Experiment, out_dir: str | Path,
                 options: RunOptions = RunOptions(),  # noqa: B008 (frozen: shared default)
-                *, plots: bool = True, command: str | None = None) -> StudyOutcome:
-    """Run an experiment's design, then compute and store indices, noise, convergence, plots.
+                *, figures: bool = True, command: str | None = None) -> StudyOutcome:
+    """Run an experiment's design, then compute and store indices, noise, convergence, figures.
 
     Indices are computed once every run is stored (failed runs included); if runs were
     lost (a crashed worker) the analysis waits for the rerun that completes them.
@@ -652,9 +643,9 @@ def sensitivity(exp: Experiment, out_dir: str | Path,
     if not DESIGNS[exp.design].analysers:
         raise InputError("a grid has no sensitivity indices; run it with 'partnersim sweep'",
                          source=exp.source, key="design")
-    outcome = sweep(exp, out_dir, options, plots=False, command=command)
+    outcome = sweep(exp, out_dir, options, figures=False, command=command)
     if outcome.report.complete:  # the design and runs just stored: nothing drawn or read twice
         analysis = analyse(exp, outcome.design, outcome.runs, out_dir)
-        outcome.files.update(write_analysis(analysis, out_dir, plots=plots))
+        outcome.files.update(write_analysis(analysis, out_dir, figures=figures))
         outcome.analysis = analysis
     return outcome
