@@ -6,25 +6,27 @@ import pandas as pd
 import pytest
 
 from partnersim.errors import InputError
-from partnersim.inputs.patterns import PATTERN_DIR, load_definition
+from partnersim.inputs.patterns import load_definition
+from partnersim.inputs.toml import SHIPPED_PATTERNS
 from partnersim.params import PARAMETERS
+from partnersim.run import storage
 from partnersim.run.options import RunOptions
 from partnersim.validation.cases import PROBES, CaseRunner, conditions
-from partnersim.validation.checks import PATTERNS
+from partnersim.validation.checks import CHECKS, run_check
 from partnersim.validation.verdicts import judge, mean_ci
 
-QUICK = {p: load_definition(p).n_seeds["quick"] for p in PATTERNS}
+QUICK = {p: load_definition(p).n_seeds["quick"] for p in CHECKS}
 """Each pattern's CI-sized ensemble (``n_seeds.quick`` in data/patterns/sfN.toml)."""
 
-MECHANISM_OFF = {p: dict(load_definition(p).mechanism_off) for p in PATTERNS
+MECHANISM_OFF = {p: dict(load_definition(p).mechanism_off) for p in CHECKS
                  if load_definition(p).mechanism_off}
 """Overrides that switch each pattern's mechanism off, read from the files' mechanism_off."""
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("pattern", sorted(PATTERNS))
+@pytest.mark.parametrize("pattern", sorted(CHECKS))
 def test_pattern_holds_at_default_parameters(pattern):
-    result = PATTERNS[pattern](n_seeds=QUICK[pattern])
+    result = run_check(pattern, n_seeds=QUICK[pattern])
     assert result.holds, result
     assert result.n_seeds == QUICK[pattern] and result.ci_low > 0
 
@@ -32,7 +34,7 @@ def test_pattern_holds_at_default_parameters(pattern):
 @pytest.mark.slow
 @pytest.mark.parametrize("pattern", sorted(MECHANISM_OFF))
 def test_pattern_does_not_hold_with_its_mechanism_switched_off(pattern):
-    result = PATTERNS[pattern](n_seeds=QUICK[pattern], **MECHANISM_OFF[pattern])
+    result = run_check(pattern, n_seeds=QUICK[pattern], **MECHANISM_OFF[pattern])
     assert not result.holds, result
 
 
@@ -78,15 +80,17 @@ def test_hooks_and_probes_reach_worker_processes(tmp_path):
     in_workers = pool.run(cases, ["trust_across"])
     assert [r.summary["first_task_success"] for r in in_workers] == [1.0, 1.0, 0.0, 0.0]
     assert all(r.probes[p] != 0.0 for r in in_workers for p in PROBES)
+    # the specs hold the runs' inputs only: the measures read back are not a parameter
+    assert set(storage.load_specs(tmp_path / "runs").columns).isdisjoint({"measures", *PROBES})
     in_process = CaseRunner().run(cases, ["trust_across"])
     for a, b in zip(in_workers, in_process, strict=True):
         assert pd.Series(a.summary).equals(pd.Series(b.summary))  # NaN equals NaN here
         assert "force_first_task" not in a.summary  # outputs only, not the run's inputs
-        assert a.ts["trust_across"].tobytes() == b.ts["trust_across"].tobytes()
+        assert a.timeseries["trust_across"].tobytes() == b.timeseries["trust_across"].tobytes()
 
 
 def test_a_pattern_file_with_an_unknown_parameter_is_one_line_naming_file_key_and_line(tmp_path):
-    shipped = (PATTERN_DIR / "sf3.toml").read_text()
+    shipped = (SHIPPED_PATTERNS / "sf3.toml").read_text()
     (tmp_path / "sf3.toml").write_text(shipped.replace("confidence_steepness", "confidence_stepness"))
     with pytest.raises(InputError) as err:
         load_definition("SF3", tmp_path)
@@ -101,10 +105,12 @@ def test_a_pattern_file_with_an_unknown_parameter_is_one_line_naming_file_key_an
      "'chair_leaves'"),
     (("sf4.toml", "leadership = 0.9 }", "leadership = 1.9 }"),
      "line 17: conditions.leadership_only.params.leadership: 1.9 is outside the bounds"),
+    (("sf3.toml", "\nseed = 103\n", "\nmaster_seed = 103\n"),
+     "line 10: master_seed: renamed to 'seed'"),
 ])
 def test_a_pattern_file_with_a_bad_condition_is_refused_when_read(tmp_path, edit, expected):
     name, old, new = edit
-    text = (PATTERN_DIR / name).read_text()
+    text = (SHIPPED_PATTERNS / name).read_text()
     assert old in text
     (tmp_path / name).write_text(text.replace(old, new, 1))
     with pytest.raises(InputError) as err:

@@ -13,7 +13,7 @@ from partnersim.cli import main
 from partnersim.inputs import patterns as pattern_files
 from partnersim.inputs.patterns import load_definition
 from partnersim.run import storage
-from partnersim.validation.checks import PATTERNS
+from partnersim.validation.checks import CHECKS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,11 +24,11 @@ def test_quick_validation_writes_a_table_naming_every_pattern(tmp_path, capsys):
     out = capsys.readouterr().out
     table = (tmp_path / "patterns.md").read_text()
     csv = (tmp_path / "patterns.csv").read_text()
-    for pattern in PATTERNS:
+    for pattern in CHECKS:
         assert f"| {pattern} " in table and f"\n{pattern}," in csv
         assert pattern in out
     rows = pd.read_csv(tmp_path / "patterns.csv")
-    assert list(rows["pattern"]) == list(PATTERNS)
+    assert list(rows["pattern"]) == list(CHECKS)
     failing = set(rows.loc[~rows["holds"], "pattern"])
     assert not failing, f"patterns not holding: {sorted(failing)}"
     assert status == 0  # (a pattern that does not hold gives 1: tested below)
@@ -46,12 +46,12 @@ def test_validate_runs_a_chosen_subset_and_exits_zero_when_all_hold(tmp_path, ca
 def test_validate_exits_one_when_a_pattern_does_not_hold(tmp_path, capsys, monkeypatch):
     # SF3's pattern file with its mechanism switched off (the file's mechanism_off in its
     # params) does not hold
-    shipped = pattern_files.PATTERN_DIR / "sf3.toml"
+    shipped = pattern_files.SHIPPED_PATTERNS / "sf3.toml"
     off = "".join(f"{k} = {json.dumps(v)}\n" for k, v in load_definition("SF3").mechanism_off.items())
     folder = tmp_path / "patterns"
     folder.mkdir()
     (folder / "sf3.toml").write_text(shipped.read_text().replace("[params]\n", f"[params]\n{off}"))
-    monkeypatch.setattr(pattern_files, "PATTERN_DIR", folder)
+    monkeypatch.setattr(pattern_files, "SHIPPED_PATTERNS", folder)
     assert load_definition("SF3").params["confidence_steepness"] == 0.0
     out = tmp_path / "out"
     assert main(["validate", "--quick", "--patterns", "SF3", "--out", str(out),
@@ -92,7 +92,7 @@ def test_unknown_pattern_is_one_clear_error(tmp_path, capsys):
 
 
 def test_every_pattern_has_an_experiment_file_with_quick_and_full_seeds():
-    for pattern in PATTERNS:
+    for pattern in CHECKS:
         defn = load_definition(pattern)
         assert defn.id == pattern and defn.statement and defn.measured
         assert 0 < defn.n_seeds["quick"] <= defn.n_seeds["full"]

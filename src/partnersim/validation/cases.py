@@ -2,10 +2,10 @@
 
 A case runs as a runner model function (``CASE_MODEL``, called in a worker process as
 ``run_case(**params, seed=seed, interventions=...)``) and returns the run's summary, the
-monthly measures asked for and the probes (end-of-run statistics of the model's state).
-``run_cases`` turns cases into run specs, runs them with ``partnersim.run.runner.execute``
-into a results folder (progress, resume and Dask come with it) and reads them back in the
-order given.
+probes (end-of-run statistics of the model's state) and every monthly measure.
+``CaseRunner.run`` turns cases into run specs, runs them with
+``partnersim.run.runner.execute`` into a results folder (progress, resume and Dask come with
+it) and reads them back in the order given, with the monthly measures the checks read.
 """
 
 from __future__ import annotations
@@ -35,9 +35,6 @@ HOOKS: tuple[str, ...] = ("force_first_task", "force_outcomes_until")
 PROBES: tuple[str, ...] = ("tenure_trust_corr", "between_sector_share")
 """End-of-run statistics of the model's state that every case reports (see ``probe``)."""
 
-MEASURES_KEY = "measures"
-"""The run parameter naming (comma-separated) the monthly measures a case returns."""
-
 IN_PROCESS = RunOptions(executor="serial", progress=False)
 """Options for checks called directly (tests, notebooks): in this process, no progress bar."""
 
@@ -51,7 +48,7 @@ class Case:
         seed: the run's seed; replicate i has the same seed in every condition.
         interventions: interventions as in a pattern file (table dicts).
         hooks: model attributes set before the run (names in ``HOOKS``).
-        label: what the run belongs to, e.g. "SF3:early_success" (the runs table's scenario).
+        scenario: what the run belongs to, e.g. "SF3:early_success" (the runs table's scenario).
         replicate: the seed's index.
     """
 
@@ -59,7 +56,7 @@ class Case:
     seed: int
     interventions: tuple[Any, ...] = ()
     hooks: Mapping[str, Any] = field(default_factory=dict)
-    label: str = ""
+    scenario: str = ""
     replicate: int = 0
 
 
@@ -68,7 +65,7 @@ class CaseResult:
     """What one case returned: end-of-run values (summary and probes) and monthly measures."""
 
     summary: Mapping[str, float]
-    ts: Mapping[str, np.ndarray]
+    timeseries: Mapping[str, np.ndarray]
 
     @property
     def probes(self) -> Mapping[str, float]:
@@ -92,20 +89,18 @@ def probe(model: PartnershipModel, name: str) -> float:
     raise ValueError(f"unknown probe {name!r}")
 
 
-def run_case(*, seed: int, interventions: Sequence[Any] = (), measures: str = "",
-             **params: Any) -> dict[str, Any]:
+def run_case(*, seed: int, interventions: Sequence[Any] = (), **params: Any) -> dict[str, Any]:
     """Run one case (the runner's model function; runs in a worker process).
 
     Args:
         seed: the run's seed.
         interventions: interventions as in a pattern file.
-        measures: comma-separated monthly measures to return.
         **params: parameter overrides, and hooks (names in ``HOOKS``) set on the model
             before it runs.
 
     Returns:
-        The summary and every probe (scalars: end-of-run outputs) and the monthly measures
-        asked for (arrays: the timeseries).
+        The summary and every probe (scalars: end-of-run outputs) and every monthly
+        measure (arrays: the timeseries; the runner keeps it only when asked to).
     """
     hooks = {k: params.pop(k) for k in HOOKS if k in params}
     model = PartnershipModel(rng=seed, interventions=interventions, **params)
@@ -113,9 +108,9 @@ def run_case(*, seed: int, interventions: Sequence[Any] = (), measures: str = ""
     for key, value in hooks.items():
         setattr(model, key, value)
     model.run()
-    table = model.measures_frame()
+    table = model.measures_frame().drop(columns="month")  # the runner numbers the months
     return {**model.summary(), **{p: probe(model, p) for p in PROBES},
-            **{m: table[m].to_numpy() for m in measures.split(",") if m}}
+            **{m: table[m].to_numpy() for m in table.columns}}
 
 
 def conditions(defn: PatternDefinition, names: Sequence[str], seeds: Sequence[int],
@@ -149,7 +144,7 @@ class CaseRunner:
 
         Args:
             cases: the runs.
-            measures: monthly measures every case returns.
+            measures: the monthly measures read back (none: no timeseries is kept).
 
         Raises:
             InputError: bad options or a results folder holding other work.
@@ -165,10 +160,11 @@ class CaseRunner:
     def _run(self, cases: Sequence[Case], measures: Sequence[str], folder: Path
              ) -> list[CaseResult]:
         _refuse_other_code(folder, self.options.overwrite)
-        keep = ",".join(measures)
-        specs = [RunSpec(run_id=i, seed=c.seed, replicate=c.replicate, scenario=c.label,
-                         params={**c.params, **c.hooks, MEASURES_KEY: keep},
-                         interventions=tuple(c.interventions)) for i, c in enumerate(cases)]
+        # the runner applies ``measures=`` to partnersim's own model only, so every case's
+        # timeseries keeps all monthly measures; ``read_results`` reads the ones asked for
+        specs = [RunSpec(run_id=i, seed=c.seed, replicate=c.replicate, scenario=c.scenario,
+                         params={**c.params, **c.hooks}, interventions=tuple(c.interventions))
+                 for i, c in enumerate(cases)]
         report = execute(specs, folder, self.options, model=CASE_MODEL,
                          keep_timeseries=bool(measures), provenance=dict(self.provenance))
         if not report.ok:

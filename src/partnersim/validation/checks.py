@@ -1,13 +1,14 @@
 """The thirteen pattern checks of DESIGN.md section 3: the cases each runs and its verdict.
 
-Each pattern is a function ``check_sfN(n_seeds=..., master_seed=..., *, runner=...,
-**overrides)`` returning a :class:`PatternResult`. Its experiment (conditions, seed counts,
-master seed, settings) is read from its pattern file (``partnersim.inputs.patterns``); the
-check is a :class:`Check`: the cases it asks for and a verdict over their results, so that
-``run_checks`` can run the cases of many checks in one call of the runner.
-``overrides`` are parameter values applied to every run of the experiment, after the
-file's conditions; the tests use them to switch a mechanism off and confirm that the
-check then reports "does not hold".
+``CHECKS`` holds every pattern's :class:`Check` by id ("SF1" to "SF13"): the cases it asks
+for and a verdict over their results (the verdict function's docstring states the pattern,
+its sources and the effect measured). ``run_check(pattern, n_seeds=..., master_seed=..., *,
+runner=..., **overrides)`` runs one check and returns a :class:`PatternResult`;
+``run_checks`` runs the cases of many checks in one call of the runner. A pattern's
+experiment (conditions, seed counts, master seed, settings) is read from its pattern file
+(``partnersim.inputs.patterns``). ``overrides`` are parameter values applied to every run
+of the experiment, after the file's conditions; the tests use them to switch a mechanism
+off and confirm that the check then reports "does not hold".
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ class Check:
     """One pattern's check.
 
     Attributes:
-        verdict: ``verdict(defn, seeds, results, overrides)`` -> the pattern's result.
+        verdict: ``verdict(defn, seeds, results, overrides)`` -> the pattern's result; its
+            docstring states the pattern and the effect it measures.
         conditions: the pattern file's conditions it runs, each on the same seeds.
         measures: the monthly measures its verdict reads.
         plan: instead of ``conditions``, ``plan(defn, seeds, overrides)`` -> the cases by group.
@@ -94,7 +96,15 @@ def run_checks(n_seeds: Mapping[str, int | None], *, master_seed: int | None = N
 
 def run_check(pattern: str, n_seeds: int | None = None, master_seed: int | None = None, *,
               runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
-    """One check (see ``run_checks``)."""
+    """Run the check of ``pattern`` (an id in ``CHECKS``, e.g. "SF3"; see ``run_checks``).
+
+    Args:
+        pattern: the pattern id.
+        n_seeds: paired seeds (None: the file's full count).
+        master_seed: instead of the file's master seed.
+        runner: where and how the cases run (default: in this process, a temporary folder).
+        **overrides: parameter values applied to every run, after the file's conditions.
+    """
     return run_checks({pattern: n_seeds}, master_seed=master_seed, overrides=overrides,
                       runner=runner)[0]
 
@@ -105,7 +115,7 @@ def _summary(results: Sequence[CaseResult], key: str) -> np.ndarray:
 
 def _window(results: Sequence[CaseResult], measure: str, a: int, b: int | None,
             how: str = "mean") -> np.ndarray:
-    vals = [r.ts[measure][a:b] for r in results]
+    vals = [r.timeseries[measure][a:b] for r in results]
     return np.array([float(np.nansum(v) if how == "sum" else np.nanmean(v)) for v in vals])
 
 
@@ -136,8 +146,8 @@ def _dyad_trajectory(model: PartnershipModel, rng: np.random.Generator, *, shock
     return path
 
 
-def check_sf1(n_seeds: int | None = None, master_seed: int | None = None, *,
-              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
+def _sf1(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
     """SF1, trust asymmetry: a failure lowers trust more than an equal success raises it
     (ratio 2 to 4); trust recovers after a competence failure but not after an integrity
     breach (Slovic 1993; Schweitzer et al. 2006).
@@ -145,15 +155,11 @@ def check_sf1(n_seeds: int | None = None, master_seed: int | None = None, *,
     Effect: pre-shock trust minus trust 48 months after an integrity breach, with three
     conditions all required: the loss/gain ratio lies in [2, 4]; trust 48 months after a
     competence failure is back within 0.05 of its pre-shock level; after a breach it is not.
+
+    Runs in this process, not through the runner: SF1 runs no model to its horizon; it drives
+    one dyad's trust through the update rules month by month (milliseconds per seed), so
+    there is no run for the runner to store or spread across workers.
     """
-    return run_check("SF1", n_seeds, master_seed, runner=runner, **overrides)
-
-
-def _sf1(defn: PatternDefinition, seeds: list[int], res: Results,
-         overrides: Mapping[str, Any]) -> PatternResult:
-    # In this process, not through the runner: SF1 runs no model to its horizon; it drives
-    # one dyad's trust through the update rules month by month (milliseconds per seed), so
-    # there is no run for the runner to store or spread across workers.
     cfg = defn.settings
     params = {**defn.params, **overrides}
     months, shock, after = int(cfg["months"]), int(cfg["shock_month"]), int(cfg["after_months"])
@@ -190,8 +196,8 @@ def _sf1(defn: PatternDefinition, seeds: list[int], res: Results,
 
 # SF2 --------------------------------------------------------------------------------------
 
-def check_sf2(n_seeds: int | None = None, master_seed: int | None = None, *,
-              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
+def _sf2(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
     """SF2, unfamiliarity and ground rules: unfamiliar partners start lower and take longer
     to reach the trust threshold; ground rules shorten that time, more for unfamiliar
     partners (Gulati 1995; McKnight et al. 1998; seed: HAZ codes of conduct).
@@ -200,11 +206,6 @@ def check_sf2(n_seeds: int | None = None, master_seed: int | None = None, *,
     (time saved for familiar ones), in months; also required: unfamiliar partners start
     lower and take longer without ground rules.
     """
-    return run_check("SF2", n_seeds, master_seed, runner=runner, **overrides)
-
-
-def _sf2(defn: PatternDefinition, seeds: list[int], res: Results,
-         overrides: Mapping[str, Any]) -> PatternResult:
     names = tuple(res)
     ttt = {k: _summary(res[k], "time_to_trust_months") for k in names}
     start = {k: _window(res[k], "trust_across", 0, 1) for k in ("unfamiliar", "familiar")}
@@ -240,20 +241,6 @@ def bimodality_coefficient(x: np.ndarray) -> float:
     return float((g * g + 1.0) / (k + 3.0 * (n - 1) ** 2 / ((n - 2) * (n - 3))))
 
 
-def check_sf3(n_seeds: int | None = None, master_seed: int | None = None, *,
-              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
-    """SF3, small wins and path dependence: runs whose early joint work succeeded have
-    higher trust and commitment at year 5 than identical runs (same seed) whose early
-    work failed; across seeds with identical parameters, year-5 trust is strongly skewed
-    or bimodal (advantage versus inertia) (Ansell & Gash 2008; Vangen & Huxham 2003).
-
-    Effect: year-5 cross-agency trust after early success minus after early failure;
-    also required: the same for commitment, and the bimodality coefficient of year-5
-    trust across the unforced runs exceeds 5/9 (bootstrap CI above it).
-    """
-    return run_check("SF3", n_seeds, master_seed, runner=runner, **overrides)
-
-
 def _sf3_cases(defn: PatternDefinition, seeds: list[int], overrides: Mapping[str, Any]
                ) -> dict[str, list[Case]]:
     """Early success and failure forced on the same seeds (validation hooks), then the
@@ -270,6 +257,15 @@ def _sf3_cases(defn: PatternDefinition, seeds: list[int], overrides: Mapping[str
 
 def _sf3(defn: PatternDefinition, seeds: list[int], res: Results,
          overrides: Mapping[str, Any]) -> PatternResult:
+    """SF3, small wins and path dependence: runs whose early joint work succeeded have
+    higher trust and commitment at year 5 than identical runs (same seed) whose early
+    work failed; across seeds with identical parameters, year-5 trust is strongly skewed
+    or bimodal (advantage versus inertia) (Ansell & Gash 2008; Vangen & Huxham 2003).
+
+    Effect: year-5 cross-agency trust after early success minus after early failure;
+    also required: the same for commitment, and the bimodality coefficient of year-5
+    trust across the unforced runs exceeds 5/9 (bootstrap CI above it).
+    """
     trust = _summary(res["early_success"], "trust_across_year5") - _summary(
         res["early_failure"], "trust_across_year5")
     commit = _summary(res["early_success"], "commitment_year5") - _summary(
@@ -290,8 +286,8 @@ def _sf3(defn: PatternDefinition, seeds: list[int], res: Results,
 
 # SF4 --------------------------------------------------------------------------------------
 
-def check_sf4(n_seeds: int | None = None, master_seed: int | None = None, *,
-              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
+def _sf4(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
     """SF4, collaborative inertia: at the realistic baseline the partnership's cumulative
     output stays below what the partners would deliver alone; collaborative advantage
     needs adequate leadership and capacity resources together (Huxham & Vangen 2004, 2005;
@@ -302,11 +298,6 @@ def check_sf4(n_seeds: int | None = None, master_seed: int | None = None, *,
     required: inertia at the baseline (relative output below 1) and advantage (above 1)
     with both.
     """
-    return run_check("SF4", n_seeds, master_seed, runner=runner, **overrides)
-
-
-def _sf4(defn: PatternDefinition, seeds: list[int], res: Results,
-         overrides: Mapping[str, Any]) -> PatternResult:
     names = tuple(res)
     ova = {k: _summary(res[k], "output_vs_alone") for k in names}
     together = ova["leadership_and_budget"] - np.maximum(ova["leadership_only"],
@@ -319,21 +310,6 @@ def _sf4(defn: PatternDefinition, seeds: list[int], res: Results,
 
 
 # SF5 --------------------------------------------------------------------------------------
-
-def check_sf5(n_seeds: int | None = None, master_seed: int | None = None, *,
-              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
-    """SF5, synergy drivers: across a Latin-hypercube cross-section of partnerships, a
-    regression of the synthetic PSAT synergy score on functioning dimensions ranks
-    leadership and efficiency (and trust) above non-financial resources (Weiss et al. 2002;
-    Jones & Barry 2011).
-
-    One replicate is one cross-section of ``partnerships`` sampled partnerships, each with
-    its own seed; the regression uses standardised year-``at_month`` values. Effect per
-    replicate: the smaller of the leadership and efficiency coefficients minus the
-    resources coefficient; also required: trust's coefficient above resources'.
-    """
-    return run_check("SF5", n_seeds, master_seed, runner=runner, **overrides)
-
 
 def _sf5_cases(defn: PatternDefinition, seeds: list[int], overrides: Mapping[str, Any]
                ) -> dict[str, list[Case]]:
@@ -352,19 +328,29 @@ def _sf5_cases(defn: PatternDefinition, seeds: list[int], overrides: Mapping[str
             for name, u in zip(names, row, strict=True):
                 lo, hi = ranges[name]
                 params[name] = float(lo + u * (hi - lo))
-            cases.append(Case(params, s, label="SF5:cross_section", replicate=r))
+            cases.append(Case(params, s, scenario="SF5:cross_section", replicate=r))
     return {"cross_sections": cases}
 
 
 def _sf5(defn: PatternDefinition, seeds: list[int], res: Results,
          overrides: Mapping[str, Any]) -> PatternResult:
+    """SF5, synergy drivers: across a Latin-hypercube cross-section of partnerships, a
+    regression of the synthetic PSAT synergy score on functioning dimensions ranks
+    leadership and efficiency (and trust) above non-financial resources (Weiss et al. 2002;
+    Jones & Barry 2011).
+
+    One replicate is one cross-section of ``partnerships`` sampled partnerships, each with
+    its own seed; the regression uses standardised year-``at_month`` values. Effect per
+    replicate: the smaller of the leadership and efficiency coefficients minus the
+    resources coefficient; also required: trust's coefficient above resources'.
+    """
     cfg = defn.settings
     m, at = int(cfg["partnerships"]), int(cfg["at_month"])
     out = res["cross_sections"]
     lead_eff, trust_res, coefs = [], [], []
     for r in range(len(seeds)):
         block = out[r * m:(r + 1) * m]
-        cols = {k: np.array([b.ts[k][at - 12:at].mean() for b in block])
+        cols = {k: np.array([b.timeseries[k][at - 12:at].mean() for b in block])
                 for k in ("psat_synergy", "psat_leadership", "psat_efficiency", "trust_across",
                           "psat_resources")}
         z = {k: (v - v.mean()) / (v.std() if v.std() > 0 else 1.0) for k, v in cols.items()}
@@ -383,8 +369,8 @@ def _sf5(defn: PatternDefinition, seeds: list[int], res: Results,
 
 # SF6 --------------------------------------------------------------------------------------
 
-def check_sf6(n_seeds: int | None = None, master_seed: int | None = None, *,
-              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
+def _sf6(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
     """SF6, power imbalance: a wider power gap lowers low-power members' trust in
     high-power ones and the equity of decisions; a supermajority or consensus rule restores
     them at the cost of slower decisions (Jones & Barry 2016; Choi & Robertson 2014).
@@ -393,11 +379,6 @@ def check_sf6(n_seeds: int | None = None, master_seed: int | None = None, *,
     under a wide gap; also required: equity falls with the gap; under the wide gap the
     stricter rule raises trust and equity and lengthens the decision delay.
     """
-    return run_check("SF6", n_seeds, master_seed, runner=runner, **overrides)
-
-
-def _sf6(defn: PatternDefinition, seeds: list[int], res: Results,
-         overrides: Mapping[str, Any]) -> PatternResult:
     names = tuple(res)
     h = int(defn.settings["last_months"])
     trust = {k: _window(res[k], "trust_low_to_high", -h, None) for k in names}
@@ -416,8 +397,8 @@ def _sf6(defn: PatternDefinition, seeds: list[int], res: Results,
 
 # SF7 --------------------------------------------------------------------------------------
 
-def check_sf7(n_seeds: int | None = None, master_seed: int | None = None, *,
-              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
+def _sf7(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
     """SF7, communication: under broadcast, peripheral members are less informed than core
     members; two-way communication raises information and shared understanding at a time
     cost; information is an inverted U in message volume (seed: SCAN; Leavitt & Mueller
@@ -428,11 +409,6 @@ def check_sf7(n_seeds: int | None = None, master_seed: int | None = None, *,
     and staff-time cost; information at a moderate volume above the better of a low and a
     very high volume.
     """
-    return run_check("SF7", n_seeds, master_seed, runner=runner, **overrides)
-
-
-def _sf7(defn: PatternDefinition, seeds: list[int], res: Results,
-         overrides: Mapping[str, Any]) -> PatternResult:
     names = tuple(res)
     h = int(defn.settings["last_months"])
 
@@ -456,8 +432,8 @@ def _sf7(defn: PatternDefinition, seeds: list[int], res: Results,
 
 # SF8 --------------------------------------------------------------------------------------
 
-def check_sf8(n_seeds: int | None = None, master_seed: int | None = None, *,
-              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
+def _sf8(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
     """SF8, champions, leadership stability and turnover: losing champions or the chair
     hurts trust and output more, and for longer, than losing as many random members;
     higher turnover lowers steady-state trust and capacity; a joint chair and capacity
@@ -470,11 +446,6 @@ def check_sf8(n_seeds: int | None = None, master_seed: int | None = None, *,
     chair halves that loss; high turnover lowers final trust and personal capacity; with
     capacity held in structures the turnover loss of capacity is smaller.
     """
-    return run_check("SF8", n_seeds, master_seed, runner=runner, **overrides)
-
-
-def _sf8(defn: PatternDefinition, seeds: list[int], res: Results,
-         overrides: Mapping[str, Any]) -> PatternResult:
     cfg = defn.settings
     a = int(cfg["shock_month"])
     b = a + int(cfg["window_months"])
@@ -512,13 +483,13 @@ def _sf8(defn: PatternDefinition, seeds: list[int], res: Results,
 
 # SF9 --------------------------------------------------------------------------------------
 
-def _last_year_output(result: Mapping[str, Any]) -> float:
-    ts = result.ts
+def _last_year_output(result: CaseResult) -> float:
+    ts = result.timeseries
     return float(ts["output"][-12:].sum() / ts["output_alone"][-12:].sum())
 
 
-def check_sf9(n_seeds: int | None = None, master_seed: int | None = None, *,
-              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
+def _sf9(defn: PatternDefinition, seeds: list[int], res: Results,
+         overrides: Mapping[str, Any]) -> PatternResult:
     """SF9, the balancing act: long-run output (last year, relative to partners working
     alone) is an inverted U in the relationship-time share; raising the share is worse
     before better; under a pressure surge, time allocation that responds to pressure locks
@@ -531,11 +502,6 @@ def check_sf9(n_seeds: int | None = None, master_seed: int | None = None, *,
     temporary pressure surge, cross-agency trust at the end is lower with endogenous time
     allocation than with the share protected.
     """
-    return run_check("SF9", n_seeds, master_seed, runner=runner, **overrides)
-
-
-def _sf9(defn: PatternDefinition, seeds: list[int], res: Results,
-         overrides: Mapping[str, Any]) -> PatternResult:
     cfg = defn.settings
     names = tuple(res)
     out = {k: np.array([_last_year_output(r) for r in res[k]]) for k in names}
@@ -557,8 +523,8 @@ def _sf9(defn: PatternDefinition, seeds: list[int], res: Results,
 
 # SF10 -------------------------------------------------------------------------------------
 
-def check_sf10(n_seeds: int | None = None, master_seed: int | None = None, *,
-               runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
+def _sf10(defn: PatternDefinition, seeds: list[int], res: Results,
+          overrides: Mapping[str, Any]) -> PatternResult:
     """SF10, outcome lag and masking: within a 3 to 5 year evaluation window the
     population-health difference between a high- and a low-functioning partnership is
     mostly undetectable; process proxies diverge within 1 to 2 years and predict the
@@ -570,11 +536,6 @@ def check_sf10(n_seeds: int | None = None, master_seed: int | None = None, *,
     3 and at 5 years in more than half the runs (bootstrap over runs); and across runs the
     early synergy proxy correlates positively with the final health effect.
     """
-    return run_check("SF10", n_seeds, master_seed, runner=runner, **overrides)
-
-
-def _sf10(defn: PatternDefinition, seeds: list[int], res: Results,
-          overrides: Mapping[str, Any]) -> PatternResult:
     cfg = defn.settings
     names = tuple(res)
     m = int(cfg["proxy_month"])
@@ -605,8 +566,8 @@ def _sf10(defn: PatternDefinition, seeds: list[int], res: Results,
 
 # SF11 -------------------------------------------------------------------------------------
 
-def check_sf11(n_seeds: int | None = None, master_seed: int | None = None, *,
-               runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
+def _sf11(defn: PatternDefinition, seeds: list[int], res: Results,
+          overrides: Mapping[str, Any]) -> PatternResult:
     """SF11, negative control: trust must not simply rise with tenure. Across ties at the
     end of a run, the correlation of a tie's duration with its trust is small (below
     ``max_abs_corr`` in size) and varies across runs (Vanneste, Puranam & Kretschmer 2014).
@@ -614,11 +575,6 @@ def check_sf11(n_seeds: int | None = None, master_seed: int | None = None, *,
     Effect per run: ``max_abs_corr`` minus the absolute correlation; also required: the
     spread of the correlation across runs exceeds ``min_sd`` (bootstrap over runs).
     """
-    return run_check("SF11", n_seeds, master_seed, runner=runner, **overrides)
-
-
-def _sf11(defn: PatternDefinition, seeds: list[int], res: Results,
-          overrides: Mapping[str, Any]) -> PatternResult:
     cfg = defn.settings
     r = np.array([x.probes["tenure_trust_corr"] for x in res["baseline"]])
     rng = np.random.default_rng(0)
@@ -632,8 +588,8 @@ def _sf11(defn: PatternDefinition, seeds: list[int], res: Results,
 
 # SF12 -------------------------------------------------------------------------------------
 
-def check_sf12(n_seeds: int | None = None, master_seed: int | None = None, *,
-               runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
+def _sf12(defn: PatternDefinition, seeds: list[int], res: Results,
+          overrides: Mapping[str, Any]) -> PatternResult:
     """SF12, community and voluntary participation lag: without capacity investment their
     members stay peripheral (attend less than statutory members); with investment their
     participation rises, but only after a delay (seed: communities need support first;
@@ -644,11 +600,6 @@ def check_sf12(n_seeds: int | None = None, master_seed: int | None = None, *,
     attend more than community and voluntary ones; the gain in the first
     ``early_months`` is smaller than the later gain (the delay).
     """
-    return run_check("SF12", n_seeds, master_seed, runner=runner, **overrides)
-
-
-def _sf12(defn: PatternDefinition, seeds: list[int], res: Results,
-          overrides: Mapping[str, Any]) -> PatternResult:
     cfg = defn.settings
 
     def part(k: str, a: int, b: int | None, sectors: Sequence[str]) -> np.ndarray:
@@ -670,8 +621,8 @@ def _sf12(defn: PatternDefinition, seeds: list[int], res: Results,
 
 # SF13 -------------------------------------------------------------------------------------
 
-def check_sf13(n_seeds: int | None = None, master_seed: int | None = None, *,
-               runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
+def _sf13(defn: PatternDefinition, seeds: list[int], res: Results,
+          overrides: Mapping[str, Any]) -> PatternResult:
     """SF13, shared definitions: without a shared vision, problem definitions fragment
     into sector clusters and shared understanding stays low; a clear vision and dialogue
     make them converge (seed: definitions of health inequalities; Deffuant et al. 2000;
@@ -682,11 +633,6 @@ def check_sf13(n_seeds: int | None = None, master_seed: int | None = None, *,
     (between-sector share above ``cluster_share``); with a clear vision, dialogue
     (relationship time) raises shared understanding over little dialogue.
     """
-    return run_check("SF13", n_seeds, master_seed, runner=runner, **overrides)
-
-
-def _sf13(defn: PatternDefinition, seeds: list[int], res: Results,
-          overrides: Mapping[str, Any]) -> PatternResult:
     cfg = defn.settings
     names = tuple(res)
     h = int(cfg["last_months"])
@@ -701,7 +647,7 @@ def _sf13(defn: PatternDefinition, seeds: list[int], res: Results,
                  all_of={"sector_clusters": clusters, "dialogue_converges": dialogue})
 
 
-
+# The registry -----------------------------------------------------------------------------
 
 CHECKS: dict[str, Check] = {
     "SF1": Check(_sf1),  # no runs of the model: see _sf1
@@ -732,11 +678,4 @@ CHECKS: dict[str, Check] = {
     "SF13": Check(_sf13, ("no_vision", "clear_vision", "clear_vision_little_dialogue"),
                   ("shared_understanding",)),  # and the between_sector_share probe
 }
-"""Every pattern's check by id, SF1 to SF13."""
-
-PATTERNS: dict[str, Callable[..., PatternResult]] = {
-    f"SF{i}": fn for i, fn in enumerate(
-        (check_sf1, check_sf2, check_sf3, check_sf4, check_sf5, check_sf6, check_sf7,
-         check_sf8, check_sf9, check_sf10, check_sf11, check_sf12, check_sf13), start=1)
-}
-"""Every pattern check as a function by id, SF1 to SF13."""
+"""Every pattern's check by id, SF1 to SF13 (run one with ``run_check``)."""

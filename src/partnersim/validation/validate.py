@@ -16,14 +16,15 @@ from typing import Any
 
 import pandas as pd
 
-from partnersim.errors import InputError, did_you_mean
+from partnersim.errors import InputError, unknown
 from partnersim.inputs.patterns import load_definition
+from partnersim.present.text import fmt
 from partnersim.run.options import RunOptions
 from partnersim.validation.cases import CaseRunner
 from partnersim.validation.checks import CHECKS, run_checks
 from partnersim.validation.verdicts import PatternResult, parts_held
 
-RUNS_FOLDER = {"quick": "runs_quick", "full": "runs_full"}
+RUNS_FOLDER_BY_MODE = {"quick": "runs_quick", "full": "runs_full"}
 """Where, inside the output folder, the runs of ``--quick`` and full validations are kept."""
 
 
@@ -36,15 +37,15 @@ def pattern_ids(patterns: Sequence[str] | None) -> list[str]:
     ids = list(patterns or CHECKS)
     for pid in ids:
         if pid not in CHECKS:
-            raise InputError(f"unknown pattern {pid!r}{did_you_mean(pid, CHECKS)}; expected "
-                             f"some of {', '.join(CHECKS)}", key="--patterns")
+            raise unknown("pattern", pid, CHECKS, key="--patterns", show_name=True,
+                          list_choices=True)
     return ids
 
 
 def validate(patterns: Sequence[str] | None = None, *, quick: bool = False,
              runs_dir: str | os.PathLike[str] | None = None, options: RunOptions | None = None,
              provenance: dict[str, Any] | None = None,
-             progress: Callable[[PatternResult], None] | None = None) -> list[PatternResult]:
+             on_result: Callable[[PatternResult], None] | None = None) -> list[PatternResult]:
     """Run pattern checks with their files' quick or full seed counts.
 
     Args:
@@ -55,7 +56,8 @@ def validate(patterns: Sequence[str] | None = None, *, quick: bool = False,
         options: how the runs execute (default: ``RunOptions()``, a process pool on every
             usable core).
         provenance: extra manifest entries of the runs folder (e.g. the command line).
-        progress: called with each pattern's result, once its runs are done.
+        on_result: called with each pattern's result, in pattern order, once every
+            pattern is judged (the runs of all patterns go through one runner call).
 
     Raises:
         InputError: an unknown pattern id, bad options, or a runs folder holding other work.
@@ -65,9 +67,9 @@ def validate(patterns: Sequence[str] | None = None, *, quick: bool = False,
     runner = CaseRunner(None if runs_dir is None else Path(runs_dir), options or RunOptions(),
                         dict(provenance or {}))
     results = run_checks({pid: load_definition(pid).n_seeds[mode] for pid in ids}, runner=runner)
-    if progress is not None:
+    if on_result is not None:
         for result in results:
-            progress(result)
+            on_result(result)
     return results
 
 
@@ -84,18 +86,14 @@ def results_table(results: Sequence[PatternResult]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.3g}"
-
-
 def markdown_table(results: Sequence[PatternResult]) -> str:
     """The validation table as Markdown."""
     lines = ["| pattern | measured | effect [95% CI] | share of seeds | seeds | other parts "
              "| holds |", "|---|---|---|---|---|---|---|"]
     for _, row in results_table(results).iterrows():
         lines.append(
-            f"| {row.pattern} {row.title} | {row.measured} | {_fmt(row.effect)} "
-            f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}] | {row.share_expected:.0%} | "
+            f"| {row.pattern} {row.title} | {row.measured} | {fmt(row.effect)} "
+            f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}] | {row.share_expected:.0%} | "
             f"{row.n_seeds} | {row.parts_held} | {'yes' if row.holds else '**no**'} |")
     return "\n".join(lines) + "\n"
 
