@@ -157,9 +157,9 @@ def produce(work: Path) -> dict[str, dict[str, dict[str, str]]]:
                     str(scenarios / "ground_rules.toml"), "--replicates", "3",
                     "--out", str(work / "compare"), *common],
         "sweep": ["sweep", str(work / "sweep.toml"), "--out", str(work / "sweep"),
-                  "--no-plots", *common],
+                  "--no-figures", *common],
         "sensitivity": ["sensitivity", str(work / "sobol.toml"),
-                        "--out", str(work / "sensitivity"), "--no-plots", *common],
+                        "--out", str(work / "sensitivity"), "--no-figures", *common],
         "validate": ["validate", "--quick", "--patterns", "SF1,SF4,SF7",
                      "--out", str(work / "validate"), "--workers", "2"],
     }

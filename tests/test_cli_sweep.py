@@ -93,7 +93,7 @@ def test_sensitivity_prints_indices_and_writes_tables_and_figures(tmp_path, caps
 def test_same_command_resumes_and_a_different_experiment_is_refused(tmp_path, capsys):
     exp = write(tmp_path, ISHIGAMI)
     out = tmp_path / "res"
-    argv = ["sensitivity", str(exp), "--out", str(out), "--executor", "serial", "--no-plots"]
+    argv = ["sensitivity", str(exp), "--out", str(out), "--executor", "serial", "--no-figures"]
     assert main(argv) == 0
     assert main(argv) == 0
     assert "0 computed now, 320 resumed" in capsys.readouterr().out
@@ -143,7 +143,7 @@ def test_partnersim_sweep_over_a_small_partnership(tmp_path, capsys):
 def test_shipped_sobol_study_runs_partnersim_at_a_tiny_size(tmp_path, capsys):
     out = tmp_path / "sobol"
     code = main(["sensitivity", str(EXPERIMENTS / "sobol_relationship_time.toml"), "--out",
-                 str(out), "--sample-size", "2", "--replicates", "2", "--no-plots",
+                 str(out), "--sample-size", "2", "--replicates", "2", "--no-figures",
                  "--workers", "2"])
     assert code == 0
     runs = storage.load_runs(out)
@@ -205,11 +205,11 @@ def test_sweep_on_a_dask_cluster_matches_the_serial_sweep(tmp_path, capsys):
     import distributed
     exp = write(tmp_path, GRID.replace("FAIL", "2.0"))
     assert main(["sweep", str(exp), "--out", str(tmp_path / "serial"), "--executor",
-                 "serial", "--no-plots"]) == 0
+                 "serial", "--no-figures"]) == 0
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         assert main(["sweep", str(exp), "--out", str(tmp_path / "dask"), "--scheduler",
-                     cluster.scheduler_address, "--no-plots"]) == 0
+                     cluster.scheduler_address, "--no-figures"]) == 0
     assert "dask, 2 worker(s)" in capsys.readouterr().out
     for load in (storage.load_runs, storage.load_timeseries):
         a, b = load(tmp_path / "serial"), load(tmp_path / "dask")

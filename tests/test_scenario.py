@@ -11,7 +11,6 @@ import pytest
 from partnersim import outputs
 from partnersim.errors import InputError
 from partnersim.inputs.scenarios import (
-    DEFAULT_SEED,
     Scenario,
     dump_scenario,
     load_scenario,
@@ -21,6 +20,7 @@ from partnersim.inputs.scenarios import (
 from partnersim.model.interventions import INTERVENTION_KINDS, RENAMED_KEYS, parse_interventions
 from partnersim.model.partnership import PartnershipModel
 from partnersim.params import DEFAULTS, PARAMETERS, make_params
+from partnersim.seeding import DEFAULT_SEED
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS_DIR = ROOT / "scenarios"

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from partnersim import __version__
-from partnersim.errors import InputError, did_you_mean
+from partnersim.errors import InputError, unknown
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
@@ -22,8 +22,8 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
     groups = sorted({spec.group for spec in PARAMETERS.values()})
     if args.group is not None and args.group not in groups:
-        raise InputError(f"unknown group {args.group!r}{did_you_mean(args.group, groups)}; "
-                         f"expected one of {', '.join(groups)}", key="--group")
+        raise unknown("group", args.group, groups, key="--group", show_name=True,
+                      list_choices=True)
     rows = [spec for spec in PARAMETERS.values() if args.group in (None, spec.group)]
     if args.format == "markdown":
         from partnersim.present.odd import parameter_table  # here: CLI start-up time
@@ -103,19 +103,32 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_executor_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", metavar="DIR", help="results folder")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace a results folder that already holds results")
-    p.add_argument("--replicates", type=int, metavar="N",
-                   help="runs per scenario (default: the scenario file's 'replicates')")
-    p.add_argument("--executor", choices=("process", "serial", "dask"), default="process",
-                   help="where runs execute (default: a local process pool)")
+def _add_run_options(p: argparse.ArgumentParser, *, out: str, overwrite: str,
+                     out_default: str | None = None, chunk_size: bool = False) -> None:
+    """The flags of every verb that runs the model: where results go and how runs execute
+    (read back by :func:`_run_options`); ``out`` and ``overwrite`` are their help texts."""
+    from partnersim.run.options import EXECUTORS  # imported here: start-up time of the CLI
+
+    p.add_argument("--out", metavar="DIR", default=out_default, help=out)
+    p.add_argument("--overwrite", action="store_true", help=overwrite)
+    p.add_argument("--executor", choices=EXECUTORS, default="process",
+                   help="where runs execute (default: a local process pool; serial: in-process)")
     p.add_argument("--workers", type=int, metavar="N",
                    help="worker processes (default: all usable cores)")
+    if chunk_size:
+        p.add_argument("--chunk-size", type=int, metavar="N",
+                       help="runs per task (default: about 16 tasks per worker, at most 50 runs)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler address, e.g. tcp://host:8786 (implies --executor dask)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_scenario_run_options(p: argparse.ArgumentParser) -> None:
+    """``run`` and ``compare``: the run flags and ``--replicates`` per scenario."""
+    _add_run_options(p, out="results folder",
+                     overwrite="replace a results folder that already holds results")
+    p.add_argument("--replicates", type=int, metavar="N",
+                   help="runs per scenario (default: the scenario file's 'replicates')")
 
 
 def _load_study(args: argparse.Namespace):  # -> partnersim.inputs.experiments.Experiment
@@ -163,7 +176,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     options = _run_options(args)
     exp = _load_study(args)
     out = args.out or f"results/{exp.name}"
-    return _print_study(sweep(exp, out, options, plots=not args.no_plots,
+    return _print_study(sweep(exp, out, options, figures=not args.no_figures,
                               command=_study_command(args, "sweep")))
 
 
@@ -173,33 +186,28 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     options = _run_options(args)
     exp = _load_study(args)
     out = args.out or f"results/{exp.name}"
-    return _print_study(sensitivity(exp, out, options, plots=not args.no_plots,
+    return _print_study(sensitivity(exp, out, options, figures=not args.no_figures,
                                     command=_study_command(args, "sensitivity")))
 
 
 def _add_study_options(p: argparse.ArgumentParser) -> None:
+    """``sweep`` and ``sensitivity``: the experiment, the run flags, the file's overrides and
+    ``--no-figures``."""
     p.add_argument("experiment", metavar="EXPERIMENT",
                    help="experiment file (.toml), or the name of a shipped one")
-    p.add_argument("--out", metavar="DIR",
-                   help="results folder (default: results/<experiment name>); an "
-                        "interrupted folder of the same experiment is resumed")
-    p.add_argument("--overwrite", action="store_true",
-                   help="start afresh, replacing the results folder (without it, a folder of "
-                        "the same experiment is resumed and one of another is refused)")
-    p.add_argument("--executor", choices=("process", "serial", "dask"), default="process",
-                   help="where runs execute (default: a local process pool)")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="worker processes (default: all usable cores)")
-    p.add_argument("--chunk-size", type=int, metavar="N",
-                   help="runs per task (default: about 16 tasks per worker, at most 50 runs)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask scheduler address, e.g. tcp://host:8786 (implies --executor dask)")
+    _add_run_options(p, out="results folder (default: results/<experiment name>); an "
+                             "interrupted folder of the same experiment is resumed",
+                     overwrite="start afresh, replacing the results folder (without it, a "
+                               "folder of the same experiment is resumed and one of another "
+                               "is refused)",
+                     chunk_size=True)
     p.add_argument("--sample-size", type=int, metavar="N",
                    help="override the file's sample_size")
     p.add_argument("--replicates", type=int, metavar="N",
                    help="override the file's replicates per design point")
     p.add_argument("--seed", type=int, metavar="N", help="override the file's master seed")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-figures", action="store_true",
+                   help="tables only, nothing in figures/")
 
 
 def _validate_command(args: argparse.Namespace) -> str:
@@ -233,7 +241,7 @@ def _validate_robustness(args: argparse.Namespace, ids: list[str] | None) -> int
 def _cmd_validate(args: argparse.Namespace) -> int:
     # imported here, as every verb's modules are: start-up time of the CLI
     from partnersim.validation.validate import (
-        RUNS_FOLDER,
+        RUNS_FOLDER_BY_MODE,
         markdown_table,
         pattern_ids,
         prepare_output,
@@ -258,9 +266,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     prepare_output(args.out)  # fail before any run if the folder cannot be written
     if args.robustness:
         return _validate_robustness(args, ids)
-    runs = Path(args.out) / RUNS_FOLDER["quick" if args.quick else "full"]
+    runs = Path(args.out) / RUNS_FOLDER_BY_MODE["quick" if args.quick else "full"]
     results = validate(ids, quick=args.quick, runs_dir=runs, options=options,
-                       provenance={"command": _validate_command(args)}, progress=show)
+                       provenance={"command": _validate_command(args)}, on_result=show)
     files = write_results(results, args.out)
     print()
     print(markdown_table(results), end="")
@@ -311,45 +319,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="replicates of one scenario -> results folder, summary, figures")
     p.add_argument("scenario", metavar="SCENARIO",
                    help="scenario file (.toml), or the name of a shipped one (e.g. baseline)")
-    _add_executor_options(p)
+    _add_scenario_run_options(p)
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser("compare", help="scenarios on shared seeds -> paired differences, report")
     p.add_argument("scenarios", metavar="SCENARIO", nargs="+",
                    help="scenario files or shipped names; the first is the reference")
-    _add_executor_options(p)
+    _add_scenario_run_options(p)
     p.set_defaults(handler=_cmd_compare)
 
     p = sub.add_parser("sweep", help="a grid or sampled design over parameters, with replicates")
     _add_study_options(p)
-    p.add_argument("--no-plots", action="store_true", help="tables only, no figures")
     p.set_defaults(handler=_cmd_sweep)
 
     p = sub.add_parser("sensitivity",
                        help="SALib design -> runs -> indices with CIs, convergence, plots")
     _add_study_options(p)
-    p.add_argument("--no-plots", action="store_true", help="tables only, no figures")
     p.set_defaults(handler=_cmd_sensitivity)
 
     p = sub.add_parser("validate",
                        help="the SF patterns of DESIGN.md section 3 -> pass/fail table")
     p.add_argument("--quick", action="store_true",
                    help="the smaller ensembles CI runs (n_seeds.quick in each pattern file)")
-    p.add_argument("--out", metavar="DIR", default="results/validation",
-                   help="folder for patterns.csv, patterns.md, details.json and the runs "
-                        "(default: results/validation)")
     p.add_argument("--patterns", metavar="IDS",
                    help="comma-separated pattern ids, e.g. SF1,SF3 (default: all)")
-    p.add_argument("--executor", choices=("process", "serial", "dask"), default="process",
-                   help="where runs execute (default: a local process pool; serial: in-process)")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="worker processes (default: all usable cores)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask scheduler address, e.g. tcp://host:8786 (implies --executor dask)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace the tables and kept runs of another validation in the folder "
-                        "(by default a rerun of the same validation resumes its runs)")
+    _add_run_options(p, out_default="results/validation",
+                     out="folder for patterns.csv, patterns.md, details.json and the runs "
+                         "(default: results/validation)",
+                     overwrite="replace the tables and kept runs of another validation in the "
+                               "folder (by default a rerun of the same validation resumes "
+                               "its runs)")
     p.add_argument("--robustness", type=int, metavar="N",
                    help="instead: run every pattern's quick check at N Latin-hypercube "
                         "points of the assumption parameters -> robustness.csv")

@@ -18,11 +18,19 @@ STREAMS: tuple[str, ...] = (
 """Each random process draws from its own stream, so switching one process off or
 changing how much it draws leaves the others' draws unchanged."""
 
+DEFAULT_SEED = 20261126
+"""Master seed of an input file that does not give one; every shipped scenario uses it, so
+that ``compare`` pairs their runs."""
+
+MAX_SEED = 2**63 - 1
+"""Largest seed, master or replicate (seeds are signed 64-bit integers in the results tables)."""
+
 
 def replicate_seeds(master: int, n: int) -> list[int]:
     """Seeds for replicates 0..n-1; replicate i gets the same seed in every scenario.
 
-    Seeds are 63-bit non-negative integers, so they survive Parquet and JSON intact.
+    Seeds are integers in ``[0, MAX_SEED]`` (a 64-bit state shifted right by one bit), so
+    they survive Parquet and JSON intact.
     """
     children = np.random.SeedSequence(master).spawn(n)
     return [int(c.generate_state(2, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]

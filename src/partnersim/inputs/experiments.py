@@ -58,17 +58,22 @@ may say ``type = "int" | "float" | "bool" | "choice"``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from partnersim.designs import DESIGNS, NOT_SUPPORTED, check_sample_size
 from partnersim.errors import InputError, unknown
-from partnersim.inputs.scenarios import check_measures, check_names, check_outputs, load_scenario
+from partnersim.inputs.scenarios import (
+    check_measures,
+    check_names,
+    check_outputs,
+    check_params_table,
+    load_scenario,
+)
 from partnersim.inputs.toml import (
-    DEFAULT_SEED,
-    MAX_SEED,
+    MAX_REPLICATES,
     SHIPPED_EXPERIMENTS,
     SHIPPED_SCENARIOS,
     check_int,
@@ -79,6 +84,7 @@ from partnersim.inputs.toml import (
 from partnersim.model.interventions import parse_interventions
 from partnersim.params import PARAMETERS, make_params
 from partnersim.run.specs import PARTNERSIM_MODEL, model_name, resolve_model
+from partnersim.seeding import DEFAULT_SEED, MAX_SEED
 
 TOP_LEVEL_KEYS: tuple[str, ...] = (
     "name", "question", "description", "model", "scenario", "design", "sample_size",
@@ -99,8 +105,9 @@ OPTION_DEFAULTS: dict[str, Any] = {
     "ci_tolerance": 0.1,
 }
 
-DEFAULT_REPLICATES = 1
-MAX_REPLICATES = 100_000
+DEFAULT_EXPERIMENT_REPLICATES = 1
+"""Replicates per design point of an experiment that does not say how many."""
+
 MAX_SAMPLE_SIZE = 10_000_000
 FACTOR_TYPES: tuple[str, ...] = ("float", "int", "bool", "choice")
 
@@ -221,7 +228,7 @@ class Experiment:
     @property
     def is_partnersim(self) -> bool:
         """The experiment runs partnersim's own model."""
-        return model_name(self.model) == PARTNERSIM_MODEL
+        return _runs_partnersim(self.model)
 
     @property
     def names(self) -> list[str]:
@@ -253,6 +260,11 @@ class Experiment:
                               key="--sample-size")
             exp = replace(exp, sample_size=n)
         return exp
+
+
+def _runs_partnersim(model: str | None) -> bool:
+    """``model`` (``None`` or ``"package.module:function"``) is partnersim's own model."""
+    return model_name(model) == PARTNERSIM_MODEL
 
 
 # --------------------------------------------------------------------------- loading
@@ -294,7 +306,7 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
                          key="model")
     model: str | None = None if model_ref == "partnersim" else model_ref
     resolve_model(model, source=source, key="model")
-    is_ps = model_name(model) == PARTNERSIM_MODEL
+    is_ps = _runs_partnersim(model)
 
     design = data.get("design")
     if design is None:
@@ -316,8 +328,8 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
     for key, value in raw_options.items():
         options[key] = _check_option(key, value, source)
 
-    replicates = check_int(data.get("replicates", DEFAULT_REPLICATES), 1, MAX_REPLICATES,
-                           source=source, key="replicates")
+    replicates = check_int(data.get("replicates", DEFAULT_EXPERIMENT_REPLICATES), 1,
+                           MAX_REPLICATES, source=source, key="replicates")
     seed = check_int(data.get("seed", DEFAULT_SEED), 0, MAX_SEED, source=source, key="seed")
 
     # base: scenario then inline params
@@ -342,13 +354,9 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
         base.update(scn.overrides)
         interventions = tuple(scn.interventions)
         scenario_source, scenario_text = str(full), scn.text
-    inline = data.get("params", {})
-    if not isinstance(inline, dict):
-        raise InputError("expected a table of fixed parameter values", source=source,
-                         key="params")
-    for key, value in inline.items():
-        if isinstance(value, dict | list):
-            raise InputError("expected a single value", source=source, key=f"params.{key}")
+    inline = check_params_table(data.get("params", {}), source=source,
+                                what="fixed parameter values")
+    for key in inline:
         if not is_ps and not key.isidentifier():
             raise InputError("not a valid keyword name", source=source, key=f"params.{key}")
     base.update(inline)
@@ -464,14 +472,9 @@ def _ps_factor(name: str, table: Mapping[str, Any], source: str | None) -> Facto
     _check_factor_keys(name, table, source, ("range", "values", "levels"))
     key = f"vary.{name}"
     if "values" in table:
-        values = table["values"]
-        if not isinstance(values, list) or not values:
-            raise InputError("expected a non-empty list of values", source=source,
-                             key=f"{key}.values")
-        checked = tuple(_check_value(spec, v, source, f"{key}.values") for v in values)
-        if len(set(checked)) != len(checked):
-            raise InputError("values repeat", source=source, key=f"{key}.values")
-        return Factor(name, spec.type, values=checked)
+        return Factor(name, spec.type, values=_values(
+            table["values"], source, f"{key}.values",
+            lambda v: _check_value(spec, v, source, f"{key}.values")))
     if spec.type == "choice":
         return Factor(name, "choice", values=tuple(spec.choices or ()))
     if spec.type == "bool":
@@ -494,6 +497,18 @@ def _ps_factor(name: str, table: Mapping[str, Any], source: str | None) -> Facto
     return Factor(name, spec.type, lo, hi, levels=table.get("levels"))
 
 
+def _values(value: Any, source: str | None, key: str,
+            check: Callable[[Any], Any] | None = None) -> tuple[Any, ...]:
+    """A factor's ``values``: a non-empty list, each value passed through ``check`` (which
+    may convert it), none repeated."""
+    if not isinstance(value, list) or not value:
+        raise InputError("expected a non-empty list of values", source=source, key=key)
+    checked = tuple(value if check is None else (check(v) for v in value))
+    if len(set(checked)) != len(checked):
+        raise InputError("values repeat", source=source, key=key)
+    return checked
+
+
 def _check_value(spec: Any, value: Any, source: str | None, key: str) -> Any:
     if spec.type == "float" and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
@@ -514,13 +529,8 @@ def _generic_factor(name: str, table: Mapping[str, Any], source: str | None) -> 
         raise unknown("type", str(typ), FACTOR_TYPES, source=source, key=f"{key}.type",
                       show_name=True, list_choices=True)
     if "values" in table:
-        values = table["values"]
-        if not isinstance(values, list) or not values:
-            raise InputError("expected a non-empty list of values", source=source,
-                             key=f"{key}.values")
-        if len(set(values)) != len(values):
-            raise InputError("values repeat", source=source, key=f"{key}.values")
-        return Factor(name, typ or "choice", values=tuple(values))
+        return Factor(name, typ or "choice",
+                      values=_values(table["values"], source, f"{key}.values"))
     if typ == "bool":
         return Factor(name, "bool")
     if "range" not in table:

@@ -14,19 +14,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from partnersim.errors import InputError, unknown
-from partnersim.inputs.toml import MAX_SEED, SHIPPED_PATTERNS, check_int, check_keys, read_toml
+from partnersim.errors import InputError
+from partnersim.inputs.toml import (
+    MAX_REPLICATES,
+    SHIPPED_PATTERNS,
+    check_int,
+    check_keys,
+    read_toml,
+)
 from partnersim.model.interventions import parse_interventions
-from partnersim.params import PARAMETERS, make_params
+from partnersim.params import make_params
+from partnersim.seeding import MAX_SEED
 
-PATTERN_DIR = SHIPPED_PATTERNS
-"""The shipped pattern files (package data; one ``sfN.toml`` per pattern)."""
-
-KEYS: tuple[str, ...] = ("id", "title", "statement", "measured", "anchors", "master_seed",
+KEYS: tuple[str, ...] = ("id", "title", "statement", "measured", "anchors", "seed",
                          "n_seeds", "mechanism_off", "params", "conditions", "settings")
 """The keys of a pattern file."""
 
-REQUIRED: tuple[str, ...] = ("id", "master_seed", "n_seeds")
+RENAMED_KEYS: dict[str, str] = {"master_seed": "seed"}
+"""Keys renamed since pattern files were first written: old -> new."""
+
+REQUIRED: tuple[str, ...] = ("id", "seed", "n_seeds")
 """Keys every pattern file must have."""
 
 
@@ -37,7 +44,7 @@ class PatternDefinition:
     Attributes:
         id: pattern id ("SF3").
         title, statement, measured, anchors: text for tables and docs.
-        master_seed: master seed; replicate i has the same seed in every condition.
+        master_seed: the file's ``seed``; replicate i has the same seed in every condition.
         n_seeds: {"quick": n, "full": n}.
         params: overrides applied to every condition.
         conditions: condition name -> {"params": {...}, "interventions": [...]}.
@@ -73,31 +80,28 @@ def load_definition(pattern: str, directory: Path | None = None) -> PatternDefin
             intervention that is not valid (an old key, a month past the horizon), seed
             counts that are not positive integers.
     """
-    doc = read_toml((directory or PATTERN_DIR) / f"{pattern.lower()}.toml", what="pattern")
+    doc = read_toml((directory or SHIPPED_PATTERNS) / f"{pattern.lower()}.toml", what="pattern")
     data, source = doc.data, doc.source
     with doc.located():
+        for key in data:
+            if key in RENAMED_KEYS:
+                raise InputError(f"renamed to {RENAMED_KEYS[key]!r}", source=source, key=key)
         check_keys(data, KEYS, source=source, list_choices=True)
         for key in REQUIRED:
             if key not in data:
-                raise InputError("missing; every pattern file names its id, master_seed and "
+                raise InputError("missing; every pattern file names its id, seed and "
                                  "n_seeds (quick and full)", source=source, key=key)
         check_keys(data["n_seeds"], ("quick", "full"), source=source, prefix="n_seeds")
-        n_seeds = {k: check_int(data["n_seeds"].get(k), 1, 100_000, source=source,
+        n_seeds = {k: check_int(data["n_seeds"].get(k), 1, MAX_REPLICATES, source=source,
                                 key=f"n_seeds.{k}") for k in ("quick", "full")}
-        master_seed = check_int(data["master_seed"], 0, MAX_SEED, source=source, key="master_seed")
+        seed = check_int(data["seed"], 0, MAX_SEED, source=source, key="seed")
         conditions = dict(data.get("conditions", {}))
         tables = {"params": data.get("params", {}),
                   "mechanism_off": data.get("mechanism_off", {})}
         for name, cond in conditions.items():
             check_keys(cond, ("params", "interventions"), source=source,
                        prefix=f"conditions.{name}")
-            tables[f"conditions.{name}.params"] = cond.get("params", {})
-        for prefix, table in tables.items():
-            for key in table:
-                if key not in PARAMETERS:
-                    raise unknown("parameter", key, PARAMETERS, source=source,
-                                  key=f"{prefix}.{key}")
-        for prefix in ("params", "mechanism_off"):  # values inside their bounds
+        for prefix in tables:  # known parameters, values inside their bounds
             try:
                 make_params(tables[prefix])
             except InputError as exc:
@@ -115,6 +119,6 @@ def load_definition(pattern: str, directory: Path | None = None) -> PatternDefin
     return PatternDefinition(
         id=data["id"], title=data.get("title", ""), statement=data.get("statement", ""),
         measured=data.get("measured", ""), anchors=data.get("anchors", ""),
-        master_seed=master_seed, n_seeds=n_seeds, params=dict(data.get("params", {})),
+        master_seed=seed, n_seeds=n_seeds, params=dict(data.get("params", {})),
         conditions=conditions, settings=dict(data.get("settings", {})),
         mechanism_off=dict(data.get("mechanism_off", {})))

@@ -43,8 +43,7 @@ from typing import Any
 from partnersim import outputs
 from partnersim.errors import InputError, unknown
 from partnersim.inputs.toml import (
-    DEFAULT_SEED,
-    MAX_SEED,
+    MAX_REPLICATES,
     SHIPPED_SCENARIOS,
     TomlFile,
     check_int,
@@ -54,16 +53,15 @@ from partnersim.inputs.toml import (
 )
 from partnersim.model.interventions import parse_interventions
 from partnersim.params import DEFAULTS, PARAMETERS, Params, make_params
+from partnersim.seeding import DEFAULT_SEED, MAX_SEED
 
-__all__ = ["DEFAULT_REPLICATES", "DEFAULT_SEED", "MAX_REPLICATES", "MAX_SEED",
-           "RENAMED_MEASURES", "Scenario", "TOP_LEVEL_KEYS", "check_measures", "check_names",
-           "check_outputs", "dump_scenario", "load_scenario", "make_scenario",
-           "parse_scenario", "scenario_from_dict"]
+__all__ = ["DEFAULT_SCENARIO_REPLICATES", "RENAMED_MEASURES", "Scenario", "TOP_LEVEL_KEYS",
+           "check_measures", "check_names", "check_outputs", "check_params_table",
+           "dump_scenario", "load_scenario", "make_scenario", "parse_scenario",
+           "scenario_from_dict"]
 
-DEFAULT_REPLICATES = 20
+DEFAULT_SCENARIO_REPLICATES = 20
 """Replicates of a scenario that does not say how many."""
-
-MAX_REPLICATES = 100_000
 
 TOP_LEVEL_KEYS: tuple[str, ...] = (
     "name",
@@ -180,14 +178,7 @@ def scenario_from_dict(data: Mapping[str, Any], *, source: str | None = None,
                                  source=source, key=key)
             raise unknown("key", key, TOP_LEVEL_KEYS + tuple(PARAMETERS), source=source,
                           list_choices=TOP_LEVEL_KEYS)
-    overrides = data.get("params", {})
-    if not isinstance(overrides, dict):
-        raise InputError("expected a table of parameter overrides ([params])",
-                         source=source, key="params")
-    for key, value in overrides.items():
-        if isinstance(value, dict | list):
-            raise InputError(f"expected a single value, got a {type(value).__name__}",
-                             source=source, key=f"params.{key}")
+    overrides = check_params_table(data.get("params", {}), source=source)
     interventions = data.get("interventions", [])
     if not isinstance(interventions, list):
         raise InputError("expected an array of tables ([[interventions]])",
@@ -198,7 +189,7 @@ def scenario_from_dict(data: Mapping[str, Any], *, source: str | None = None,
         description=data.get("description", ""),
         params=overrides,
         interventions=interventions,
-        replicates=data.get("replicates", DEFAULT_REPLICATES),
+        replicates=data.get("replicates", DEFAULT_SCENARIO_REPLICATES),
         seed=data.get("seed", DEFAULT_SEED),
         measures=data.get("measures"),
         source=source,
@@ -211,7 +202,7 @@ def make_scenario(
     name: str,
     params: Params | Mapping[str, Any] | None = None,
     interventions: Sequence[Any] = (),
-    replicates: int = DEFAULT_REPLICATES,
+    replicates: int = DEFAULT_SCENARIO_REPLICATES,
     seed: int = DEFAULT_SEED,
     question: str = "",
     description: str = "",
@@ -227,7 +218,7 @@ def make_scenario(
             defaults are kept as overrides) or a mapping of overrides.
         interventions: Intervention objects or dicts with the file's layout.
         replicates: Number of runs, at least 1.
-        seed: Master seed, a non-negative integer below 2**63.
+        seed: Master seed, an integer in ``[0, MAX_SEED]``.
         question: The question the scenario answers.
         description: Longer free text.
         measures: The monthly measures to keep (timeseries columns), or ``None`` for all.
@@ -274,6 +265,22 @@ def make_scenario(
 
 def _freeze(d: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(d))
+
+
+def check_params_table(value: Any, *, source: str | None,
+                       what: str = "parameter overrides") -> dict[str, Any]:
+    """A file's ``[params]`` table: a table of single values (``what`` they are, for messages).
+
+    Raises:
+        InputError: ``params``: not a table; ``params.<name>``: a table or list as a value.
+    """
+    if not isinstance(value, dict):
+        raise InputError(f"expected a table of {what} ([params])", source=source, key="params")
+    for key, item in value.items():
+        if isinstance(item, dict | list):
+            raise InputError(f"expected a single value, got a {type(item).__name__}",
+                             source=source, key=f"params.{key}")
+    return value
 
 
 RENAMED_MEASURES: dict[str, str] = {"relationship_time": "relationship_time_spent"}

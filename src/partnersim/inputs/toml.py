@@ -45,13 +45,6 @@ SHIPPED_SCENARIOS = DATA_DIR / "scenarios"
 SHIPPED_EXPERIMENTS = DATA_DIR / "experiments"
 SHIPPED_PATTERNS = DATA_DIR / "patterns"
 
-DEFAULT_SEED = 20261126
-"""Master seed of an input file that does not give one; every shipped scenario uses it, so
-that ``compare`` pairs their runs."""
-
-MAX_SEED = 2**63 - 1
-"""Largest master seed (seeds are signed 64-bit integers in the results tables)."""
-
 
 # --------------------------------------------------------------------------- the file
 
@@ -231,6 +224,10 @@ def check_keys(table: Mapping[str, Any], allowed: Iterable[str], *, source: str 
         if key not in allowed:
             raise unknown(what, key, allowed, source=source,
                           key=f"{prefix}.{key}" if prefix else key, list_choices=list_choices)
+
+
+MAX_REPLICATES = 100_000
+"""Most replicates (or seeds of a pattern) an input file or the command line may ask for."""
 
 
 def check_int(value: Any, lo: int, hi: int, *, source: str | None, key: str) -> int:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from partnersim.errors import InputError
-from partnersim.run.executors import EXECUTORS
+from partnersim.errors import InputError, unknown
+
+EXECUTORS: tuple[str, ...] = ("serial", "process", "dask")
+"""Where runs can execute: in this process, a local process pool, a Dask cluster (kept here,
+not beside the executors, so the command line lists them without loading the executors)."""
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,8 @@ class RunOptions:
         if self.scheduler and self.executor != "dask":
             object.__setattr__(self, "executor", "dask")  # a scheduler implies Dask
         if self.executor not in EXECUTORS:
-            raise InputError(f"unknown executor {self.executor!r}; expected one of "
-                             f"{', '.join(EXECUTORS)}", key="--executor")
+            raise unknown("executor", str(self.executor), EXECUTORS, key="--executor",
+                          show_name=True, list_choices=True)
         if self.workers is not None and (isinstance(self.workers, bool)
                                          or not isinstance(self.workers, int)
                                          or self.workers < 1):

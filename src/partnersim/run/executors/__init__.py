@@ -16,13 +16,11 @@ from partnersim.run.executors.base import Pool
 from partnersim.run.executors.dask import open_dask
 from partnersim.run.executors.process import open_process_pool
 from partnersim.run.executors.serial import open_serial
+from partnersim.run.options import EXECUTORS
 from partnersim.run.specs import ModelRef
 
 if TYPE_CHECKING:
     from partnersim.run.options import RunOptions
-
-EXECUTORS: tuple[str, ...] = ("serial", "process", "dask")
-"""Where runs can execute: in this process, a local process pool, a Dask cluster."""
 
 __all__ = ["EXECUTORS", "Pool", "auto_chunk_size", "default_workers", "open_executor"]
 
