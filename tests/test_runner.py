@@ -413,3 +413,19 @@ def test_validated_params_and_parsed_interventions_reach_the_model_unparsed(monk
     assert row["status"] == "ok", row["error"]
     assert row["params"] == params.model_dump() == spec.values
     assert len(ts) == 12
+
+
+def two_series(x: float, *, seed: int = 0) -> dict[str, object]:
+    """A model with two monthly series (for the measures filter)."""
+    return {"end": x, "up": np.arange(4) * x, "down": -np.arange(4) * x}
+
+
+def test_measures_are_kept_for_any_model(tmp_path):
+    specs = [RunSpec(run_id=i, seed=i, params={"x": float(i)}) for i in range(2)]
+    report = execute(specs, tmp_path / "w", SERIAL, model=two_series, measures=["down"])
+    assert report.ok
+    _, ts = tables(tmp_path / "w")
+    assert list(ts.columns) == ["run_id", "month", "down"]
+    assert ts["down"].tolist() == [0.0, 0.0, 0.0, 0.0, 0.0, -1.0, -2.0, -3.0]
+    bad = execute(specs, tmp_path / "bad", SERIAL, model=two_series, measures=["sideways"])
+    assert bad.failed == 2 and "no monthly sideways" in bad.failures[0]["error"]

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from partnersim.errors import InputError
-from partnersim.inputs.scenarios import MAX_SEED
 from partnersim.params import PARAMETERS, ParamSpec
+from partnersim.seeding import MAX_SEED
 
 GROUP_TITLES: dict[str, str] = {
     "structure": "Structure",
@@ -165,7 +165,7 @@ def coerce_value(control: Control, value: Any) -> Any:
 
 
 def coerce_seed(text: Any) -> int:
-    """Read the seed box (a string in the browser) as a whole number in [0, 2**63 - 1].
+    """Read the seed box (a string in the browser) as a whole number in [0, ``MAX_SEED``].
 
     Raises:
         InputError: when the text is not such a number.

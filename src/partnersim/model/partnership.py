@@ -32,7 +32,7 @@ from partnersim.model.state import (
 )
 from partnersim.outputs import MONTHLY
 from partnersim.params import PARAMETERS, SECTORS, Params, make_params
-from partnersim.seeding import named_streams
+from partnersim.seeding import MAX_SEED, named_streams
 
 
 class PartnershipModel(mesa.Model):
@@ -49,7 +49,7 @@ class PartnershipModel(mesa.Model):
                  params: Params | None = None, **overrides: Any) -> None:
         if params is not None and overrides:
             raise TypeError("give either params (a validated Params) or keyword overrides")
-        seed = int(rng) if rng is not None else int(np.random.SeedSequence().entropy % 2**63)
+        seed = int(rng) if rng is not None else int(np.random.SeedSequence().entropy % (MAX_SEED + 1))
         super().__init__(rng=seed)
         self.seed = seed
         self.p: Params = params if params is not None else make_params(overrides)

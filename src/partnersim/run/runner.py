@@ -53,6 +53,7 @@ from partnersim.run import storage
 from partnersim.run.executors import Pool, auto_chunk_size, open_executor
 from partnersim.run.options import RunOptions
 from partnersim.run.specs import ModelRef, RunReport, RunSpec, model_name, resolve_model, run_chunk
+from partnersim.seeding import MAX_SEED
 
 FLUSH_RUNS = 500
 """Write a shard once this many finished runs are buffered (or ``FLUSH_SECONDS`` pass)."""
@@ -91,8 +92,9 @@ def validate_specs(specs: Sequence[RunSpec]) -> None:
         if s.run_id in ids:
             raise InputError(f"run_id {s.run_id} appears twice", key="run_id")
         ids.add(s.run_id)
-        if not 0 <= int(s.seed) < 2**63:
-            raise InputError(f"run {s.run_id}: seed {s.seed} is not in [0, 2**63)", key="seed")
+        if not 0 <= int(s.seed) <= MAX_SEED:
+            raise InputError(f"run {s.run_id}: seed {s.seed} is not in [0, {MAX_SEED}]",
+                             key="seed")
 
 
 def execute(
@@ -119,7 +121,8 @@ def execute(
         model: ``None`` for partnersim's model, or ``"package.module:function"``
             (or a module-level function) called as ``function(**params, seed=seed)``.
         keep_timeseries: Store the per-month rows.
-        measures: Monthly measures partnersim's model collects (default: all).
+        measures: Monthly measures kept in the timeseries, for any model (default: all the
+            model reports; partnersim's model then collects only these).
         provenance: Extra manifest entries, e.g. ``{"inputs": [storage.input_record(p)],
             "command": storage.command_line("sweep", p, out=out_dir), "experiment": {...}}``
             (``command``: the command line that reproduces the folder; each session

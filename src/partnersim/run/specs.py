@@ -184,7 +184,8 @@ def run_one(spec: RunSpec, model: ModelRef = None, *, keep_timeseries: bool = Tr
     Returns:
         ``(row, timeseries)``: the row holds ``run_id, scenario, point, replicate,
         seed, status, error, params`` (dict) and ``outputs`` (dict of floats);
-        ``timeseries`` has ``run_id, month`` and measures (or is None).
+        ``timeseries`` has ``run_id, month`` and the monthly measures (``measures``, or every
+        one the model reports), or is None.
     """
     row: dict[str, Any] = {"run_id": spec.run_id, "scenario": spec.scenario,
                            "point": spec.point, "replicate": spec.replicate,
@@ -203,6 +204,11 @@ def run_one(spec: RunSpec, model: ModelRef = None, *, keep_timeseries: bool = Tr
                 kwargs["interventions"] = spec.interventions
             result = fn(**kwargs, seed=spec.seed)
         outputs, ts = _normalise(result, keep_timeseries)
+        if ts is not None and measures is not None:  # any model: keep the measures asked for
+            missing = [m for m in measures if m not in ts.columns]
+            if missing:
+                raise ValueError(f"the model reports no monthly {', '.join(missing)}")
+            ts = ts[["month", *measures]]
         for key in outputs:
             if key in spec.values or key in storage.ID_COLUMNS:
                 raise ValueError(f"output {key!r} has the name of a parameter or id column")

@@ -160,13 +160,12 @@ class CaseRunner:
     def _run(self, cases: Sequence[Case], measures: Sequence[str], folder: Path
              ) -> list[CaseResult]:
         _refuse_other_code(folder, self.options.overwrite)
-        # the runner applies ``measures=`` to partnersim's own model only, so every case's
-        # timeseries keeps all monthly measures; ``read_results`` reads the ones asked for
         specs = [RunSpec(run_id=i, seed=c.seed, replicate=c.replicate, scenario=c.scenario,
                          params={**c.params, **c.hooks}, interventions=tuple(c.interventions))
                  for i, c in enumerate(cases)]
         report = execute(specs, folder, self.options, model=CASE_MODEL,
-                         keep_timeseries=bool(measures), provenance=dict(self.provenance))
+                         keep_timeseries=bool(measures), measures=list(measures) or None,
+                         provenance=dict(self.provenance))
         if not report.ok:
             first = report.failures[0] if report.failures else None
             why = (f"run {first['run_id']} (seed {first['seed']}): {first['error']}" if first
