@@ -44,7 +44,7 @@ class PatternDefinition:
     Attributes:
         id: pattern id ("SF3").
         title, statement, measured, anchors: text for tables and docs.
-        master_seed: the file's ``seed``; replicate i has the same seed in every condition.
+        seed: the master seed; replicate i has the same seed in every condition.
         n_seeds: {"quick": n, "full": n}.
         params: overrides applied to every condition.
         conditions: condition name -> {"params": {...}, "interventions": [...]}.
@@ -57,7 +57,7 @@ class PatternDefinition:
     statement: str
     measured: str
     anchors: str
-    master_seed: int
+    seed: int
     n_seeds: Mapping[str, int]
     params: Mapping[str, Any]
     conditions: Mapping[str, Mapping[str, Any]]
@@ -119,6 +119,6 @@ def load_definition(pattern: str, directory: Path | None = None) -> PatternDefin
     return PatternDefinition(
         id=data["id"], title=data.get("title", ""), statement=data.get("statement", ""),
         measured=data.get("measured", ""), anchors=data.get("anchors", ""),
-        master_seed=seed, n_seeds=n_seeds, params=dict(data.get("params", {})),
+        seed=seed, n_seeds=n_seeds, params=dict(data.get("params", {})),
         conditions=conditions, settings=dict(data.get("settings", {})),
         mechanism_off=dict(data.get("mechanism_off", {})))

@@ -256,4 +256,4 @@ def scenario_record(scenario: Scenario) -> dict[str, Any]:
     """The scenario's provenance for a manifest: name, file, SHA-256 and full text
     (``storage.input_record``), replicate count and master seed."""
     return {"name": scenario.name, **storage.input_record(scenario.source, scenario.text),
-            "replicates": scenario.replicates, "master_seed": scenario.seed}
+            "replicates": scenario.replicates, "seed": scenario.seed}

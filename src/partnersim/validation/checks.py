@@ -2,7 +2,7 @@
 
 ``CHECKS`` holds every pattern's :class:`Check` by id ("SF1" to "SF13"): the cases it asks
 for and a verdict over their results (the verdict function's docstring states the pattern,
-its sources and the effect measured). ``run_check(pattern, n_seeds=..., master_seed=..., *,
+its sources and the effect measured). ``run_check(pattern, n_seeds=..., seed=..., *,
 runner=..., **overrides)`` runs one check and returns a :class:`PatternResult`;
 ``run_checks`` runs the cases of many checks in one call of the runner. A pattern's
 experiment (conditions, seed counts, master seed, settings) is read from its pattern file
@@ -60,20 +60,20 @@ class Check:
 
 
 def seeds_of(defn: PatternDefinition, n_seeds: int | None = None,
-             master_seed: int | None = None) -> list[int]:
+             seed: int | None = None) -> list[int]:
     """The paired seeds of a check (default: the file's full count and master seed)."""
     n = int(n_seeds if n_seeds is not None else defn.n_seeds["full"])
-    return replicate_seeds(int(master_seed if master_seed is not None else defn.master_seed), n)
+    return replicate_seeds(int(seed if seed is not None else defn.seed), n)
 
 
-def run_checks(n_seeds: Mapping[str, int | None], *, master_seed: int | None = None,
+def run_checks(n_seeds: Mapping[str, int | None], *, seed: int | None = None,
                overrides: Mapping[str, Any] | None = None, runner: CaseRunner | None = None
                ) -> list[PatternResult]:
     """Run several checks, their cases in one call of the runner (one pool, one folder).
 
     Args:
         n_seeds: pattern id -> paired seeds (None: the file's full count), in run order.
-        master_seed: instead of each file's master seed.
+        seed: instead of each file's master seed.
         overrides: parameter values applied to every run, after the files' conditions.
         runner: where and how the cases run (default: in this process, a temporary folder).
     """
@@ -82,7 +82,7 @@ def run_checks(n_seeds: Mapping[str, int | None], *, master_seed: int | None = N
     plans = []
     for pid, n in n_seeds.items():
         defn = load_definition(pid)
-        seeds = seeds_of(defn, n, master_seed)
+        seeds = seeds_of(defn, n, seed)
         plans.append((pid, defn, seeds, CHECKS[pid].cases(defn, seeds, overrides)))
     cases = [c for *_, groups in plans for group in groups.values() for c in group]
     measures = list(dict.fromkeys(m for pid in n_seeds for m in CHECKS[pid].measures))
@@ -94,18 +94,18 @@ def run_checks(n_seeds: Mapping[str, int | None], *, master_seed: int | None = N
     return out
 
 
-def run_check(pattern: str, n_seeds: int | None = None, master_seed: int | None = None, *,
+def run_check(pattern: str, n_seeds: int | None = None, seed: int | None = None, *,
               runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
     """Run the check of ``pattern`` (an id in ``CHECKS``, e.g. "SF3"; see ``run_checks``).
 
     Args:
         pattern: the pattern id.
         n_seeds: paired seeds (None: the file's full count).
-        master_seed: instead of the file's master seed.
+        seed: instead of the file's master seed.
         runner: where and how the cases run (default: in this process, a temporary folder).
         **overrides: parameter values applied to every run, after the file's conditions.
     """
-    return run_checks({pattern: n_seeds}, master_seed=master_seed, overrides=overrides,
+    return run_checks({pattern: n_seeds}, seed=seed, overrides=overrides,
                       runner=runner)[0]
 
 
@@ -249,7 +249,7 @@ def _sf3_cases(defn: PatternDefinition, seeds: list[int], overrides: Mapping[str
     until = int(cfg["early_months"])
     hooks = {"early_success": {"force_first_task": True, "force_outcomes_until": until},
              "early_failure": {"force_first_task": False, "force_outcomes_until": until}}
-    spread_seeds = replicate_seeds(defn.master_seed + 1, max(len(seeds),
+    spread_seeds = replicate_seeds(defn.seed + 1, max(len(seeds),
                                                              int(cfg["spread_seeds_min"])))
     return (conditions(defn, ("early_success", "early_failure"), seeds, overrides, hooks=hooks)
             | conditions(defn, ("free",), spread_seeds, overrides))
