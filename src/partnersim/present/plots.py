@@ -176,7 +176,7 @@ def plot_distribution(
     ax.set_xticks(positions, [name or output for name, _ in groups], rotation=20,
                   ha="right", fontsize=8)
     ax.set_ylabel(label(output))
-    ax.set_title(f"{label(output)} at the end of the run", fontsize=10)
+    ax.set_title(label(output), fontsize=10)  # an end-of-run label says when it is taken
     ax.grid(alpha=0.3, axis="y")
     return ax
 
