@@ -8,7 +8,7 @@ import pytest
 from partnersim.model import stages
 from partnersim.model.partnership import PartnershipModel
 from partnersim.model.simulate import simulate
-from partnersim.model.state import MonthEvents
+from partnersim.model.state import CAREER, MonthEvents
 
 SMALL = {"n_staff": 80, "horizon_months": 36}
 
@@ -224,6 +224,22 @@ def test_members_below_the_threshold_disengage_and_take_no_part():
     assert np.all(model.staff.phi[:10] == 0.0)
 
 
+def test_career_motivated_members_gain_more_commitment_from_a_win():
+    gained = {}
+    for boost in (0.0, 1.0):
+        model = PartnershipModel(rng=1, career_win_boost=boost, **SMALL)
+        ev = month_of(model, "allocate_time", "meet", "communicate", "deliberate",
+                      "joint_work", "update_trust")
+        ev.wins = 1
+        before = model.staff.commitment.copy()
+        stages.update_commitment(model, ev)
+        gained[boost] = model.staff.commitment - before
+    career = model.staff.motive == CAREER
+    assert career.any() and (~career).any()
+    assert np.all(gained[1.0][career] > gained[0.0][career])
+    assert np.array_equal(gained[1.0][~career], gained[0.0][~career])
+
+
 # 8 decide
 def test_consensus_is_slower_than_majority():
     def delay(rule):
@@ -301,3 +317,95 @@ def test_health_kernel_is_a_distribution_with_the_requested_mean_lag():
     w = stages.health_kernel(48.0, 600)
     assert w.sum() == pytest.approx(1.0)
     assert np.dot(np.arange(600) + 0.5, w) == pytest.approx(48.0, rel=0.02)
+
+
+def test_the_community_and_voluntary_stocks_support_those_members_participation():
+    model = PartnershipModel(rng=1, **SMALL)
+    low = model.staff.sector >= stages.LOW_POWER_SECTOR
+    model.capacity_stocks[[stages.COMMUNITY_LEVEL, stages.VOLUNTARY_LEVEL]] = 0.0
+    without = stages.participation(model)
+    for level, sector in ((stages.COMMUNITY_LEVEL, stages.COMMUNITY),
+                          (stages.VOLUNTARY_LEVEL, stages.VOLUNTARY)):
+        model.capacity_stocks[level] = 1.0
+        with_stock = stages.participation(model)
+        of_sector = model.staff.sector == sector
+        assert np.all(with_stock[of_sector] > without[of_sector])
+        assert np.array_equal(with_stock[~of_sector], without[~of_sector])
+        model.capacity_stocks[level] = 0.0
+    assert np.all(without[~low] == 1.0)
+
+
+def test_community_capacity_changes_community_attendance():
+    # the community stock's support: off (participation_support 0) vs on, same seeds
+    base = {"n_staff": 120, "horizon_months": 60, "capacity_budget": 40.0,
+            "budget_earmark": "community"}
+    on = [simulate(base, seed=s).timeseries["active_community"].iloc[-24:].mean()
+          for s in range(4)]
+    off = [simulate({**base, "participation_support": 0.0}, seed=s)
+           .timeseries["active_community"].iloc[-24:].mean() for s in range(4)]
+    assert all(a > b for a, b in zip(on, off, strict=True))
+
+
+def test_voluntary_capacity_narrows_the_voluntary_agencys_power_gap():
+    model = PartnershipModel(rng=1, voluntary_power_equalisation=1.0, **SMALL)
+    gap = model.p.power_gap
+    model.capacity_stocks[stages.VOLUNTARY_LEVEL] = 1.0
+    month_of(model, "build_capacity")  # the stock stays near 1 after a month's decay
+    stock = model.capacity_stocks[stages.VOLUNTARY_LEVEL]
+    assert model.agencies.power[stages.VOLUNTARY] == pytest.approx(1.0 - gap * (1.0 - stock))
+    assert model.agencies.power[stages.COMMUNITY] == pytest.approx(1.0 - gap)
+
+
+def test_voluntary_capacity_changes_decision_equity():
+    base = {"n_staff": 120, "horizon_months": 60, "capacity_budget": 40.0,
+            "budget_earmark": "voluntary", "power_gap": 0.8}
+    equal = [simulate({**base, "voluntary_power_equalisation": 1.0}, seed=s)
+             .summary["decision_equity_mean"] for s in range(4)]
+    unequal = [simulate({**base, "voluntary_power_equalisation": 0.0}, seed=s)
+               .summary["decision_equity_mean"] for s in range(4)]
+    assert np.mean(equal) > np.mean(unequal)
+
+
+def _output_with_pulse(share: float, pulse_month: int, seed: int, extra: float = 0.06):
+    """Monthly output of a run whose relationship-time share is ``share``, raised by
+    ``extra`` for the one month ``pulse_month`` (extra 0: no pulse)."""
+    model = PartnershipModel(rng=seed, relationship_time=share, horizon_months=60)
+    model.collect_mesa = False
+    while model.running:
+        if model.month == pulse_month and extra:
+            model.set_levers({"relationship_time": share + extra}, undo_at=pulse_month + 1)
+        model.step()
+    return model.measures_frame()["output"].to_numpy()
+
+
+@pytest.mark.parametrize("share", [0.0, 0.02, 0.1, 0.2, 0.4])
+def test_a_pulse_of_relationship_time_costs_output_that_month_and_returns_only_later(share):
+    # relationship time is an investment: its month's output falls (the time is taken from
+    # delivery), and what it builds (ties, trust, joint arrangements) is in place only
+    # from the next month on
+    for seed in range(3):
+        base = _output_with_pulse(share, 24, seed, extra=0.0)
+        pulse = _output_with_pulse(share, 24, seed)
+        assert np.array_equal(pulse[:24], base[:24])
+        assert pulse[24] < base[24]
+    # ... and it does build something: later months differ
+    assert not np.array_equal(pulse[25:], base[25:])
+
+
+def test_integration_draws_on_last_months_stocks_not_this_months_share():
+    model = PartnershipModel(rng=3, **SMALL)
+    for _ in range(12):
+        model.step()
+    integration, net = model.integration.copy(), model.net_synergy
+    assert np.all(integration <= model.capacity_stocks[stages.OPERATIONAL_LEVEL] + 1e-12)
+    assert integration.max() > 0.0 and net != 0.0
+    ev = MonthEvents()
+    for name in ("allocate_time", "meet", "communicate", "deliberate", "joint_work",
+                 "update_trust", "update_commitment", "decide", "turnover", "build_capacity"):
+        getattr(stages, name)(model, ev)
+    integration = model.integration.copy()  # a leaver's successor starts with none
+    stages.deliver(model, ev)
+    s, ag = model.staff, model.agencies
+    time = 1.0 - s.phi
+    expected = np.sum(time * ag.resources[s.agency] * (1.0 + integration * net))
+    assert ev.output == pytest.approx(expected, rel=1e-12)

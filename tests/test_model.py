@@ -49,6 +49,9 @@ def test_unknown_or_out_of_bounds_parameter_is_an_input_error():
         PartnershipModel(rng=1, leadershp=0.5)
     with pytest.raises(InputError, match=r"bounds \[0.0, 1.0\]"):
         PartnershipModel(rng=1, leadership=1.5)
+    with pytest.raises(InputError, match="integration_time_scale: removed: integrated work now "
+                       "draws on the stocks"):
+        PartnershipModel(rng=1, integration_time_scale=0.1)
 
 
 def test_same_seed_identical_monthly_table_and_different_seeds_differ():

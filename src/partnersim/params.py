@@ -273,8 +273,14 @@ class Params(BaseModel):
         "A", "assumption for the measure", "trust")
 
     # --- meetings ------------------------------------------------------------------
+    full_attendance_share: float = _p(0.2, 0.05, 0.5, "share of working time",
+        "Relationship-time share at which a member attends every meeting and makes the base "
+        "number of contacts; attendance and contacts scale with the share relative to it "
+        "(contacts up to twice the base).",
+        "A", "assumption (no source gives the time a partnership meeting cycle takes)",
+        "meeting")
     contacts_per_month: float = _p(5.0, 0.5, 12.0, "contacts per member",
-        "Meeting contacts per attending member per month at a 20% relationship-time share.",
+        "Meeting contacts per attending member per month at the full-attendance share.",
         "A", "Ansell & Gash 2008 (face-to-face dialogue)", "meeting")
     p_repeat_contact: float = _p(0.85, 0.0, 1.0, "probability",
         "Chance that a contact is with someone the member already knows.",
@@ -357,6 +363,11 @@ class Params(BaseModel):
     commitment_win_boost: float = _p(0.08, 0.0, 0.3, "per visible win",
         "Commitment gained from a small win the member hears about.",
         "L", "Ansell & Gash 2008 (small wins)", "commitment")
+    career_win_boost: float = _p(0.5, 0.0, 2.0, "share of the win boost",
+        "Extra commitment a career-motivated member gains from a win they hear about (the "
+        "partnership as an opportunity to shine).",
+        "A", "seed: members most positive were those for whom HAZ was a chance to shine in "
+        "career terms", "commitment")
     commitment_cost: float = _p(0.06, 0.0, 0.3, "per month per unit time-pressure",
         "Commitment lost to the cost of relationship time under service pressure.",
         "A", "Emerson et al. 2012", "commitment")
@@ -405,14 +416,21 @@ class Params(BaseModel):
     participation_steepness: float = _p(12.0, 1.0, 50.0, "1 / capacity units",
         "Steepness of the participation curve around the threshold.",
         "A", "assumption", "capacity")
+    participation_support: float = _p(0.3, 0.0, 1.0, "capacity 0-1 per unit of stock",
+        "What a full community (or voluntary) capacity stock adds to those members' own "
+        "capacity in the participation curve: organised support (forums, infrastructure "
+        "bodies) that outlasts any one member.",
+        "A", "seed: communities need support before they can become active partners; "
+        "infrastructure support for voluntary agencies (Box 1)", "capacity")
+    voluntary_power_equalisation: float = _p(0.3, 0.0, 1.0, "share of the power gap",
+        "Share of the voluntary sector's power gap that a full voluntary capacity stock closes.",
+        "A", "seed: Box 1 (voluntary agencies as equal partners); little evidence they became "
+        "equal partners in HAZs, hence well below 1", "capacity")
 
     # --- delivery and outcomes -----------------------------------------------------
     synergy_max: float = _p(1.5, 0.0, 2.0, "share of output",
         "Largest output gain from synergy when trust, understanding and capacity are full.",
         "L", "Lasker et al. 2001 (partnership synergy)", "delivery")
-    integration_time_scale: float = _p(0.1, 0.02, 0.5, "share of working time",
-        "Relationship-time share at which 63% of a member's work uses the integrated arrangements.",
-        "A", "seed: the balancing act; Huxham & Vangen 2005", "delivery")
     coordination_cost: float = _p(0.3, 0.0, 0.6, "share of output",
         "Output lost to coordination when partners do not trust each other.",
         "L", "Huxham & Vangen 2005 (collaborative inertia)", "delivery")
@@ -513,6 +531,12 @@ DEFAULTS: dict[str, Any] = {name: spec.default for name, spec in PARAMETERS.item
 RENAMED_PARAMETERS: dict[str, str] = {"leader_recovery_months": "chair_recovery_months"}
 """Old parameter names -> new (one name per concept: the chair is "chair" everywhere)."""
 
+REMOVED_PARAMETERS: dict[str, str] = {
+    "integration_time_scale": "integrated work now draws on the stocks relationships built "
+                              "(docs/ODD.md 7.11), not on this month's share",
+}
+"""Parameters the model no longer has -> why (named in the error a file using one gets)."""
+
 
 def make_params(overrides: dict[str, Any] | None = None, *, source: str | None = None) -> Params:
     """Validate overrides of the declared defaults and return a frozen ``Params``.
@@ -524,6 +548,8 @@ def make_params(overrides: dict[str, Any] | None = None, *, source: str | None =
     for key in overrides:
         if key in RENAMED_PARAMETERS:
             raise InputError(f"renamed to {RENAMED_PARAMETERS[key]!r}", source=source, key=key)
+        if key in REMOVED_PARAMETERS:
+            raise InputError(f"removed: {REMOVED_PARAMETERS[key]}", source=source, key=key)
         if key not in PARAMETERS:
             raise unknown("parameter", key, PARAMETERS, source=source)
     try:

@@ -81,6 +81,10 @@ class PartnershipModel(mesa.Model):
         self.force_outcomes_until = 0  # ...and every joint-task outcome before this month
         self.agenda = np.empty((0, 3))  # pending items: position, age (months), new (1/0)
         self.unmet_demand = np.zeros(len(SECTORS))
+        # what relationships have built, in place for the next month's delivery (``deliver``):
+        # each member's integrated share of work, and synergy net of coordination losses
+        self.integration = np.zeros(self.n)
+        self.net_synergy = 0.0
         self.integration_gain = np.zeros(self.horizon)  # output / output alone - 1, by month
         self.health_noise = self.streams["health"].normal(0.0, self.p.health_noise, self.horizon)
         self.health_kernel = stages.health_kernel(self.p.health_lag_months, self.horizon)
@@ -273,6 +277,7 @@ class PartnershipModel(mesa.Model):
                                                    len(self.agencies.sector))
         stages.agencies_forget(self, held, dropped)  # organisational familiarity leaves too
         self._draw_members(rows, self.streams[stream], newcomer=True)
+        self.integration[rows] = 0.0  # a newcomer has no working relationships yet
         self._new_members[rows] = True  # their agents are replaced when next looked at
         if lost_chairs:
             # one chair leaving a single chair leaves the partnership leaderless; with two

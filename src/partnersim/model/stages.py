@@ -21,20 +21,18 @@ import numpy as np
 
 from partnersim.model.numerics import compiled, mean, std, total
 from partnersim.model.state import (
+    CAREER,
     SECTOR_CULTURE,
     SECTOR_TURNOVER,
     VISION_POSITION,
     WITHIN_AGENCY_FAMILIARITY,
 )
-from partnersim.params import DECISION_RULES, SECTOR_QUORUM, SECTORS
+from partnersim.params import CAPACITY_LEVELS, DECISION_RULES, SECTOR_QUORUM, SECTORS
 
 if TYPE_CHECKING:
     from partnersim.model.partnership import PartnershipModel
     from partnersim.model.state import MonthEvents
 
-REFERENCE_PHI = 0.2
-"""Relationship-time share at which a member attends every meeting and makes the base
-number of contacts; attendance and contacts scale with phi / REFERENCE_PHI."""
 PHI_MAX = 0.8
 """Upper limit on any member's relationship-time share."""
 REENGAGE_MARGIN = 0.1
@@ -53,6 +51,13 @@ N_SECTORS = len(SECTORS)
 LOW_POWER_SECTOR = 3
 """Sectors from this index on (voluntary, community) are the low-power side: their decision
 power is 1 - power_gap; equity and low-to-high trust compare them with statutory members."""
+VOLUNTARY, COMMUNITY = SECTORS.index("voluntary"), SECTORS.index("community")
+"""The voluntary and community sectors (and their agencies)."""
+OPERATIONAL_LEVEL, COMMUNITY_LEVEL, VOLUNTARY_LEVEL = (
+    CAPACITY_LEVELS.index("operational"), CAPACITY_LEVELS.index("community"),
+    CAPACITY_LEVELS.index("voluntary"))
+"""The capacity stocks of joint operational arrangements and of the community and voluntary
+sectors (seed, Box 1)."""
 
 
 def sigmoid(x: np.ndarray | float) -> np.ndarray | float:
@@ -68,18 +73,24 @@ def effective_leadership(model: PartnershipModel) -> float:
 
 def participation(model: PartnershipModel) -> np.ndarray:
     """Probability a member can act as an active partner: community and voluntary members
-    need personal capacity above a threshold first (seed; Foster-Fishman et al. 2001)."""
-    s, p = model.staff, model.p
-    return _participation(s.capacity, s.sector, p.participation_steepness,
+    need capacity above a threshold first, their own plus the support their sector's
+    capacity stock gives (community: level 4; voluntary: level 5) (seed: communities need
+    support first, Box 1; Foster-Fishman et al. 2001)."""
+    s, p, k = model.staff, model.p, model.capacity_stocks
+    support = np.zeros(N_SECTORS)
+    support[VOLUNTARY] = p.participation_support * k[VOLUNTARY_LEVEL]
+    support[COMMUNITY] = p.participation_support * k[COMMUNITY_LEVEL]
+    return _participation(s.capacity, s.sector, support, p.participation_steepness,
                           p.participation_threshold)
 
 
 @compiled
-def _participation(capacity, sector, steepness, threshold):  # pragma: no cover - compiled
+def _participation(capacity, sector, support, steepness, threshold):  # pragma: no cover - compiled
     part = np.ones(len(capacity))
     for k in range(len(capacity)):
         if sector[k] >= LOW_POWER_SECTOR:  # voluntary and community members
-            part[k] = 1.0 / (1.0 + np.exp(-(steepness * (capacity[k] - threshold))))
+            x = capacity[k] + support[sector[k]]
+            part[k] = 1.0 / (1.0 + np.exp(-(steepness * (x - threshold))))
     return part
 
 
@@ -116,8 +127,8 @@ def meet(model: PartnershipModel, ev: MonthEvents) -> None:
     ev.pairs_i, ev.pairs_j = _meetings(
         model.streams["meet"], participation(model), s.phi, s.commitment, s.engaged, s.attended,
         s.attendance, s.champion | model.chair_flags(), t.start, t.dst, s.agency,
-        model.agencies.familiarity, p.contacts_per_month, p.champion_contacts,
-        p.p_repeat_contact, p.champion_bridging)
+        model.agencies.familiarity, p.full_attendance_share, p.contacts_per_month,
+        p.champion_contacts, p.p_repeat_contact, p.champion_bridging)
     rows = _ensure_ties(model, ev.pairs_i, ev.pairs_j)
     ev.rows_ij, ev.rows_ji = rows[: len(ev.pairs_i)], rows[len(ev.pairs_i):]
     _agencies_get_acquainted(model, ev.pairs_i, ev.pairs_j)
@@ -125,15 +136,15 @@ def meet(model: PartnershipModel, ev: MonthEvents) -> None:
 
 @compiled
 def _meetings(rng, participation, phi, commitment, engaged, attended, attendance, bridger,
-              start, dst, agency, familiarity, per_month, bridger_contacts, p_repeat,
-              bridging):  # pragma: no cover - compiled
+              start, dst, agency, familiarity, full_share, per_month, bridger_contacts,
+              p_repeat, bridging):  # pragma: no cover - compiled
     """This month's meeting pairs (i, j): who attends, how many contacts each makes, and
     with whom. Updates ``attended`` and the moving average ``attendance``."""
-    # attendance: participation x relationship time relative to REFERENCE_PHI (capped at 1)
+    # attendance: participation x relationship time relative to full_share (capped at 1)
     # x (0.5 + 0.5 commitment)
     draws = rng.random(len(phi))
     for k in range(len(phi)):
-        p_attend = participation[k] * min(1.0, phi[k] / REFERENCE_PHI) * (0.5 + 0.5 * commitment[k])
+        p_attend = participation[k] * min(1.0, phi[k] / full_share) * (0.5 + 0.5 * commitment[k])
         attended[k] = engaged[k] and draws[k] < p_attend
         attendance[k] += ATTENDANCE_MEMORY * (attended[k] - attendance[k])
     att = np.flatnonzero(attended)
@@ -146,7 +157,7 @@ def _meetings(rng, participation, phi, commitment, engaged, attended, attendance
     draws = rng.random(len(att))
     counts = np.empty(len(att), dtype=np.int64)
     for k in range(len(att)):
-        rate = (per_month * min(phi[att[k]] / REFERENCE_PHI, 2.0)
+        rate = (per_month * min(phi[att[k]] / full_share, 2.0)
                 * (bridger_contacts if bridger[att[k]] else 1.0))
         counts[k] = np.int64(np.floor(rate + draws[k]))
     i = att[np.repeat(np.arange(len(att)), counts)]
@@ -595,27 +606,31 @@ def _update_trust(trust, damage, start, src, dst, power, task_rows, task_signal,
 # 7 ----------------------------------------------------------------------------------------
 def update_commitment(model: PartnershipModel, ev: MonthEvents) -> None:
     """Commitment follows trust and shared understanding, rises with wins the member hears
-    of, and erodes with the cost of relationship time under pressure and with long
-    stretches without a win; below a threshold a member disengages.
+    of (more for career-motivated members, for whom a win is a chance to shine), and
+    erodes with the cost of relationship time under pressure and with long stretches
+    without a win; below a threshold a member disengages.
 
-    References: Ansell & Gash 2008; Emerson et al. 2012; Huxham & Vangen 2005.
+    References: Ansell & Gash 2008; Emerson et al. 2012; Huxham & Vangen 2005; seed (Trust:
+    an opportunity to shine in career terms).
     """
     s, p = model.staff, model.p
     erosion = p.commitment_erosion if model.months_since_win >= p.no_win_months else 0.0
     _commit(s.commitment, s.engaged, ev.mean_trust, ev.degree, ev.understanding,
-            ev.wins > 0, s.info, s.phi, model.unmet_demand[s.agency], p.commitment_trust_rate,
-            p.commitment_win_boost, p.commitment_cost, erosion, p.disengage_threshold)
+            ev.wins > 0, s.info, s.phi / p.full_attendance_share, model.unmet_demand[s.agency],
+            p.commitment_trust_rate,
+            p.commitment_win_boost * np.where(s.motive == CAREER, 1.0 + p.career_win_boost, 1.0),
+            p.commitment_cost, erosion, p.disengage_threshold)
 
 
 @compiled
-def _commit(commitment, engaged, mean_trust, degree, understanding, win, info, phi, gap,
+def _commit(commitment, engaged, mean_trust, degree, understanding, win, info, time, gap,
             trust_rate, win_boost, cost_rate, erosion, threshold):  # pragma: no cover - compiled
     for k in range(len(commitment)):
         c = commitment[k]
         target = 0.5 * ((mean_trust[k] if degree[k] > 0 else c) + understanding)
         win_heard = (0.3 + 0.7 * info[k]) * (1.0 - c) if win else 0.0
-        cost = phi[k] / REFERENCE_PHI * gap[k]
-        c = c + trust_rate * (target - c) + win_boost * win_heard - cost_rate * cost - erosion
+        cost = time[k] * gap[k]  # relationship time (relative to full attendance) x shortfall
+        c = c + trust_rate * (target - c) + win_boost[k] * win_heard - cost_rate * cost - erosion
         c = min(max(c, 0.0), 1.0)
         commitment[k] = c
         engaged[k] = c >= threshold if engaged[k] else c >= threshold + REENGAGE_MARGIN
@@ -849,7 +864,7 @@ def budget_rate(model: PartnershipModel) -> float:
 def build_capacity(model: PartnershipModel, ev: MonthEvents) -> None:
     """The budget raises capacity stocks at six levels and members' personal capacity
     (all, or an earmarked sector twice as fast); partnership work builds capacity too;
-    stocks decay without upkeep.
+    stocks decay without upkeep. The voluntary stock narrows the voluntary agency's power gap.
 
     References: Foster-Fishman et al. 2001; Sullivan, Barnes & Matka 2002; seed (Box 1).
     """
@@ -860,6 +875,9 @@ def build_capacity(model: PartnershipModel, ev: MonthEvents) -> None:
                     p.structure_learning_rate,
                     effective_leadership(model) * lv["vision_clarity"], lv["ground_rules"],
                     ev.wins)
+    # voluntary agencies become more equal partners as their capacity stock grows (Box 1)
+    model.agencies.power[VOLUNTARY] = 1.0 - p.power_gap * (
+        1.0 - p.voluntary_power_equalisation * model.capacity_stocks[VOLUNTARY_LEVEL])
 
 
 @compiled
@@ -936,6 +954,7 @@ class TieTrust:
     sector_sum: np.ndarray  # trust held by each sector's members, summed over their ties
     sector_ties: np.ndarray  # ties held by each sector's members
     max_degree: int  # most ties any one member holds
+    reach: np.ndarray  # each member's working relationships into the other agencies (0-1)
 
     def across(self, model: PartnershipModel) -> float:
         """Mean trust on ties between members of different agencies (the prior before any meet)."""
@@ -944,14 +963,18 @@ class TieTrust:
 
 def tie_trust(model: PartnershipModel) -> TieTrust:
     """Trust over the ties, by kind of tie (see ``TieTrust``)."""
-    t = model.ties
-    sector = model.staff.sector
-    return TieTrust(*_tie_trust(t.start, t.dst, t.trust, sector, LOW_POWER_SECTOR,
-                                len(SECTORS)))
+    t, s = model.ties, model.staff
+    return TieTrust(*_tie_trust(t.start, t.dst, t.trust, s.sector, s.agency, LOW_POWER_SECTOR,
+                                len(SECTORS), len(model.agencies.sector)))
 
 
 @compiled
-def _tie_trust(start, dst, trust, sector, low_sector, n_sectors):  # pragma: no cover - compiled
+def _tie_trust(start, dst, trust, sector, agency, low_sector, n_sectors,
+               n_agencies):  # pragma: no cover - compiled
+    """The sums of ``TieTrust``, and each member's reach: the mean, over the other agencies,
+    of the most trusted working relationship the member has there (0 where none)."""
+    reach = np.zeros(len(start) - 1)
+    best = np.empty(n_agencies)
     cross = np.empty(len(dst))
     low_high = np.empty(len(dst))
     n_cross = n_low_high = max_degree = 0
@@ -966,6 +989,7 @@ def _tie_trust(start, dst, trust, sector, low_sector, n_sectors):  # pragma: no 
             if current >= 0:
                 sector_sum[current] += held
             current, held = a, 0.0
+        best[:] = 0.0
         for r in range(start[i], start[i + 1]):
             b = sector[dst[r]]
             if a != b:
@@ -975,52 +999,66 @@ def _tie_trust(start, dst, trust, sector, low_sector, n_sectors):  # pragma: no 
                 low_high[n_low_high] = trust[r]
                 n_low_high += 1
             held += trust[r]
+            best[agency[dst[r]]] = max(best[agency[dst[r]]], trust[r])
+        best[agency[i]] = 0.0
+        reach[i] = best.sum() / (n_agencies - 1)
         sector_ties[a] += start[i + 1] - start[i]
         max_degree = max(max_degree, start[i + 1] - start[i])
     if current >= 0:
         sector_sum[current] += held
     return (n_cross, total(cross[:n_cross]), total(trust), n_low_high,
-            total(low_high[:n_low_high]), sector_sum, sector_ties, max_degree)
+            total(low_high[:n_low_high]), sector_sum, sector_ties, max_degree, reach)
 
 
 def deliver(model: PartnershipModel, ev: MonthEvents) -> None:
-    """Service output = delivery time x productivity x (1 + integration x (synergy -
-    coordination loss)); coordination costs rise when trust is low (collaborative
-    inertia). The gain over partners working alone feeds the population-health
-    indicator through a lag kernel; unmet demand feeds back to time allocation.
+    """Service output = delivery time x productivity x (1 + integration x net synergy).
 
-    References: Lasker et al. 2001; Huxham & Vangen 2005; Repenning & Sterman 2002.
+    Relationship time is an investment: it is taken from delivery now, and returns only
+    through the stocks it builds. This month's integration and net synergy are those in
+    place at the start of the month, measured at the end of the last (``model.integration``
+    and ``model.net_synergy``): a member's integrated share of work is the joint
+    operational arrangements in place (capacity stock, level 3) times their reach into the
+    other agencies (``TieTrust.reach``: working relationships that lapse without meetings
+    and trust that fades without evidence); net synergy is synergy (from leadership,
+    efficiency, trust, shared understanding, resources and capacity) minus coordination
+    losses that rise when trust is low (collaborative inertia). The gain over partners
+    working alone feeds the population-health indicator through a lag kernel; unmet demand
+    feeds back to time allocation.
+
+    References: Repenning & Sterman 2002 (time taken now, capability built with a delay);
+    Lasker et al. 2001; Weiss et al. 2002; Huxham & Vangen 2005; Vangen & Huxham 2003.
     """
 
     s, p, lv, ag = model.staff, model.p, model.levers, model.agencies
     two_way_cost = p.two_way_time_cost if lv["communication_mode"] == "two_way" else 0.0
+    ev.output, ev.output_alone, model.unmet_demand = _deliver(
+        s.phi, s.engaged, s.agency, ag.resources, ag.pressure, lv["service_pressure"],
+        two_way_cost, model.integration, model.net_synergy)
+    model.integration_gain[model.month] = ev.output / ev.output_alone - 1.0
+    # the stocks at the end of the month: measured now, in place for next month's delivery
     ev.tie_trust = tie_trust(model)
     t_across = ev.tie_trust.across(model)
     ev.understanding_now = shared_understanding(model)  # after turnover; measures use it too
     ev.synergy_index = synergy_index(model, t_across, ev.understanding_now)
     ev.synergy = p.synergy_max * ev.synergy_index
     ev.coordination_loss = p.coordination_cost * (1.0 - t_across)
-    ev.output, ev.output_alone, model.unmet_demand = _deliver(
-        s.phi, s.engaged, s.agency, ag.resources, ag.pressure, lv["service_pressure"],
-        two_way_cost, model.capacity_stocks[2], p.integration_time_scale,
-        ev.synergy - ev.coordination_loss)
-    model.integration_gain[model.month] = ev.output / ev.output_alone - 1.0
+    model.net_synergy = ev.synergy - ev.coordination_loss
+    model.integration = model.capacity_stocks[OPERATIONAL_LEVEL] * ev.tie_trust.reach
 
 
 @compiled
 def _deliver(phi, engaged, agency, resources, pressure, service_pressure, two_way_cost,
-             operational, time_scale, net_synergy):  # pragma: no cover - compiled
+             integration, net_synergy):  # pragma: no cover - compiled
     """Output, output working alone, and each agency's unmet share of its demand (its
-    output alone x its pressure x the service pressure lever). Integrated work uses the
-    operational arrangements in place (the ``operational`` stock), by members in proportion
-    to the time they give to the partnership (none at all: they deliver alone)."""
+    output alone x its pressure x the service pressure lever). Each member delivers in the
+    time relationships (and two-way communication) leave, a share ``integration`` of it
+    through the joint arrangements in place."""
     by_agency = np.zeros(len(resources))
     alone = np.zeros(len(resources))
     for k in range(len(phi)):
         time = min(max(1.0 - phi[k] - two_way_cost * engaged[k], 0.0), 1.0)
         productivity = resources[agency[k]]
-        integration = operational * (1.0 - np.exp(-phi[k] / time_scale))
-        by_agency[agency[k]] += time * productivity * (1.0 + integration * net_synergy)
+        by_agency[agency[k]] += time * productivity * (1.0 + integration[k] * net_synergy)
         alone[agency[k]] += productivity
     unmet = np.empty(len(resources))
     for a in range(len(resources)):

@@ -34,6 +34,8 @@ MOTIVE_SHARE = np.array([0.5, 0.3, 0.2])
 """Share of members whose motive is service, career or position (seed: SCAN members)."""
 MOTIVE_HONESTY = np.array([0.95, 0.75, 0.55])
 """Mean honesty about motives for each motive."""
+CAREER = 1
+"""The career motive's index (in ``MOTIVE_SHARE``, ``MOTIVE_HONESTY`` and ``Staff.motive``)."""
 
 LEVERS: tuple[str, ...] = (
     "leadership", "joint_chair", "p_chair_leaves", "capacity_budget", "budget_earmark",
