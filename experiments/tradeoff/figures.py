@@ -9,8 +9,11 @@ Reads only the results folders that ``experiments/tradeoff/run_all.sh`` writes u
   pressure); the best share on the grid and the shares within 1% of the best.
 * ``worse_before_better.png``: paired difference in monthly output after raising the
   share from 5% to 20% at month 24.
-* ``capability_trap.png``: relationship time, cross-agency trust and output under a
-  pressure surge, with the share protected or responding to unmet demand.
+* ``capability_trap.png``: relationship time, cross-agency trust and output with and
+  without a three-year surge of pressure that then returns to normal.
+* ``best_share.png``, ``best_share.csv`` and ``best_share_indices.csv``: the distribution
+  of the best share across the assumptions (``experiments/best_share.toml``) and the
+  parameters that move it (delta indices with 95% intervals).
 * ``sobol_share_over_time.png``: time-resolved Sobol' indices of yearly output.
 
 Run: ``.venv/bin/python experiments/tradeoff/figures.py`` (after run_all.sh's runs).
@@ -141,20 +144,20 @@ def plot_trap() -> None:
               ("trust_across", "cross-agency trust"),
               ("output_ratio", "output / output alone"))
     for ax, (measure, label) in zip(axes, panels, strict=True):
-        for scen, colour in (("trap_protected", "C0"), ("trap_endogenous", "C3")):
+        for scen, colour in (("trap_calm", "C0"), ("trap_surge", "C3")):
             g = ts[ts["scenario"] == scen].groupby("month")[measure]
             ax.fill_between(g.mean().index, g.quantile(0.05), g.quantile(0.95), color=colour,
                             alpha=0.15, lw=0)
             ax.plot(g.mean().index, g.mean().values, color=colour, lw=1.3,
-                    label=scen.replace("trap_", "share ") if measure == "relationship_time_spent"
-                    else None)
+                    label={"trap_calm": "no surge", "trap_surge": "surge"}[scen]
+                    if measure == "relationship_time_spent" else None)
         ax.axvspan(12, 48, color="orange", alpha=0.08)
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("month", fontsize=8)
         ax.tick_params(labelsize=7)
     axes[0].legend(fontsize=7, frameon=False)
-    fig.suptitle("Capability trap: demand 30% above capacity, surge months 12-48 (shaded)",
-                 fontsize=10)
+    fig.suptitle("Capability trap? Demand up by half in months 12-48 (shaded), then back "
+                 "to normal", fontsize=10)
     fig.tight_layout()
     _save(fig, "capability_trap.png")
 
@@ -185,6 +188,48 @@ def plot_sobol() -> None:
     _save(fig, "sobol_share_over_time.png")
 
 
+BEST_SHARE_OUTPUTS = (("best_share", "over ten years"),
+                      ("best_share_last_year", "in the last year (long run)"))
+"""The best-share experiment's outputs: the best share for the whole run and the long run."""
+
+
+def best_share_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """How often each share is best across the sampled assumptions, and the delta indices
+    (with 95% interval half-widths) of the best share, largest first."""
+    folder = RUNS / "best_share"
+    points = pd.read_parquet(folder / "points.parquet")
+    dist = pd.DataFrame({label: points[f"{output}_mean"].value_counts(normalize=True)
+                         for output, label in BEST_SHARE_OUTPUTS}).fillna(0.0)
+    dist.index.name = "share"
+    dist = dist.sort_index().reset_index()
+    idx = pd.read_parquet(folder / "indices.parquet")
+    idx = idx[(idx["method"] == "delta") & (idx["index"] == "delta")
+              & idx["output"].isin([o for o, _ in BEST_SHARE_OUTPUTS])]
+    idx = idx[["output", "param", "value", "conf"]].sort_values(["output", "value"],
+                                                                ascending=[True, False])
+    return dist, idx
+
+
+def plot_best_share(dist: pd.DataFrame, idx: pd.DataFrame) -> None:
+    fig = Figure(figsize=(11, 3.8))
+    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1.2, 1.2]})
+    width = 0.02
+    for k, (_, label) in enumerate(BEST_SHARE_OUTPUTS):
+        axes[0].bar(dist["share"] + (k - 0.5) * width, dist[label], width=width,
+                    color=f"C{k}", label=label)
+    axes[0].set_xlabel("best share of time on relationships", fontsize=8)
+    axes[0].set_ylabel("share of sampled assumption settings", fontsize=8)
+    axes[0].legend(fontsize=7, frameon=False)
+    for ax, (output, label) in zip(axes[1:], BEST_SHARE_OUTPUTS, strict=True):
+        top = idx[idx["output"] == output].head(10).iloc[::-1]
+        ax.barh(top["param"], top["value"], xerr=top["conf"], color="C7", alpha=0.8)
+        ax.set_title(f"delta index: what moves the best share {label}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0].tick_params(labelsize=7)
+    fig.tight_layout()
+    _save(fig, "best_share.png")
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     table = optimum_table()
@@ -198,6 +243,11 @@ def main() -> None:
         plot_worse_before_better()
     if (RUNS / "trap").exists():
         plot_trap()
+    if (RUNS / "best_share" / "indices.parquet").exists():
+        dist, idx = best_share_tables()
+        dist.to_csv(OUT / "best_share.csv", index=False, float_format="%.4g")
+        idx.to_csv(OUT / "best_share_indices.csv", index=False, float_format="%.4g")
+        plot_best_share(dist, idx)
     if (RUNS / "sobol_share_over_time").exists():
         plot_sobol()
 

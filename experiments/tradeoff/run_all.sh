@@ -1,6 +1,6 @@
 #!/bin/sh
 # Regenerate every result and figure of the relationship-time study (docs/findings.md).
-# Runs: about 10 minutes on 2 cores. Results go to results/tradeoff/runs/ (not committed);
+# Runs: about 20 minutes on 2 cores. Results go to results/tradeoff/runs/ (not committed);
 # figures and small tables to results/tradeoff/ (committed).
 set -e
 cd "$(dirname "$0")/../.."
@@ -11,8 +11,9 @@ for x in horizon resources turnover leadership familiarity pressure; do
 done
 $PS compare experiments/tradeoff/raise_share_low.toml experiments/tradeoff/raise_share_at_24.toml \
     --out results/tradeoff/runs/raise_share --no-progress
-$PS compare experiments/tradeoff/trap_protected.toml experiments/tradeoff/trap_endogenous.toml \
+$PS compare experiments/tradeoff/trap_calm.toml experiments/tradeoff/trap_surge.toml \
     --out results/tradeoff/runs/trap --no-progress
 $PS sensitivity experiments/tradeoff/sobol_share_over_time.toml \
     --out results/tradeoff/runs/sobol_share_over_time --no-progress
+$PS sensitivity experiments/best_share.toml --out results/tradeoff/runs/best_share --no-progress
 .venv/bin/python experiments/tradeoff/figures.py
