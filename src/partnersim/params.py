@@ -347,14 +347,14 @@ class Params(BaseModel):
     success_confidence: float = _p(3.0, 0.0, 5.0, "log-odds per unit confidence",
         "Log-odds of joint-task success gained from confidence above one half (lost below): "
         "partners invest effort and resources in a partnership they believe delivers.",
-        "L", "Ansell & Gash 2008 (small wins, virtuous cycle); Bandura 2000 (collective efficacy)",
-        "record")
+        "A", "set during calibration change C9 after other values failed (Ansell & Gash 2008 and "
+        "Bandura 2000 give the direction only)", "record")
     trust_weight_reputation: float = _p(0.1, 0.0, 0.5, "trust units per unit confidence",
         "Shift of the trust that fading evidence returns to, per unit of confidence above one "
         "half (below): a partnership seen to deliver lends its relationships the benefit of "
         "the doubt.",
-        "L", "Vangen & Huxham 2003 (expectations from the record); McKnight et al. 1998 "
-        "(institution-based trust)", "record")
+        "A", "set during calibration change C9 after other values failed (Vangen & Huxham 2003 "
+        "and McKnight et al. 1998 give the direction only)", "record")
 
     # --- commitment ----------------------------------------------------------------
     commitment_trust_rate: float = _p(0.1, 0.0, 0.5, "per month",
@@ -384,7 +384,10 @@ class Params(BaseModel):
     # --- turnover ------------------------------------------------------------------
     p_turnover: float = _p(0.01, 0.0, 0.06, "per month",
         "Monthly hazard that a member leaves (scaled by sector, see ODD).",
-        "E", "NHS Scotland workforce statistics (~8-15% a year)", "turnover")
+        "L", "NES 2024, NHS Scotland Workforce (phase one) at 31 March 2024, main points: 12,546 "
+        "of 187,157 staff left NHS Scotland in the year (6.7%, ~0.0056/month), a lower bound "
+        "(moves within NHS Scotland also leave a partnership); default not measured",
+        "turnover")
     newcomer_capacity: float = _p(0.1, 0.0, 0.5, "capacity 0-1",
         "Personal collaborative capacity of a newcomer before structures help them.",
         "A", "Carley 1992", "turnover")
@@ -450,7 +453,9 @@ class Params(BaseModel):
     # --- costs ---------------------------------------------------------------------
     staff_month_cost: float = _p(4.5, 1.0, 10.0, "GBP k per staff-month",
         "Cost of one staff-month, used to price time spent on relationships.",
-        "E", "NHS Agenda for Change band 6-7 on-costs", "costs")
+        "L", "Scottish Agenda for Change pay 2024-25 (5.5% uplift table): band 6 GBP 39,912-48,635, "
+        "band 7 GBP 48,788-56,747 a year (GBP 3.3k-4.7k a month before employer on-costs, "
+        "which were not read)", "costs")
     champion_cost: float = _p(0.5, 0.0, 5.0, "GBP k per champion-month",
         "Allowance for each champion's role.",
         "A", "assumption", "costs")
