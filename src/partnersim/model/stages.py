@@ -389,17 +389,25 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
 
     References: Weiss et al. 2002; Ansell & Gash 2008; Vangen & Huxham 2003; Mayer et al. 1995.
     """
-    s, p, t = model.staff, model.p, model.ties
-    i, j, r_ij, r_ji, success, size = _joint_tasks(
-        model.streams["work"], ev.pairs_i, ev.pairs_j, ev.rows_ij, ev.rows_ji, s.agency, t.trust,
+    s, p, t, rng = model.staff, model.p, model.ties, model.streams["work"]
+    # the stream's draws are all uniform doubles, taken in this order: which cross-agency
+    # pairs take on a task, then for each task its outcome, then (in _task_signals) whether
+    # each side is found out; drawn here, not by passing the generator into the compiled loop
+    # (a crossing costs ~10 us), they are the same numbers
+    task_draws = rng.random(_count_cross(ev.pairs_i, ev.pairs_j, s.agency))
+    i, j, r_ij, r_ji, p_success, size = _joint_tasks(
+        task_draws, ev.pairs_i, ev.pairs_j, ev.rows_ij, ev.rows_ji, s.agency, t.trust,
         model.agencies.horizon, model.agencies.resources, s.capacity, p.p_joint_task,
         p.success_base + p.success_leadership * effective_leadership(model)
         + p.success_efficiency * efficiency(model),
         p.success_trust, p.success_understanding * ev.understanding, p.success_resources,
         p.success_capacity, p.timescale_penalty, p.success_confidence * (model.confidence - 0.5),
         p.perceived_risk)
-    ev.tasks = len(i)
-    if not len(i):
+    k = len(i)
+    draws = rng.random(3 * k)  # outcomes, then i's and j's partners found out
+    success = draws[:k] < p_success
+    ev.tasks = k
+    if not k:
         model.months_since_win += 1
         return
     if model.force_first_task is not None and model.month < model.force_outcomes_until:
@@ -416,9 +424,8 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
     # outcomes are trust signals; a partner with a hidden motive may be found out: an
     # integrity breach (j by i on the ties i -> j, then i by j)
     failed, succeeded = _outcome_signals(p.signal_sensitivity, p.performance_standard)
-    rng = model.streams["work"]
     rows, signal, weight, ev.breaches = _task_signals(
-        success, size, succeeded, failed, j, i, r_ij, r_ji, rng.random(len(i)), rng.random(len(i)),
+        success, size, succeeded, failed, j, i, r_ij, r_ji, draws[k: 2 * k], draws[2 * k:],
         s.honesty, t.damage, p.p_hidden_agenda, p.reputation_damage)
     ev.task_signals = (rows, signal, weight)
     ev.wins = int(np.count_nonzero(success))
@@ -434,18 +441,28 @@ def _outcome_signals(sensitivity: float, standard: float) -> tuple[float, float]
 
 
 @compiled
-def _joint_tasks(rng, i, j, rows_ij, rows_ji, agency, trust, horizon, resources, capacity,
+def _count_cross(i, j, agency):  # pragma: no cover - compiled
+    """Meeting pairs whose members are in different agencies."""
+    n = 0
+    for k in range(len(i)):
+        n += agency[i[k]] != agency[j[k]]
+    return n
+
+
+@compiled
+def _joint_tasks(draws, i, j, rows_ij, rows_ji, agency, trust, horizon, resources, capacity,
                  p_task, base, w_trust, understanding, w_resources, w_capacity, w_timescale,
                  confidence, perceived_risk):  # pragma: no cover - compiled
-    """Cross-agency meeting pairs that take on a joint task (probability ``p_task``), each
-    task's outcome and its size (trust relative to risk, 0.2 to 1).
+    """Cross-agency meeting pairs that take on a joint task (a draw in ``draws``, one per
+    such pair, below ``p_task``), each task's probability of success and its size (trust
+    relative to risk, 0.2 to 1).
 
     The log-odds of success: ``base`` (intercept, leadership and efficiency terms, the same
     for every task this month) + w_trust x the pair's mean trust + ``understanding`` and
     ``confidence`` (their weighted terms) + resources and capacity terms - w_timescale x
     |log(ratio of the agencies' time horizons)| / log 5."""
     cross = np.flatnonzero(agency[i] != agency[j])
-    task = cross[rng.random(len(cross)) < p_task]
+    task = cross[draws < p_task]
     i, j, rows_ij, rows_ji = i[task], j[task], rows_ij[task], rows_ji[task]
     p_success, size = np.empty(len(task)), np.empty(len(task))
     for k in range(len(task)):
@@ -458,8 +475,7 @@ def _joint_tasks(rng, i, j, rows_ij, rows_ji, agency, trust, horizon, resources,
                  + confidence)
         p_success[k] = 1.0 / (1.0 + np.exp(-logit))
         size[k] = min(max(pair_trust / perceived_risk, 0.2), 1.0)
-    success = rng.random(len(task)) < p_success
-    return i, j, rows_ij, rows_ji, success, size
+    return i, j, rows_ij, rows_ji, p_success, size
 
 
 @compiled
