@@ -1,5 +1,5 @@
 # The two commands of the README, plus a few conveniences.
-.PHONY: run test validate lint benchmarks
+.PHONY: run test validate lint benchmarks benchmarks-design
 
 run:        ## set up, then run the default (baseline) scenario
 	scripts/bootstrap.sh
@@ -13,5 +13,8 @@ lint:       ## ruff, and the import rules of docs/architecture.md (import-linter
 	.venv/bin/ruff check src tests benchmarks scripts experiments
 	.venv/bin/lint-imports
 
-benchmarks: ## print the performance figures of DESIGN.md section 7
-	for b in benchmarks/bench_*.py; do .venv/bin/python $$b || exit 1; done
+benchmarks: ## print R1-R5 of DESIGN.md section 7 (issue 15) as ratios to the shared yardstick (about 30 minutes)
+	.venv/bin/python benchmarks/bench_ratios.py --cold
+
+benchmarks-design: ## print P1-P5 of DESIGN.md section 7 (the full Sobol' study of P3 takes 10 minutes or more)
+	for b in benchmarks/bench_model.py benchmarks/bench_p3_sobol.py benchmarks/bench_p4_scaling.py benchmarks/bench_p5_dashboard.py; do .venv/bin/python $$b || exit 1; done
