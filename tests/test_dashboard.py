@@ -26,7 +26,7 @@ import pytest
 
 from partnersim import outputs
 from partnersim.cli import main
-from partnersim.dashboard import controls, figures
+from partnersim.dashboard import charts, controls, figures
 from partnersim.dashboard import server as dashboard
 from partnersim.dashboard import session as dash_session
 from partnersim.errors import InputError
@@ -503,11 +503,11 @@ def browser(browser_requirements: None) -> Any:
 class Session:
     """One browser context (one visitor) on the dashboard, with its guards."""
 
-    def __init__(self, browser: Any, url: str):
+    def __init__(self, browser: Any, url: str, size: tuple[int, int] = (1400, 1000)):
         self.blocked: list[str] = []
         self.errors: list[str] = []
         self.bad_responses: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000},
+        self.context = browser.new_context(viewport={"width": size[0], "height": size[1]},
                                            accept_downloads=True)
         self.context.set_default_timeout(30_000)
         dashboard.block_non_local(self.context, self.blocked)
@@ -784,3 +784,152 @@ def test_a_button_pressed_while_playing_acts_between_months(session: Session,
     for _ in range(month):
         again.step()
     assert f"{again.measures_frame()['trust_across'].iloc[-1]:.2f}" == f"{shown:.2f}"
+
+
+# ----------------------------------------------------------------------------------
+# the presentation view, what if and replay (a projector's 1280x720)
+
+PROJECTOR = (1280, 720)
+
+MONTH_JS = """() => Number(/Month (\\d+)/.exec(
+    document.querySelector('.partnersim-big-month').innerText)[1])"""
+
+
+def _default_run(months: int) -> Any:
+    """The model the dashboard's server opens (no scenario given: every default), run on."""
+    scenario = dash_session.default_scenario()
+    model = dash_session.build_model(scenario.params.model_dump(), scenario.seed, ())
+    for _ in range(months):
+        model.step()
+    return model
+
+
+def _min_font_px(page: Any, selector: str) -> float:
+    """The smallest computed font size of the text under ``selector`` (SVG text included)."""
+    return page.evaluate("""(sel) => {
+        const sizes = [];
+        for (const root of document.querySelectorAll(sel)) {
+            const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+            while (walker.nextNode()) {
+                const node = walker.currentNode;
+                if (!node.textContent.trim() || !node.parentElement) continue;
+                const box = node.parentElement.getBoundingClientRect();
+                if (box.width === 0 && box.height === 0) continue;  // not on screen
+                sizes.push(parseFloat(getComputedStyle(node.parentElement).fontSize));
+            }
+        }
+        return sizes.length ? Math.min(...sizes) : -1;
+    }""", selector)
+
+
+def _choose_what_if(page: Any, label: str) -> None:
+    page.locator(".partnersim-whatif .v-select").click()
+    page.get_by_role("option", name=label, exact=True).click()
+
+
+@pytest.mark.browser
+def test_presentation_view_is_large_and_one_click_from_full_controls(server: Any,
+                                                                      browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    s = Session(browser, server.url, size=PROJECTOR)
+    try:
+        page = s.page
+        s.step(4)
+        s.press("Introduce ground rules")
+        s.step(2)
+        page.get_by_role("button", name="Presentation view", exact=True).click()
+        expect(page.locator(".partnersim-big-month")).to_have_text("Month 6")
+        expect(page.locator(".partnersim-last-event")).to_have_text(
+            "Last event: month 4, ground rules.")
+        expect(page.get_by_text("Model settings (apply on Reset)")).to_have_count(0)
+        curves = page.locator(".partnersim-curves svg")
+        for measure in charts.PRESENTATION_MEASURES:
+            expect(curves.get_by_text(charts.measure_title(measure), exact=True)).to_be_visible()
+        expect(curves.get_by_text("ground rules", exact=True)).to_be_visible()  # event marked
+        # large type everywhere: the month, the status, the last event, axes and labels
+        for selector in (".partnersim-presentation .partnersim-status",
+                         ".partnersim-last-event", ".partnersim-big-month",
+                         ".partnersim-curves svg"):
+            assert _min_font_px(page, selector) >= 18, selector
+        # the network and the curves fit the projector's screen, without scrolling
+        for selector in ("img.partnersim-network", ".partnersim-curves svg"):
+            box = page.locator(selector).bounding_box()
+            assert box is not None and box["y"] + box["height"] <= PROJECTOR[1], selector
+            assert box["x"] + box["width"] <= PROJECTOR[0], selector
+        # hover values: the month and value nearest the pointer, in large type
+        box = curves.bounding_box()
+        assert box is not None
+        tooltip = page.locator("#vg-tooltip-element")
+        for dx in (0.07, 0.08, 0.09, 0.1):  # near the months run so far, in the top panel
+            page.mouse.move(box["x"] + box["width"] * dx, box["y"] + box["height"] * 0.18)
+            if tooltip.is_visible():
+                break
+        expect(tooltip).to_be_visible()
+        expect(tooltip).to_contain_text("trust across agencies")
+        expect(tooltip).to_contain_text("month")
+        assert _min_font_px(page, "#vg-tooltip-element") >= 18
+        page.mouse.move(5, 5)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "presentation.png"))
+        # the run goes on in the presentation view
+        page.get_by_role("button", name="Step", exact=True).click()
+        expect(page.locator(".partnersim-big-month")).to_have_text("Month 7")
+        page.get_by_role("button", name="Full controls", exact=True).click()
+        expect(page.get_by_text("Model settings (apply on Reset)")).to_be_visible()
+        s.wait_status("Month 7:")
+    finally:
+        s.close()
+
+
+@pytest.mark.browser
+def test_what_if_forks_the_run_and_replay_goes_back_and_forks_from_there(
+        server: Any, browser: Any) -> None:
+    import time
+
+    from playwright.sync_api import expect
+
+    s = Session(browser, server.url, size=PROJECTOR)
+    try:
+        page = s.page
+        s.step(6)
+        page.get_by_role("button", name="Presentation view", exact=True).click()
+        expect(page.locator(".partnersim-big-month")).to_have_text("Month 6")
+        _choose_what_if(page, "The chair leaves")
+        fork_chart = page.locator(".partnersim-fork-chart svg")
+        started = time.monotonic()
+        page.get_by_role("button", name="What if? (from month 6)", exact=True).click()
+        expect(fork_chart.get_by_text("without", exact=True)).to_be_visible()
+        appeared = time.monotonic() - started
+        # what the server forked is the run with and without, on the same streams
+        expected = dash_session.fork(_default_run(6), "chair_leaves")
+        summary = page.locator(".partnersim-fork-summary")
+        expect(summary).to_contain_text(charts.fork_summary(expected, "trust_across"))
+        expect(summary).to_contain_text(charts.fork_summary(expected, "output"))
+        expect(fork_chart.get_by_text("with: the chair leaves", exact=True)).to_be_visible()
+        expect(fork_chart.get_by_text("with − without").first).to_be_visible()
+        assert appeared < 1.5, f"the fork took {appeared:.2f} s to appear"
+        page.screenshot(path=str(ARTIFACTS / "whatif.png"))
+        page.get_by_role("button", name="Close what-if", exact=True).click()
+        expect(page.locator(".partnersim-curves svg")).to_be_visible()
+        # replay: back to month 2, the network as it was, then fork from there
+        network = page.locator("img.partnersim-network")
+        now_src = network.get_attribute("src")
+        thumb = page.locator(".partnersim-replay").get_by_role("slider")
+        for month in (5, 4, 3, 2):  # one month back per key, the page following each
+            thumb.focus()
+            thumb.press("ArrowLeft")
+            expect(page.locator(".partnersim-big-month")).to_have_text(f"Month {month}")
+        expect(page.get_by_text("looking back (the run is at month 6)")).to_be_visible()
+        expect(page.locator(".partnersim-replaying")).to_contain_text("Replaying month 2")
+        assert network.get_attribute("src") != now_src
+        _choose_what_if(page, "Introduce ground rules")
+        page.get_by_role("button", name="What if? (from month 2)", exact=True).click()
+        from_two = dash_session.fork(_default_run(2), "ground_rules")
+        expect(summary).to_contain_text(charts.fork_summary(from_two, "trust_across"))
+        page.get_by_role("button", name="Back to now", exact=True).click()
+        expect(page.locator(".partnersim-big-month")).to_have_text("Month 6")
+        page.wait_for_function(f"({MONTH_JS})() === 6")
+        assert network.get_attribute("src") != ""
+    finally:
+        s.close()

@@ -103,15 +103,19 @@ class _BlitFigure:
 class NetworkPlot(_BlitFigure):
     """The trust network of one model: positions fixed at creation, artists updated in place."""
 
-    def __init__(self, model: Any, width: float = 5.6, height: float = 4.8, dpi: int = 80):
+    def __init__(self, model: Any, width: float = 5.6, height: float = 4.8, dpi: int = 80,
+                 label_size: float = 9):
+        """A network figure of ``width`` x ``height`` inches; agency names in ``label_size``
+        points (the presentation view uses larger type, with more room around the discs)."""
         super().__init__(width, height, dpi)
         staff = model.staff
         self.agency = np.asarray(staff.agency, dtype=int)
         self.pos = stable_layout(self.agency, np.asarray(staff.level) == 0, seed=0)
         ax = self.fig.add_axes((0.0, 0.0, 1.0, 1.0))
         ax.set_axis_off()
-        ax.set_xlim(-2.05, 2.05)
-        ax.set_ylim(-1.75, 1.75)
+        room = 1.0 + 0.045 * max(label_size - 9, 0)  # long names at large sizes fit
+        ax.set_xlim(-2.05 * room, 2.05 * room)
+        ax.set_ylim(-1.75 * room, 1.75 * room)
         ax.set_aspect("equal")
         self.ax = ax
         self.edges = LineCollection([], cmap="RdYlGn", linewidths=0.5, zorder=1)
@@ -132,8 +136,8 @@ class NetworkPlot(_BlitFigure):
                     SECTORS[a].replace("_", " ") if a < len(SECTORS) else f"agency {a}",
                     ha="right" if c < -0.3 else "left" if c > 0.3 else "center",
                     va="bottom" if s_ > 0.3 else "top" if s_ < -0.3 else "center",
-                    fontsize=9, color=AGENCY_COLOURS[a % 5], fontweight="bold")
-        ax.legend(loc="lower left", fontsize=8, frameon=False, handletextpad=0.2)
+                    fontsize=label_size, color=AGENCY_COLOURS[a % 5], fontweight="bold")
+        ax.legend(loc="lower left", fontsize=label_size - 1, frameon=False, handletextpad=0.2)
         self.shown = 0
         self.total = 0
 

@@ -24,10 +24,20 @@ from typing import Any
 
 import numpy as np
 import solara
+import solara.widgets
 from ipyvuetify.extra import FileInput
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import force_update, update_counter
 
+from partnersim import outputs
+from partnersim.dashboard.charts import (
+    PRESENTATION_MEASURES,
+    Style,
+    fork_spec,
+    fork_summary,
+    measure_title,
+    series_spec,
+)
 from partnersim.dashboard.controls import (
     Control,
     coerce_seed,
@@ -39,12 +49,15 @@ from partnersim.dashboard.controls import (
 from partnersim.dashboard.figures import NetworkPlot, SeriesPlot
 from partnersim.dashboard.session import (
     LIVE_INTERVENTIONS,
+    Fork,
+    ForkResult,
     build_model,
     cli_scenario,
     initial_scenario,
     lever_summary,
     model_kwargs,
     model_lock,
+    nearest_snapshot,
     read_scenario,
     saved_scenario,
     scenario_files,
@@ -54,26 +67,161 @@ from partnersim.errors import InputError
 from partnersim.inputs.scenarios import Scenario, dump_scenario
 
 
-@solara.component
-def NetworkView(model: Any) -> None:
-    """The trust network, redrawn after every step or intervention."""
-    count = update_counter.get()  # changes after every step and intervention
-    plot = solara.use_memo(lambda: NetworkPlot(model), [model])
+def _shown(model: Any, replay: int | None) -> Any:
+    """The model whose state is on screen: the live one, or the snapshot being replayed."""
+    if replay is None or replay >= int(model.month):
+        return model
+    return nearest_snapshot(model, replay)
 
-    def draw() -> bytes:
+
+@solara.component
+def NetworkView(model: Any, replay: int | None = None, large: bool = False) -> None:
+    """The trust network, redrawn after every step or intervention (or the network at a past
+    month while replaying)."""
+    count = update_counter.get()  # changes after every step and intervention
+    plot = solara.use_memo(lambda: NetworkPlot(model, width=7.0, height=5.6, dpi=100,
+                                               label_size=18) if large else NetworkPlot(model),
+                           [model, large])
+
+    def draw() -> tuple[bytes, Any]:
         with model_lock(model):
-            return plot.render(model)
+            shown = _shown(model, replay)
+            return plot.render(shown), shown
 
     # redrawn when the model changes, not when the page re-renders for a slider
-    png = solara.use_memo(draw, [model, count])
+    png, shown = solara.use_memo(draw, [model, count, replay, large])
+    if large:
+        solara.Image(png, format="png", width="100%", classes=["partnersim-network"])
+        return
     with solara.Card("Trust network", margin=0):
         solara.Image(png, format="png", width="100%", classes=["partnersim-network"])
-        solara.Text(f"{len(model.staff.agency)} staff in "
-                    f"{len(set(model.staff.agency.tolist()))} agencies; {plot.shown} of "
-                    f"{plot.total} ties shown (month {int(model.month)}). Nodes: staff, "
+        solara.Text(f"{len(shown.staff.agency)} staff in "
+                    f"{len(set(shown.staff.agency.tolist()))} agencies; {plot.shown} of "
+                    f"{plot.total} ties shown (month {int(shown.month)}). Nodes: staff, "
                     "coloured by agency; ★ champion; □ chair. Edges: ties, greener and "
                     "thicker with more trust.",
                     style={"font-size": "12px", "color": "#555"})
+
+
+@solara.component
+def VegaChart(spec: dict[str, Any], classes: Sequence[str] = ()) -> None:
+    """A Vega-Lite chart (Solara's widget, with Vega from the offline asset cache)."""
+    # hover values in type the room can read (Vega-Embed's tooltip is 11 px by default)
+    solara.Style("#vg-tooltip-element { font-size: 18px !important; }")
+    with solara.Div(classes=["partnersim-chart", *classes]):
+        solara.widgets.VegaLite.element(spec=spec)
+
+
+@solara.component
+def CurvesView(model: Any, measures: Sequence[str], style: Style, replay: int | None,
+               fork_result: ForkResult | None) -> None:
+    """The chosen curves (interactive), or the what-if fork when there is one."""
+    count = update_counter.get()
+
+    def spec() -> dict[str, Any]:
+        if fork_result is not None:
+            return fork_spec(fork_result, measures, model.horizon, style)
+        with model_lock(model):
+            frame = model.measures_frame()
+            events = list(model.events)
+        return series_spec(frame, measures, events, model.horizon, style, cursor=replay)
+
+    chart = solara.use_memo(spec, [model, count, tuple(measures), style, replay, fork_result])
+    VegaChart(chart, classes=["partnersim-fork-chart"] if fork_result is not None
+              else ["partnersim-curves"])
+
+
+FORK_FIRST_MONTHS = 24
+"""A what-if shows this many months at once, then runs on to the end in the background."""
+
+FORK_CHUNK_MONTHS = 24
+"""Months the background adds to a what-if between two redraws."""
+
+
+@solara.component
+def WhatIfPanel(model: Any, replay: int | None,
+                fork_result: solara.Reactive[ForkResult | None], summary: bool = True) -> None:
+    """"What if?": fork the run at the current month (or the month being replayed) with and
+    without a chosen intervention, on the same random streams."""
+    update_counter.get()
+    labels = {label: key for key, (label, _) in LIVE_INTERVENTIONS.items()}
+    choice = solara.use_reactive("Introduce ground rules")
+    error = solara.use_reactive("")
+    month = int(model.month) if replay is None else min(replay, int(model.month))
+
+    running = solara.use_reactive(None)  # the fork being run on in the background
+
+    def go() -> None:
+        try:
+            with model_lock(model):
+                start = nearest_snapshot(model, month) if month < int(model.month) else model
+                branches = Fork(start, labels[choice.value])
+        except InputError as exc:
+            error.set(str(exc))
+            return
+        error.set("")
+        branches.extend(FORK_FIRST_MONTHS)  # on screen at once; the rest follows
+        fork_result.set(branches.result())
+        running.set(branches)
+
+    def run_on(cancel: Any) -> None:
+        branches = running.value
+        while branches is not None and not branches.done and not cancel.is_set():
+            branches.extend(FORK_CHUNK_MONTHS)
+            shown = fork_result.value
+            if shown is None or (shown.month, shown.key) != (branches.month, branches.key):
+                return  # closed, or another what-if started
+            fork_result.set(branches.result())
+
+    solara.use_thread(run_on, [running.value])
+
+    with solara.Row(style={"align-items": "center", "gap": "8px", "flex-wrap": "wrap"},
+                    classes=["partnersim-whatif"]):
+        solara.Select("What if…", value=choice.value, values=list(labels),
+                      on_value=choice.set, style={"max-width": "260px"})
+        solara.Button(f"What if? (from month {month})", on_click=go, color="primary",
+                      outlined=True, classes=["partnersim-whatif-go"])
+        if fork_result.value is not None:
+            solara.Button("Close what-if", on_click=lambda: fork_result.set(None),
+                          outlined=True, small=True)
+    with solara.Div():
+        if error.value:
+            solara.Error(error.value, dense=True, classes=["partnersim-whatif-error"])
+        elif fork_result.value is not None and summary:
+            ForkSummary(fork_result.value)
+
+
+@solara.component
+def ForkSummary(result: ForkResult, size: str = "14px") -> None:
+    """What the intervention did to trust across agencies and to service output, in words."""
+    with solara.Div(classes=["partnersim-fork-summary"], style={"font-size": size}):
+        for measure in ("trust_across", "output"):
+            solara.Text(fork_summary(result, measure), style={"display": "block"})
+
+
+@solara.component
+def ReplayPanel(model: Any, replay: solara.Reactive[int | None]) -> None:
+    """A timeline back to any past month: the network then, and a fork from there."""
+    update_counter.get()
+    now = int(model.month)
+    if now == 0:
+        solara.Text("Replay: run a few months to go back to one.",
+                    style={"font-size": "13px", "color": "#555"})
+        return
+    value = now if replay.value is None else min(replay.value, now)
+    with solara.Row(style={"align-items": "center", "gap": "8px"},
+                    classes=["partnersim-replay"]):
+        with solara.Div(style={"min-width": "280px", "flex-grow": "1"}):
+            solara.SliderInt("Look back to month", value=value, min=0, max=now,
+                             on_value=lambda m: replay.set(None if m >= now else int(m)))
+        if replay.value is not None:
+            solara.Button("Back to now", on_click=lambda: replay.set(None), outlined=True,
+                          small=True)
+    if replay.value is not None:
+        kept = int(nearest_snapshot(model, replay.value).month)
+        solara.Text(f"Replaying month {kept} (the run is at month {now}): the network as it "
+                    "was then; a what-if forks from here.",
+                    classes=["partnersim-replaying"], style={"font-size": "13px"})
 
 
 @solara.component
@@ -111,6 +259,56 @@ def StatusView(model: Any) -> None:
         solara.Text(status, style={"font-size": "18px", "font-weight": "500"})
     solara.Text(levers, classes=["partnersim-levers"],
                 style={"font-size": "13px", "color": "#333"})
+
+
+@solara.component
+def PresentationHeader(model: Any, replay: int | None) -> None:
+    """The month, the status sentence and the last event, in type a room can read."""
+    update_counter.get()
+    with model_lock(model):
+        shown = _shown(model, replay)
+        status = status_line(shown)
+        events = list(shown.events)
+    month = int(shown.month)
+    with solara.Row(style={"align-items": "baseline", "gap": "20px", "flex-wrap": "wrap"}):
+        solara.Text(f"Month {month}", classes=["partnersim-big-month"],
+                    style={"font-size": "40px", "font-weight": "700", "line-height": "1.1"})
+        if replay is not None and month < int(model.month):
+            solara.Text(f"looking back (the run is at month {int(model.month)})",
+                        style={"font-size": "22px", "color": "#a05a00"})
+        last = f"Last event: month {events[-1][0]}, {events[-1][1]}." if events else (
+            "No event yet.")
+        solara.Text(last, classes=["partnersim-last-event"],
+                    style={"font-size": "22px", "color": "#333"})
+    with solara.Div(classes=["partnersim-status"]):
+        solara.Text(status, style={"font-size": "24px", "font-weight": "500"})
+
+
+PRESENTATION_STYLE = Style(width=520, height=78, font=18)
+"""The presentation view's curves: three panels fit beside the network at 1280x720."""
+
+FORK_STYLE = Style(width=330, height=62, font=18)
+"""The presentation view's fork: each panel with its difference beside it."""
+
+
+@solara.component
+def PresentationView(model: Any, measures: solara.Reactive[tuple[str, ...]],
+                     replay: solara.Reactive[int | None],
+                     fork_result: solara.Reactive[ForkResult | None]) -> None:
+    """For the projector: the network and two or three chosen curves, large."""
+    with solara.Column(classes=["partnersim-presentation"], style={"font-size": "20px"}):
+        PresentationHeader(model, replay.value)
+        with solara.Columns([5, 7]):
+            with solara.Column():
+                NetworkView(model, replay.value, large=True)
+            with solara.Column():
+                if fork_result.value is not None:
+                    ForkSummary(fork_result.value, size="18px")
+                CurvesView(model, measures.value,
+                           FORK_STYLE if fork_result.value is not None else PRESENTATION_STYLE,
+                           replay.value, fork_result.value)
+        WhatIfPanel(model, replay.value, fork_result, summary=False)
+        ReplayPanel(model, replay)
 
 
 @solara.component
@@ -342,6 +540,10 @@ def Page() -> None:
     built = solara.use_reactive((start.values, start.scenario.seed))  # the model's settings
     applied = solara.use_reactive(())  # live interventions applied to the current model
     files = solara.use_memo(lambda: scenario_files(cli_scenario()), [])
+    presenting = solara.use_reactive(False)  # the presentation view, or full controls
+    measures = solara.use_reactive(PRESENTATION_MEASURES)  # the presentation's curves
+    replay = solara.use_reactive(None)  # the past month on screen (None: now)
+    fork_result = solara.use_reactive(None)  # the what-if shown, if any
     play_interval = solara.use_reactive(150)  # ms between months when playing
     render_interval = solara.use_reactive(1)
     use_threads = solara.use_reactive(False)
@@ -354,6 +556,8 @@ def Page() -> None:
 
     def on_model_change() -> None:  # Mesa's Reset or a load built a new model
         applied.set(())
+        replay.set(None)
+        fork_result.set(None)
         built.set((dict(values.value), seed))
 
     solara.use_effect(on_model_change, [model.value])
@@ -374,18 +578,54 @@ def Page() -> None:
                                             int(model.value.month)))
 
     stale = (values.value, seed) != built.value
-    with solara.AppBar():
-        solara.AppBarTitle("partnersim: partnership workshop")
-    with solara.Sidebar():
-        with solara.Card("Run", margin=0):
-            ModelController(model, model_parameters=pending, play_interval=play_interval,
-                            render_interval=render_interval, use_threads=use_threads)
-        ScenarioPanel(on_load, save_text, f"{scenario.value.name}-dashboard.toml", files)
-        with solara.Card("Model settings (apply on Reset)", margin=0):
-            ParameterControls(values, seed_text, stale)
     with solara.Column(style={"padding": "8px"}):
-        StatusView(model.value)
-        InterventionPanel(model.value, on_applied)
-        with solara.Columns([4, 5]):
-            NetworkView(model.value)
-            SeriesView(model.value)
+        # the run's buttons sit first in both views, so switching view keeps them (and a
+        # run that is playing) as they are
+        with solara.Row(style={"align-items": "center", "gap": "16px"},
+                        classes=["partnersim-run"]):
+            with solara.Div(style={"min-width": "260px"}):
+                ModelController(model, model_parameters=pending, play_interval=play_interval,
+                                render_interval=render_interval, use_threads=use_threads)
+            solara.Button("Full controls" if presenting.value else "Presentation view",
+                          on_click=lambda: presenting.set(not presenting.value),
+                          classes=["partnersim-view-toggle"], outlined=True, color="primary")
+        if presenting.value:
+            PresentationView(model.value, measures, replay, fork_result)
+        else:
+            StatusView(model.value)
+            InterventionPanel(model.value, on_applied)
+            with solara.Columns([4, 5]):
+                NetworkView(model.value, replay.value)
+                SeriesView(model.value)
+            with solara.Card("What if? and replay", margin=0):
+                WhatIfPanel(model.value, replay.value, fork_result)
+                ReplayPanel(model.value, replay)
+                CurvesView(model.value, measures.value, FULL_STYLE, replay.value,
+                           fork_result.value)
+    if not presenting.value:  # the projector gets the whole screen
+        with solara.AppBar():
+            solara.AppBarTitle("partnersim: partnership workshop")
+        with solara.Sidebar():
+            ScenarioPanel(on_load, save_text, f"{scenario.value.name}-dashboard.toml", files)
+            with solara.Card("Curves for the presentation view", margin=0):
+                MeasurePicker(measures)
+            with solara.Card("Model settings (apply on Reset)", margin=0):
+                ParameterControls(values, seed_text, stale)
+
+
+FULL_STYLE = Style(width=420, height=90, font=13)
+"""The what-if and replay curves in the full control view."""
+
+
+@solara.component
+def MeasurePicker(measures: solara.Reactive[tuple[str, ...]]) -> None:
+    """Which two or three monthly measures the presentation view draws (one to four)."""
+    titles = {measure_title(m): m for m in outputs.MONTHLY}
+    chosen = [measure_title(m) for m in measures.value]
+
+    def pick(new: list[str]) -> None:
+        if 1 <= len(new) <= 4:
+            measures.set(tuple(titles[t] for t in new))
+
+    solara.SelectMultiple("Curves (one to four)", values=chosen, all_values=list(titles),
+                          on_value=pick)

@@ -79,11 +79,16 @@ ASSET_PACKAGES: tuple[AssetPackage, ...] = (
     ),
     AssetPackage("requirejs", "2.3.6", ("require.js",)),
     AssetPackage("font-awesome", "4.5.0", ("css/font-awesome.min.css",)),
+    AssetPackage("vega", "5", ("build/vega.min.js",)),
+    AssetPackage("vega-lite", "5", ("build/vega-lite.min.js",)),
+    AssetPackage("vega-embed", "6", ("build/vega-embed.min.js",)),
 )
 """What the dashboard's pages request through Solara's CDN proxy (solara 1.64.1 with
 ipywidgets 8): the page template's app bundle, fonts and require.js, Font Awesome,
-and the grid layout. The dashboard uses no Markdown (mermaid, katex) or Altair
-(vega) components, so those packages are not needed."""
+the grid layout, and Vega, Vega-Lite and Vega-Embed for the interactive charts (Solara's
+Vega-Lite widget, the one behind ``FigureAltair``, asks for them by major version,
+``vega@5/build/vega.min.js``; ``npm pack vega@5`` fetches the newest 5.x). The dashboard uses no Markdown (mermaid,
+katex), so those packages are not needed."""
 
 
 def default_assets_dir() -> Path:

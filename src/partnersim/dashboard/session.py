@@ -11,15 +11,19 @@ server before Solara's settings are fixed.
 from __future__ import annotations
 
 import contextlib
+import copy
 import inspect
+import math
 import os
 import re
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from partnersim.errors import InputError
 from partnersim.inputs.scenarios import (
@@ -153,24 +157,207 @@ def model_kwargs(values: dict[str, Any], seed: int, interventions: Sequence[Any]
     return {**values, "rng": run_seed(seed), "interventions": tuple(interventions)}
 
 
+SNAPSHOT_BUDGET_BYTES = 256 * 2**20
+"""About how much memory one session's replay snapshots may take; a bigger model keeps a
+snapshot every few months instead of every month."""
+
+
 class SessionModel(PartnershipModel):
-    """``PartnershipModel`` with a lock, so that a button pressed while the model plays in
-    Mesa's worker thread acts between two months, never inside one, and a figure is never
-    drawn from half-updated arrays. The rules are the parent's; nothing else differs."""
+    """``PartnershipModel`` with a lock and a history, for a model a room watches.
+
+    The lock: a button pressed while the model plays in Mesa's worker thread acts between
+    two months, never inside one, and a figure is never drawn from half-updated arrays.
+    The history: a snapshot of the whole model (``snapshot``) at the start of every month
+    (``history[m]`` has run ``m`` months, before anything pressed at month ``m``), to go
+    back to and fork from. The rules are the parent's; nothing else differs.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         self.lock = threading.RLock()
+        self.history: dict[int, SessionModel] = {}
+        self.history_stride = 1
         super().__init__(**kwargs)
+        first = snapshot(self)
+        size = sum(a.nbytes for a in _model_arrays(first))
+        self.history_stride = max(1, math.ceil(size * (self.horizon + 1) / SNAPSHOT_BUDGET_BYTES))
+        self.history[0] = first
 
     def step(self) -> None:
-        """One month, holding the lock."""
+        """One month, holding the lock; then a snapshot of the new month (every
+        ``history_stride`` months, and always at the end of the run)."""
         with self.lock:
             super().step()
+            month = int(self.month)
+            stride = self.history_stride  # 0: keep none (a fork's runs)
+            if stride and (month % stride == 0 or not self.running):
+                self.history[month] = snapshot(self)
 
     def apply_intervention(self, intervention: Any) -> None:
         """Apply an intervention now, holding the lock."""
         with self.lock:
             super().apply_intervention(intervention)
+
+
+def _model_arrays(model: Any) -> list[Any]:
+    """The model's numpy arrays, found by walking its attributes (to size a snapshot)."""
+    found: list[Any] = []
+    seen: set[int] = set()
+
+    def walk(obj: Any, depth: int) -> None:
+        if id(obj) in seen or depth > 4:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray):
+            found.append(obj)
+        elif isinstance(obj, dict):
+            for v in obj.values():
+                walk(v, depth + 1)
+        elif isinstance(obj, (list, tuple)):
+            for v in obj[:1000]:
+                walk(v, depth + 1)
+        elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+            for v in vars(obj).values():
+                walk(v, depth + 1)
+
+    walk(model, 0)
+    return found
+
+
+def snapshot(model: Any) -> Any:
+    """An independent copy of a session's model, random streams included: stepping the copy
+    gives, month for month, what stepping the model would have given. Its history is empty
+    and it has its own lock. Taken holding the model's lock."""
+    with model_lock(model):
+        memo: dict[int, Any] = {}
+        if getattr(model, "lock", None) is not None:
+            memo[id(model.lock)] = threading.RLock()
+        if getattr(model, "history", None) is not None:
+            memo[id(model.history)] = {}
+        return copy.deepcopy(model, memo)
+
+
+def nearest_snapshot(model: Any, month: int) -> Any:
+    """The snapshot kept for ``month``, or the latest one before it (a big model keeps one
+    every few months)."""
+    history = getattr(model, "history", {})
+    kept = [m for m in history if m <= month]
+    if not kept:
+        raise KeyError(f"no snapshot at or before month {month}")
+    return history[max(kept)]
+
+
+def advance(run: Any) -> None:
+    """One month of a snapshot's copy. Not through Mesa's ``step``: Mesa schedules the step
+    as an event that refers to its generator weakly, and a deep copy does not carry that
+    reference over to the copy (a copy of a copy would step nothing), so this does what
+    Mesa's step does, for the copy itself: count the step, advance the time, run the rules."""
+    run.steps += 1
+    run.time += 1
+    run._user_step()
+
+
+@dataclass(frozen=True)
+class ForkResult:
+    """Two continuations of one run from one month, with the same random streams.
+
+    Attributes:
+        month: the month the runs part (the intervention acts at its start).
+        key: the intervention's key in ``LIVE_INTERVENTIONS``.
+        label: its name, e.g. "Introduce ground rules".
+        with_frame: monthly measures of the run with the intervention (the whole run).
+        without_frame: the same without it.
+        events_with: interventions of the run with it (the fork's own included).
+        events_without: interventions of the run without it.
+    """
+
+    month: int
+    key: str
+    label: str
+    with_frame: pd.DataFrame
+    without_frame: pd.DataFrame
+    events_with: tuple[tuple[int, str], ...]
+    events_without: tuple[tuple[int, str], ...]
+
+    @property
+    def runs(self) -> tuple[str, str]:
+        """The two runs' names in charts: ``with: …`` and ``without``."""
+        return (f"with: {self.label.lower()}", "without")
+
+    def difference(self, measures: Sequence[str]) -> pd.DataFrame:
+        """With minus without, by month from the fork on, for each measure (long form)."""
+        a = self.with_frame.set_index("month")
+        b = self.without_frame.set_index("month")
+        months = a.index.intersection(b.index)
+        months = months[months >= self.month]
+        rows = [pd.DataFrame({"month": months.to_numpy(int), "measure": m,
+                              "difference": a.loc[months, m].to_numpy(float)
+                              - b.loc[months, m].to_numpy(float)})
+                for m in measures if m in a and m in b]
+        if not rows:
+            return pd.DataFrame({"month": pd.Series(dtype=int), "measure": pd.Series(dtype=str),
+                                 "difference": pd.Series(dtype=float)})
+        return pd.concat(rows, ignore_index=True)
+
+
+class Fork:
+    """Two runs going on from one month, one with a live intervention applied then and one
+    without, with the same random streams; ``extend`` runs both further, ``result`` reads
+    them. The dashboard shows the first months at once and runs the rest in the background.
+
+    Attributes:
+        month: the month the runs part.
+        key: the intervention's key in ``LIVE_INTERVENTIONS``.
+        label: its name.
+        with_it: the model with it (a copy; the start is never touched).
+        without: the model without it.
+    """
+
+    def __init__(self, start: Any, key: str):
+        if key not in LIVE_INTERVENTIONS:
+            raise InputError(f"unknown intervention {key!r}; expected one of "
+                             f"{', '.join(LIVE_INTERVENTIONS)}", key="what-if")
+        self.key = key
+        self.label, factory = LIVE_INTERVENTIONS[key]
+        self.with_it, self.without = snapshot(start), snapshot(start)
+        self.month = int(self.with_it.month)
+        for run in (self.with_it, self.without):
+            run.history_stride = 0  # no snapshots of a fork's months
+        try:
+            self.with_it.apply_intervention(factory(self.with_it, self.month))
+        except ValueError as exc:
+            raise InputError(f"{self.label} is not possible at month {self.month} ({exc})",
+                             key="what-if") from None
+
+    @property
+    def done(self) -> bool:
+        """True when both runs have reached the end."""
+        return not (self.with_it.running or self.without.running)
+
+    def extend(self, months: int | None = None) -> None:
+        """Run both ``months`` further (to the end when None)."""
+        for run in (self.with_it, self.without):
+            end = run.horizon if months is None else int(run.month) + months
+            while run.running and int(run.month) < end:
+                advance(run)
+
+    def result(self) -> ForkResult:
+        """The two runs so far."""
+        return ForkResult(self.month, self.key, self.label, self.with_it.measures_frame(),
+                          self.without.measures_frame(), tuple(self.with_it.events),
+                          tuple(self.without.events))
+
+
+def fork(start: Any, key: str, months: int | None = None) -> ForkResult:
+    """What if: from ``start`` (a model or a snapshot, left untouched), one copy with the
+    live intervention ``key`` applied now and one without, both run on with the same
+    random streams to the end of the run (or ``months`` further).
+
+    Raises:
+        InputError: for an unknown intervention key, or one not possible at that month.
+    """
+    branches = Fork(start, key)
+    branches.extend(months)
+    return branches.result()
 
 
 # Mesa's Reset rebuilds the model as type(model)(**kwargs) and checks the keywords
