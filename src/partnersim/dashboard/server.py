@@ -87,8 +87,8 @@ ASSET_PACKAGES: tuple[AssetPackage, ...] = (
 ipywidgets 8): the page template's app bundle, fonts and require.js, Font Awesome,
 the grid layout, and Vega, Vega-Lite and Vega-Embed for the interactive charts (Solara's
 Vega-Lite widget, the one behind ``FigureAltair``, asks for them by major version,
-``vega@5/build/vega.min.js``; ``npm pack vega@5`` fetches the newest 5.x). The dashboard uses no Markdown (mermaid,
-katex), so those packages are not needed."""
+``vega@5/build/vega.min.js``; ``npm pack vega@5`` fetches the newest 5.x). The dashboard
+uses no Markdown (mermaid, katex), so those packages are not needed."""
 
 
 def default_assets_dir() -> Path:
