@@ -16,6 +16,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -885,8 +886,6 @@ def test_presentation_view_is_large_and_one_click_from_full_controls(server: Any
 @pytest.mark.browser
 def test_what_if_forks_the_run_and_replay_goes_back_and_forks_from_there(
         server: Any, browser: Any) -> None:
-    import time
-
     from playwright.sync_api import expect
 
     s = Session(browser, server.url, size=PROJECTOR)
@@ -933,3 +932,21 @@ def test_what_if_forks_the_run_and_replay_goes_back_and_forks_from_there(
         assert network.get_attribute("src") != ""
     finally:
         s.close()
+
+
+@pytest.mark.browser
+def test_a_tab_closed_while_playing_stops_its_model(browser: Any, workdir: Path) -> None:
+    with dashboard.DashboardProcess(cwd=workdir) as proc:
+        s = Session(browser, proc.url)
+        page = s.page
+        page.get_by_role("button", name="▶", exact=True).click()
+        page.wait_for_function("""() => Number(/Month (\\d+)/.exec(
+            document.querySelector('.partnersim-status').innerText)[1]) >= 3""")
+        shown = s.month()
+        page.close(run_before_unload=True)  # as a closed tab: the page's kernel ends
+        s.close()
+        time.sleep(2)  # a model left playing would go on stepping here
+    stopped = re.findall(r"a page closed; its run stopped at month (\d+)", proc.output)
+    assert len(stopped) == 1, proc.output
+    assert shown <= int(stopped[0]) <= shown + 3  # stopped when the tab closed, not at the end
+    assert proc.returncode == 0 and "Traceback" not in proc.output

@@ -86,6 +86,17 @@ def test_a_big_model_keeps_a_snapshot_every_few_months(monkeypatch: pytest.Monke
         dash_session.nearest_snapshot(dash_session.build_model(VALUES, 1, ()), -1)
 
 
+def test_a_stopped_model_steps_no_more() -> None:
+    model = _run(3)
+    before = model.measures_frame().copy()
+    model.stop()
+    assert not model.running and model.stopped
+    model.step()
+    model.step()
+    assert int(model.month) == 3 and not model.running
+    pd.testing.assert_frame_equal(model.measures_frame(), before)
+
+
 # ----------------------------------------------------------------------------------
 # what if: the same random streams with and without
 

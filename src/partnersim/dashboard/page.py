@@ -51,6 +51,7 @@ from partnersim.dashboard.session import (
     LIVE_INTERVENTIONS,
     Fork,
     ForkResult,
+    SessionModel,
     build_model,
     cli_scenario,
     initial_scenario,
@@ -561,6 +562,19 @@ def Page() -> None:
         built.set((dict(values.value), seed))
 
     solara.use_effect(on_model_change, [model.value])
+
+    def stop_when_closed() -> Callable[[], None]:
+        def stop() -> None:  # the page closed (its kernel ends): its run must not go on
+            current = model.value
+            if isinstance(current, SessionModel) and not current.stopped:
+                could_go_on = current.running
+                current.stop()
+                if could_go_on:
+                    print(f"partnersim dashboard: a page closed; its run stopped at month "
+                          f"{int(current.month)}", flush=True)
+        return stop
+
+    solara.use_effect(stop_when_closed, [])
 
     def on_load(loaded: Scenario) -> None:
         new_values = loaded.params.model_dump()

@@ -182,10 +182,23 @@ class SessionModel(PartnershipModel):
         self.history_stride = max(1, math.ceil(size * (self.horizon + 1) / SNAPSHOT_BUDGET_BYTES))
         self.history[0] = first
 
+    stopped = False
+    """True once the page showing this model has closed: the model steps no more."""
+
+    def stop(self) -> None:
+        """Stop for good (the page was closed): a play loop still running ends at its next
+        month, which does nothing."""
+        with self.lock:
+            self.stopped = True
+            self.running = False
+
     def step(self) -> None:
         """One month, holding the lock; then a snapshot of the new month (every
-        ``history_stride`` months, and always at the end of the run)."""
+        ``history_stride`` months, and always at the end of the run). Nothing once stopped."""
         with self.lock:
+            if self.stopped:
+                self.running = False
+                return
             super().step()
             month = int(self.month)
             stride = self.history_stride  # 0: keep none (a fork's runs)
