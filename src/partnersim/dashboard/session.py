@@ -157,9 +157,10 @@ def model_kwargs(values: dict[str, Any], seed: int, interventions: Sequence[Any]
     return {**values, "rng": run_seed(seed), "interventions": tuple(interventions)}
 
 
-SNAPSHOT_BUDGET_BYTES = 256 * 2**20
-"""About how much memory one session's replay snapshots may take; a bigger model keeps a
-snapshot every few months instead of every month."""
+SNAPSHOT_BUDGET_BYTES = 128 * 2**20
+"""About how much memory one session's replay snapshots may take (their arrays: about 0.7 MB
+a month for the default 200 staff, 80 MB over 120 months); a bigger model keeps a snapshot
+every few months instead of every month."""
 
 
 class SessionModel(PartnershipModel):
