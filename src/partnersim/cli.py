@@ -283,6 +283,23 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    # imported here, as every verb's modules are: start-up time of the CLI
+    from partnersim.calibration.calibrate import calibrate, summary_lines
+    from partnersim.calibration.smc import show_on_stderr
+    from partnersim.calibration.spec import load_calibration
+
+    options = _run_options(args)  # bad options fail before anything is written
+    cal = load_calibration(args.calibration)
+    out = args.out or f"results/calibration/{cal.name}"
+    command = _command(args, "calibrate", str(Path(args.calibration)),
+                       flags=("out", "executor", "workers", "scheduler"))
+    outcome = calibrate(cal, out, options, command=command, figures=not args.no_figures,
+                        progress=None if args.no_progress else show_on_stderr)
+    print("\n".join(summary_lines(outcome)))
+    return 0
+
+
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     # imported here, as every verb's modules are: start-up time of the CLI
     from partnersim.dashboard.server import default_assets_dir, prepare_assets, serve
@@ -353,6 +370,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead: run every pattern's quick check at N Latin-hypercube "
                         "points of the assumption parameters -> robustness.csv")
     p.set_defaults(handler=_cmd_validate)
+
+    p = sub.add_parser("calibrate",
+                       help="ABC-SMC (pyabc) against a calibration file's targets -> posterior, "
+                            "diagnostics, predictive checks, figures, summary")
+    p.add_argument("calibration", metavar="CALIBRATION",
+                   help="calibration file (.toml): parameters, targets, runs per particle, ABC "
+                        "settings (docs/calibration.md)")
+    _add_run_options(p, out="calibration folder (default: results/calibration/<name>); a "
+                            "killed calibration of the same file is resumed from its database",
+                     overwrite="start afresh, replacing the folder (without it, a folder of "
+                               "the same calibration is resumed and one of another is refused)")
+    p.add_argument("--no-figures", action="store_true", help="tables only, nothing in figures/")
+    p.set_defaults(handler=_cmd_calibrate)
 
     p = sub.add_parser("dashboard", help="the workshop dashboard in a browser, on 127.0.0.1")
     p.add_argument("scenario", metavar="SCENARIO", nargs="?",
