@@ -82,6 +82,10 @@ def test_a_big_model_keeps_a_snapshot_every_few_months(monkeypatch: pytest.Monke
         model.step()
     assert sorted(model.history) == sorted({*range(0, 30, stride), 30})  # and the last month
     assert int(dash_session.nearest_snapshot(model, stride + 1).month) == stride
+    # a what-if while replaying starts from the kept month, and from the live run otherwise
+    assert dash_session.model_at(model, stride + 1) is model.history[stride]
+    assert dash_session.model_at(model, None) is model
+    assert dash_session.model_at(model, 30) is model
     with pytest.raises(KeyError):
         dash_session.nearest_snapshot(dash_session.build_model(VALUES, 1, ()), -1)
 

@@ -56,6 +56,7 @@ from partnersim.dashboard.session import (
     cli_scenario,
     initial_scenario,
     lever_summary,
+    model_at,
     model_kwargs,
     model_lock,
     nearest_snapshot,
@@ -66,13 +67,6 @@ from partnersim.dashboard.session import (
 )
 from partnersim.errors import InputError
 from partnersim.inputs.scenarios import Scenario, dump_scenario
-
-
-def _shown(model: Any, replay: int | None) -> Any:
-    """The model whose state is on screen: the live one, or the snapshot being replayed."""
-    if replay is None or replay >= int(model.month):
-        return model
-    return nearest_snapshot(model, replay)
 
 
 @solara.component
@@ -86,7 +80,7 @@ def NetworkView(model: Any, replay: int | None = None, large: bool = False) -> N
 
     def draw() -> tuple[bytes, Any]:
         with model_lock(model):
-            shown = _shown(model, replay)
+            shown = model_at(model, replay)
             return plot.render(shown), shown
 
     # redrawn when the model changes, not when the page re-renders for a slider
@@ -148,14 +142,15 @@ def WhatIfPanel(model: Any, replay: int | None,
     labels = {label: key for key, (label, _) in LIVE_INTERVENTIONS.items()}
     choice = solara.use_reactive("Introduce ground rules")
     error = solara.use_reactive("")
-    month = int(model.month) if replay is None else min(replay, int(model.month))
+    with model_lock(model):
+        start = model_at(model, replay)
+    month = int(start.month)
 
     running = solara.use_reactive(None)  # the fork being run on in the background
 
     def go() -> None:
         try:
             with model_lock(model):
-                start = nearest_snapshot(model, month) if month < int(model.month) else model
                 branches = Fork(start, labels[choice.value])
         except InputError as exc:
             error.set(str(exc))
@@ -181,7 +176,8 @@ def WhatIfPanel(model: Any, replay: int | None,
         solara.Select("What if…", value=choice.value, values=list(labels),
                       on_value=choice.set, style={"max-width": "260px"})
         solara.Button(f"What if? (from month {month})", on_click=go, color="primary",
-                      outlined=True, classes=["partnersim-whatif-go"])
+                      outlined=True, classes=["partnersim-whatif-go"],
+                      disabled=month >= model.horizon)  # nothing left to run
         if fork_result.value is not None:
             solara.Button("Close what-if", on_click=lambda: fork_result.set(None),
                           outlined=True, small=True)
@@ -267,7 +263,7 @@ def PresentationHeader(model: Any, replay: int | None) -> None:
     """The month, the status sentence and the last event, in type a room can read."""
     update_counter.get()
     with model_lock(model):
-        shown = _shown(model, replay)
+        shown = model_at(model, replay)
         status = status_line(shown)
         events = list(shown.events)
     month = int(shown.month)

@@ -270,6 +270,14 @@ def advance(run: Any) -> None:
     run._user_step()
 
 
+def model_at(model: Any, replay: int | None) -> Any:
+    """The model on screen, where a what-if starts: the live model, or, while replaying
+    month ``replay``, the snapshot kept for it (or the nearest one before it)."""
+    if replay is None or replay >= int(model.month):
+        return model
+    return nearest_snapshot(model, replay)
+
+
 @dataclass(frozen=True)
 class ForkResult:
     """Two continuations of one run from one month, with the same random streams.
