@@ -211,8 +211,8 @@ def _add_study_options(p: argparse.ArgumentParser) -> None:
 
 
 def _validate_command(args: argparse.Namespace) -> str:
-    return _command(args, "validate", flags=("quick", "patterns", "robustness", "out",
-                                              "executor", "workers", "scheduler"))
+    return _command(args, "validate", flags=("quick", "patterns", "master_seeds", "robustness",
+                                              "out", "executor", "workers", "scheduler"))
 
 
 def _validate_robustness(args: argparse.Namespace, ids: list[str] | None) -> int:
@@ -240,6 +240,7 @@ def _validate_robustness(args: argparse.Namespace, ids: list[str] | None) -> int
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     # imported here, as every verb's modules are: start-up time of the CLI
+    from partnersim.validation.checks import MASTER_SEEDS
     from partnersim.validation.validate import (
         RUNS_FOLDER_BY_MODE,
         markdown_table,
@@ -253,22 +254,30 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     ids = [p.strip().upper() for p in args.patterns.split(",") if p.strip()] \
         if args.patterns else None
 
-    def show(result) -> None:
-        verdict = "holds" if result.holds else "DOES NOT HOLD"
-        print(f"{result.pattern:<5} {verdict:<14} effect {result.effect:.3g} "
-              f"[{result.ci_low:.3g}, {result.ci_high:.3g}], {result.share_expected:.0%} of "
-              f"{result.n_seeds} seeds", flush=True)
+    def show(verdict) -> None:  # a PatternVerdict: the pattern at every master seed
+        r = verdict.result
+        print(f"{verdict.pattern:<5} {verdict.kind:<10} "
+              f"{'holds' if verdict.holds else 'DOES NOT HOLD':<14} effect {r.effect:.3g} "
+              f"[{r.ci_low:.3g}, {r.ci_high:.3g}], {r.share_expected:.0%} of {r.n_seeds} "
+              f"seeds; held at {verdict.held_at}/{len(verdict.results)} master seeds",
+              flush=True)
 
     options = _run_options(args)  # bad options fail before anything is written
     pattern_ids(ids)
+    count = MASTER_SEEDS if args.master_seeds is None else args.master_seeds
+    if count < 1:
+        raise InputError(f"expected a positive number of master seeds, got {count}",
+                         key="--master-seeds")
     if not args.robustness:
-        refuse_other_table(args.out, ids, quick=args.quick, overwrite=args.overwrite)
+        refuse_other_table(args.out, ids, quick=args.quick, overwrite=args.overwrite,
+                           master_seeds=count)
     prepare_output(args.out)  # fail before any run if the folder cannot be written
     if args.robustness:
         return _validate_robustness(args, ids)
     runs = Path(args.out) / RUNS_FOLDER_BY_MODE["quick" if args.quick else "full"]
     results = validate(ids, quick=args.quick, runs_dir=runs, options=options,
-                       provenance={"command": _validate_command(args)}, on_result=show)
+                       provenance={"command": _validate_command(args)}, on_result=show,
+                       master_seeds=count)
     files = write_results(results, args.out)
     print()
     print(markdown_table(results), end="")
@@ -355,11 +364,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_sensitivity)
 
     p = sub.add_parser("validate",
-                       help="the SF patterns of DESIGN.md section 3 -> pass/fail table")
+                       help="the SF patterns of DESIGN.md section 3, each at several master "
+                            "seeds -> pass/fail table")
     p.add_argument("--quick", action="store_true",
                    help="the smaller ensembles CI runs (n_seeds.quick in each pattern file)")
     p.add_argument("--patterns", metavar="IDS",
                    help="comma-separated pattern ids, e.g. SF1,SF3 (default: all)")
+    p.add_argument("--master-seeds", type=int, metavar="N",
+                   help="judge each pattern at N master seeds, its file's seed and N - 1 "
+                        "derived from it (default 3); it holds only if it holds at every one")
     _add_run_options(p, out_default="results/validation",
                      out="folder for patterns.csv, patterns.md, details.json and the runs "
                          "(default: results/validation)",

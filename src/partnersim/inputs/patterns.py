@@ -2,8 +2,9 @@
 
 A pattern file holds the experiment that tests one pattern of DESIGN.md section 3: its
 conditions (parameter overrides and interventions), the quick and full seed counts, the
-master seed, the check's other settings, the text for tables and docs, and the overrides
-that switch its mechanism off. The files ship with the package, so ``partnersim validate``
+master seed, the check's other settings, the text for tables and docs, what kind of check it
+is (``kind``: a mechanism check or an emergent pattern, with ``kind_reason``), and the
+overrides of its control (``mechanism_off``). The files ship with the package, so ``partnersim validate``
 works from an installed wheel.
 """
 
@@ -26,15 +27,24 @@ from partnersim.model.interventions import parse_interventions
 from partnersim.params import make_params
 from partnersim.seeding import MAX_SEED
 
-KEYS: tuple[str, ...] = ("id", "title", "statement", "measured", "anchors", "seed",
-                         "n_seeds", "mechanism_off", "params", "conditions", "settings")
+KEYS: tuple[str, ...] = ("id", "title", "statement", "measured", "anchors", "kind",
+                         "kind_reason", "seed", "n_seeds", "mechanism_off", "params",
+                         "conditions", "settings")
 """The keys of a pattern file."""
 
 RENAMED_KEYS: dict[str, str] = {"master_seed": "seed"}
 """Keys renamed since pattern files were first written: old -> new."""
 
-REQUIRED: tuple[str, ...] = ("id", "seed", "n_seeds")
+REQUIRED: tuple[str, ...] = ("id", "kind", "kind_reason", "seed", "n_seeds")
 """Keys every pattern file must have."""
+
+KINDS: dict[str, str] = {
+    "mechanism": "a mechanism check: one equation does what the ODD says",
+    "emergent": "an emergent pattern: no single equation writes it",
+}
+"""What a pattern's check tests (the file's ``kind``): kind -> its meaning in words. An
+emergent pattern's ``mechanism_off`` control cuts an interaction it should arise from, not
+the parameter that writes its result (docs/validation.md)."""
 
 
 @dataclass(frozen=True)
@@ -44,12 +54,14 @@ class PatternDefinition:
     Attributes:
         id: pattern id ("SF3").
         title, statement, measured, anchors: text for tables and docs.
+        kind: "mechanism" or "emergent" (``KINDS``); kind_reason: why, in one line.
         seed: the master seed; replicate i has the same seed in every condition.
         n_seeds: {"quick": n, "full": n}.
         params: overrides applied to every condition.
         conditions: condition name -> {"params": {...}, "interventions": [...]}.
         settings: the check's other numbers (months, windows, thresholds).
-        mechanism_off: overrides that switch the pattern's mechanism off (tests).
+        mechanism_off: the control: overrides that switch the pattern's mechanism off (an
+            emergent pattern's cut an interaction it should arise from; tests).
     """
 
     id: str
@@ -57,6 +69,8 @@ class PatternDefinition:
     statement: str
     measured: str
     anchors: str
+    kind: str
+    kind_reason: str
     seed: int
     n_seeds: Mapping[str, int]
     params: Mapping[str, Any]
@@ -78,7 +92,8 @@ def load_definition(pattern: str, directory: Path | None = None) -> PatternDefin
         InputError: naming the file, the key and its line: a missing or malformed file, an
             unknown or missing key, an unknown parameter or a value outside its bounds, an
             intervention that is not valid (an old key, a month past the horizon), seed
-            counts that are not positive integers.
+            counts that are not positive integers, a kind that is not one of ``KINDS`` or a
+            kind_reason that is not one line of text.
     """
     doc = read_toml((directory or SHIPPED_PATTERNS) / f"{pattern.lower()}.toml", what="pattern")
     data, source = doc.data, doc.source
@@ -89,8 +104,16 @@ def load_definition(pattern: str, directory: Path | None = None) -> PatternDefin
         check_keys(data, KEYS, source=source, list_choices=True)
         for key in REQUIRED:
             if key not in data:
-                raise InputError("missing; every pattern file names its id, seed and "
-                                 "n_seeds (quick and full)", source=source, key=key)
+                raise InputError("missing; every pattern file names its id, kind (one of "
+                                 f"{', '.join(KINDS)}), kind_reason, seed and n_seeds (quick "
+                                 "and full)", source=source, key=key)
+        if data["kind"] not in KINDS:
+            raise InputError(f"{data['kind']!r} is not a kind of pattern; expected one of "
+                             f"{', '.join(KINDS)}", source=source, key="kind")
+        reason = data["kind_reason"]
+        if not isinstance(reason, str) or not reason.strip() or "\n" in reason:
+            raise InputError(f"expected one line of text saying why the pattern is "
+                             f"{data['kind']}, got {reason!r}", source=source, key="kind_reason")
         check_keys(data["n_seeds"], ("quick", "full"), source=source, prefix="n_seeds")
         n_seeds = {k: check_int(data["n_seeds"].get(k), 1, MAX_REPLICATES, source=source,
                                 key=f"n_seeds.{k}") for k in ("quick", "full")}
@@ -119,6 +142,7 @@ def load_definition(pattern: str, directory: Path | None = None) -> PatternDefin
     return PatternDefinition(
         id=data["id"], title=data.get("title", ""), statement=data.get("statement", ""),
         measured=data.get("measured", ""), anchors=data.get("anchors", ""),
-        seed=seed, n_seeds=n_seeds, params=dict(data.get("params", {})),
+        kind=data["kind"], kind_reason=reason.strip(), seed=seed, n_seeds=n_seeds,
+        params=dict(data.get("params", {})),
         conditions=conditions, settings=dict(data.get("settings", {})),
         mechanism_off=dict(data.get("mechanism_off", {})))

@@ -3,9 +3,12 @@
 ``CHECKS`` holds every pattern's :class:`Check` by id ("SF1" to "SF13"): the cases it asks
 for and a verdict over their results (the verdict function's docstring states the pattern,
 its sources and the effect measured). ``run_check(pattern, n_seeds=..., seed=..., *,
-runner=..., **overrides)`` runs one check and returns a :class:`PatternResult`;
-``run_checks`` runs the cases of many checks in one call of the runner. A pattern's
-experiment (conditions, seed counts, master seed, settings) is read from its pattern file
+runner=..., **overrides)`` runs one check at one master seed and returns a
+:class:`PatternResult`; ``run_checks`` runs the cases of many checks in one call of the
+runner. ``run_patterns`` judges patterns as ``partnersim validate`` does: each check at
+``MASTER_SEEDS`` master seeds (the file's and others derived from it), all in one call of
+the runner; a pattern holds only if it holds at every one. A pattern's experiment
+(conditions, seed counts, master seed, settings) is read from its pattern file
 (``partnersim.inputs.patterns``). ``overrides`` are parameter values applied to every run
 of the experiment, after the file's conditions; the tests use them to switch a mechanism
 off and confirm that the check then reports "does not hold".
@@ -14,7 +17,7 @@ off and confirm that the check then reports "does not hold".
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -23,15 +26,32 @@ from scipy.stats import qmc
 from partnersim.inputs.patterns import PatternDefinition, load_definition
 from partnersim.model import stages
 from partnersim.model.partnership import PartnershipModel
-from partnersim.seeding import replicate_seeds
+from partnersim.seeding import MAX_SEED, replicate_seeds
 from partnersim.validation.cases import Case, CaseResult, CaseRunner, conditions
-from partnersim.validation.verdicts import PatternResult, judge
+from partnersim.validation.verdicts import PatternResult, PatternVerdict, judge
 
 Results = Mapping[str, Sequence[CaseResult]]
 """A check's results: case group (usually the condition) -> results in seed order."""
 
 Plan = Callable[[PatternDefinition, list[int], Mapping[str, Any]], dict[str, list[Case]]]
 Verdict = Callable[[PatternDefinition, list[int], Results, Mapping[str, Any]], PatternResult]
+
+MASTER_SEEDS = 3
+"""Master seeds at which ``partnersim validate`` judges each pattern (``master_seeds``): a
+pattern that holds only at its file's master seed does not hold."""
+
+MASTER_SEED_STRIDE = 1000
+"""The k-th master seed of a pattern is its file's seed plus k times this (SF3: 103, 1103,
+2103); far enough apart that no pattern's derived seed is another's file seed or SF3's
+second ensemble (seed + 1)."""
+
+
+def master_seeds(seed: int, count: int = MASTER_SEEDS) -> list[int]:
+    """The master seeds of a pattern whose file gives ``seed``: that seed first, then
+    ``count - 1`` more, ``seed + k * MASTER_SEED_STRIDE`` (wrapped into ``[0, MAX_SEED]``)."""
+    if count < 1:
+        raise ValueError(f"at least one master seed, got {count}")
+    return [(int(seed) + k * MASTER_SEED_STRIDE) % (MAX_SEED + 1) for k in range(count)]
 
 
 @dataclass(frozen=True)
@@ -77,15 +97,35 @@ def run_checks(n_seeds: Mapping[str, int | None], *, seed: int | None = None,
         overrides: parameter values applied to every run, after the files' conditions.
         runner: where and how the cases run (default: in this process, a temporary folder).
     """
+    return run_jobs([(pid, n, seed) for pid, n in n_seeds.items()], overrides=overrides,
+                    runner=runner)
+
+
+def run_jobs(jobs: Sequence[tuple[str, int | None, int | None]], *,
+             overrides: Mapping[str, Any] | None = None, runner: CaseRunner | None = None
+             ) -> list[PatternResult]:
+    """Run checks, each at a master seed, their cases in one call of the runner.
+
+    Args:
+        jobs: (pattern id, paired seeds or None for the file's full count, master seed or
+            None for the file's), in run order.
+        overrides: parameter values applied to every run, after the files' conditions.
+        runner: where and how the cases run (default: in this process, a temporary folder).
+
+    Returns:
+        One result per job, in the order given.
+    """
     overrides = dict(overrides or {})
     runner = runner or CaseRunner()
     plans = []
-    for pid, n in n_seeds.items():
+    for pid, n, seed in jobs:
         defn = load_definition(pid)
-        seeds = seeds_of(defn, n, seed)
+        if seed is not None:  # the whole experiment follows: SF3's free ensemble too
+            defn = replace(defn, seed=int(seed))
+        seeds = seeds_of(defn, n)
         plans.append((pid, defn, seeds, CHECKS[pid].cases(defn, seeds, overrides)))
     cases = [c for *_, groups in plans for group in groups.values() for c in group]
-    measures = list(dict.fromkeys(m for pid in n_seeds for m in CHECKS[pid].measures))
+    measures = list(dict.fromkeys(m for pid, *_ in jobs for m in CHECKS[pid].measures))
     results = iter(runner.run(cases, measures))
     out = []
     for pid, defn, seeds, groups in plans:
@@ -94,19 +134,32 @@ def run_checks(n_seeds: Mapping[str, int | None], *, seed: int | None = None,
     return out
 
 
-def run_check(pattern: str, n_seeds: int | None = None, seed: int | None = None, *,
-              runner: CaseRunner | None = None, **overrides: Any) -> PatternResult:
-    """Run the check of ``pattern`` (an id in ``CHECKS``, e.g. "SF3"; see ``run_checks``).
+def run_patterns(n_seeds: Mapping[str, int | None], *, count: int = MASTER_SEEDS,
+                 overrides: Mapping[str, Any] | None = None, runner: CaseRunner | None = None
+                 ) -> list[PatternVerdict]:
+    """Judge patterns at ``count`` master seeds each (``master_seeds`` of the file's seed),
+    every case of every pattern and master seed in one call of the runner.
 
     Args:
-        pattern: the pattern id.
-        n_seeds: paired seeds (None: the file's full count).
-        seed: instead of the file's master seed.
+        n_seeds: pattern id -> paired seeds per master seed (None: the file's full count),
+            in run order.
+        count: master seeds per pattern.
+        overrides: parameter values applied to every run, after the files' conditions.
         runner: where and how the cases run (default: in this process, a temporary folder).
-        **overrides: parameter values applied to every run, after the file's conditions.
+
+    Returns:
+        One verdict per pattern, in the order given: it holds only if it holds at every
+        master seed.
     """
-    return run_checks({pattern: n_seeds}, seed=seed, overrides=overrides,
-                      runner=runner)[0]
+    seeds = {pid: master_seeds(load_definition(pid).seed, count) for pid in n_seeds}
+    jobs = [(pid, n, m) for pid, n in n_seeds.items() for m in seeds[pid]]
+    results = iter(run_jobs(jobs, overrides=overrides, runner=runner))
+    out = []
+    for pid in n_seeds:
+        defn = load_definition(pid)
+        out.append(PatternVerdict(pid, defn.kind, tuple(seeds[pid]),
+                                  tuple(next(results) for _ in seeds[pid])))
+    return out
 
 
 def _summary(results: Sequence[CaseResult], key: str) -> np.ndarray:
@@ -249,8 +302,7 @@ def _sf3_cases(defn: PatternDefinition, seeds: list[int], overrides: Mapping[str
     until = int(cfg["early_months"])
     hooks = {"early_success": {"force_first_task": True, "force_outcomes_until": until},
              "early_failure": {"force_first_task": False, "force_outcomes_until": until}}
-    spread_seeds = replicate_seeds(defn.seed + 1, max(len(seeds),
-                                                             int(cfg["spread_seeds_min"])))
+    spread_seeds = replicate_seeds(defn.seed + 1, max(len(seeds), int(cfg["spread_seeds_min"])))
     return (conditions(defn, ("early_success", "early_failure"), seeds, overrides, hooks=hooks)
             | conditions(defn, ("free",), spread_seeds, overrides))
 

@@ -2,7 +2,9 @@
 
 A pattern *holds* when its effect points the expected way in at least 90% of paired
 seeds and the bootstrap confidence interval of the mean paired effect excludes zero
-(DESIGN.md section 3); a pattern with several parts needs every part to hold.
+(DESIGN.md section 3); a pattern with several parts needs every part to hold. A pattern's
+*verdict* (``PatternVerdict``) gathers its results at several master seeds: it holds only
+if it holds at every one, so no verdict rests on the luck of one master seed.
 """
 
 from __future__ import annotations
@@ -44,6 +46,38 @@ class PatternResult:
     n_seeds: int
     holds: bool
     details: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class PatternVerdict:
+    """One pattern judged at several master seeds.
+
+    Attributes:
+        pattern: id, e.g. "SF2".
+        kind: "mechanism" or "emergent" (the pattern file's ``kind``).
+        master_seeds: the master seeds, the file's first.
+        results: the result at each master seed, in the same order.
+    """
+
+    pattern: str
+    kind: str
+    master_seeds: tuple[int, ...]
+    results: tuple[PatternResult, ...]
+
+    @property
+    def result(self) -> PatternResult:
+        """The result at the file's master seed (the effect and interval reported)."""
+        return self.results[0]
+
+    @property
+    def held_at(self) -> int:
+        """At how many master seeds the pattern holds."""
+        return sum(r.holds for r in self.results)
+
+    @property
+    def holds(self) -> bool:
+        """Whether the pattern holds at every master seed."""
+        return self.held_at == len(self.results)
 
 
 def mean_ci(values: Sequence[float] | np.ndarray) -> tuple[float, float]:
