@@ -13,6 +13,7 @@ import pytest
 
 from partnersim.calibration import smc
 from partnersim.calibration.calibrate import calibrate
+from partnersim.calibration.figures import plot_recovery
 from partnersim.calibration.recovery import coverage_table, draw_truths, recovery
 from partnersim.calibration.spec import load_calibration, read_targets
 from partnersim.cli import main
@@ -305,3 +306,4 @@ def test_parameters_are_recovered_at_several_truths(tmp_path):
     # at most one miss in six 90% intervals, and every interval well inside the prior's
     assert int(coverage["covered"].sum()) >= 5, table.to_string()
     assert (table["width_share"] < 0.75).all(), table.to_string()
+    assert plot_recovery(table, tmp_path / "recovery.png").stat().st_size > 0

@@ -16,7 +16,8 @@ from partnersim.present.plots import new_grid, png_base64, save_figure
 if TYPE_CHECKING:
     from partnersim.calibration.spec import Prior, Target
 
-__all__ = ["plot_diagnostics", "plot_marginals", "plot_pairs", "plot_ppc", "png_base64"]
+__all__ = ["plot_diagnostics", "plot_marginals", "plot_pairs", "plot_ppc", "plot_recovery",
+           "png_base64"]
 
 BINS = 20
 
@@ -111,4 +112,25 @@ def plot_ppc(draws: pd.DataFrame, targets: Sequence[Target], path: Path) -> Path
         ax.set_title(f"{label(t.measure)}\n({t.describe()})", fontsize=8)
         ax.set_yticks([])
     axes[0].legend(fontsize=7)
+    return save_figure(axes[0], path)
+
+
+def plot_recovery(table: pd.DataFrame, path: Path) -> Path:
+    """One panel per parameter: each truth (x) against its posterior median and 90% interval
+    (y), the diagonal where they agree; a missed truth in red."""
+    names = list(dict.fromkeys(table["parameter"]))
+    axes = new_grid(len(names), ncols=min(3, len(names)), panel=(3.4, 3.2))
+    for ax, name in zip(axes, names, strict=True):
+        rows = table[table["parameter"] == name]
+        for r in rows.itertuples():
+            color = "tab:blue" if r.covered else "tab:red"
+            ax.plot([r.truth, r.truth], [r.q05, r.q95], color=color, lw=2, alpha=0.7)
+            ax.plot(r.truth, r.median, "o", color=color, ms=4)
+        lo = float(min(rows["truth"].min(), rows["q05"].min()))
+        hi = float(max(rows["truth"].max(), rows["q95"].max()))
+        ax.plot([lo, hi], [lo, hi], ls="--", color="grey", lw=1)
+        covered = int(rows["covered"].sum())
+        ax.set_title(f"{name}: {covered}/{len(rows)} covered", fontsize=9)
+        ax.set_xlabel("truth", fontsize=8)
+        ax.set_ylabel("posterior median, 90% interval", fontsize=8)
     return save_figure(axes[0], path)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from partnersim.calibration.calibrate import calibrate
+from partnersim.calibration.figures import plot_recovery
 from partnersim.calibration.spec import Calibration, Truth, load_calibration
 from partnersim.run.options import RunOptions
 from partnersim.seeding import replicate_seeds
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     table.to_csv(out / "recovery.csv", index=False)
     summary = coverage_table(table)
     summary.to_csv(out / "coverage.csv", index=False)
+    plot_recovery(table, out / "recovery.png")
     print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     print()
     print(summary.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
