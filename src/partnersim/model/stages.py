@@ -632,21 +632,23 @@ def update_commitment(model: PartnershipModel, ev: MonthEvents) -> None:
     s, p = model.staff, model.p
     erosion = p.commitment_erosion if model.months_since_win >= p.no_win_months else 0.0
     _commit(s.commitment, s.engaged, ev.mean_trust, ev.degree, ev.understanding,
-            ev.wins > 0, s.info, s.phi / p.full_attendance_share, model.unmet_demand[s.agency],
-            p.commitment_trust_rate,
-            p.commitment_win_boost * np.where(s.motive == CAREER, 1.0 + p.career_win_boost, 1.0),
-            p.commitment_cost, erosion, p.disengage_threshold)
+            ev.wins > 0, s.info, s.phi, p.full_attendance_share, model.unmet_demand, s.agency,
+            s.motive, p.commitment_trust_rate, p.commitment_win_boost,
+            p.commitment_win_boost * (1.0 + p.career_win_boost), p.commitment_cost, erosion,
+            p.disengage_threshold)
 
 
 @compiled
-def _commit(commitment, engaged, mean_trust, degree, understanding, win, info, time, gap,
-            trust_rate, win_boost, cost_rate, erosion, threshold):  # pragma: no cover - compiled
+def _commit(commitment, engaged, mean_trust, degree, understanding, win, info, phi, full_share,
+            unmet, agency, motive, trust_rate, win_boost, career_win_boost, cost_rate, erosion,
+            threshold):  # pragma: no cover - compiled
     for k in range(len(commitment)):
         c = commitment[k]
         target = 0.5 * ((mean_trust[k] if degree[k] > 0 else c) + understanding)
         win_heard = (0.3 + 0.7 * info[k]) * (1.0 - c) if win else 0.0
-        cost = time[k] * gap[k]  # relationship time (relative to full attendance) x shortfall
-        c = c + trust_rate * (target - c) + win_boost[k] * win_heard - cost_rate * cost - erosion
+        boost = career_win_boost if motive[k] == CAREER else win_boost
+        cost = phi[k] / full_share * unmet[agency[k]]  # relationship time x its agency's shortfall
+        c = c + trust_rate * (target - c) + boost * win_heard - cost_rate * cost - erosion
         c = min(max(c, 0.0), 1.0)
         commitment[k] = c
         engaged[k] = c >= threshold if engaged[k] else c >= threshold + REENGAGE_MARGIN
