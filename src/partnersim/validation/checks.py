@@ -544,15 +544,18 @@ def _sf9(defn: PatternDefinition, seeds: list[int], res: Results,
          overrides: Mapping[str, Any]) -> PatternResult:
     """SF9, the balancing act: long-run output (last year, relative to partners working
     alone) is an inverted U in the relationship-time share; raising the share is worse
-    before better; under a pressure surge, time allocation that responds to pressure locks
-    the partnership into lower trust than a protected share does (Repenning & Sterman
-    2002; seed: the balancing act).
+    before better; a temporary surge of pressure, met by cutting relationship time, leaves
+    a partnership with lower trust after pressure is back to normal (hysteresis) and can
+    lock it into low trust (Repenning & Sterman 2002; seed: the balancing act).
 
     Effect: output at a moderate share minus the better of no and heavy relationship
     time; also required: raising the share at ``raise_month`` lowers output in the
-    following year relative to staying low but raises it by the last year; after a
-    temporary pressure surge, cross-agency trust at the end is lower with endogenous time
-    allocation than with the share protected.
+    following year relative to staying low but raises it by the last year; the capability
+    trap, in three parts, each cross-agency trust without minus with a surge that ends at
+    ``surge_end_month``: the scar over the ``after_surge_months`` after pressure is back to
+    normal; the scar's part due to time allocation (the same gap minus the gap when the
+    share is protected from pressure: the trap's mechanism-off control); and lock-in, the
+    gap over the last ``last_months`` of the run.
     """
     cfg = defn.settings
     names = tuple(res)
@@ -562,15 +565,25 @@ def _sf9(defn: PatternDefinition, seeds: list[int], res: Results,
     dip = _window(res["stay_low"], "output", a, a + 12, "sum") - _window(
         res["raise"], "output", a, a + 12, "sum")
     later = out["raise"] - out["stay_low"]
+    e = int(cfg["surge_end_month"])
+    after = (e, e + int(cfg["after_surge_months"]))
     h = int(cfg["last_months"])
-    trap = _window(res["surge_protected"], "trust_across", -h, None) - _window(
-        res["surge_endogenous"], "trust_across", -h, None)
+
+    def gap(calm: str, surge: str, a: int, b: int | None) -> np.ndarray:
+        return _window(res[calm], "trust_across", a, b) - _window(res[surge], "trust_across", a, b)
+
+    scar = gap("calm", "surge", *after)
+    from_allocation = scar - gap("calm_protected", "surge_protected", *after)
+    lock_in = gap("calm", "surge", -h, None)
     return judge("SF9", defn.measured, peak,
                  {f"output_{k}": float(out[k].mean()) for k in ("phi_none", "phi_moderate",
                                                                "phi_heavy")}
                  | {"first_year_dip": float(dip.mean()), "last_year_gain": float(later.mean()),
-                    "trap_trust_gap": float(trap.mean())},
-                 all_of={"worse_first": dip, "better_later": later, "capability_trap": trap})
+                    "trap_scar": float(scar.mean()),
+                    "trap_scar_from_allocation": float(from_allocation.mean()),
+                    "trap_lock_in": float(lock_in.mean())},
+                 all_of={"worse_first": dip, "better_later": later, "trap_scar": scar,
+                         "trap_from_allocation": from_allocation, "trap_lock_in": lock_in})
 
 
 # SF10 -------------------------------------------------------------------------------------
@@ -720,7 +733,7 @@ CHECKS: dict[str, Check] = {
                         "high_turnover", "low_turnover_personal", "high_turnover_personal"),
                  ("trust_across", "output", "capacity_personal")),
     "SF9": Check(_sf9, ("phi_none", "phi_moderate", "phi_heavy", "stay_low", "raise",
-                        "surge_endogenous", "surge_protected"),
+                        "calm", "surge", "calm_protected", "surge_protected"),
                  ("output", "output_alone", "trust_across")),
     "SF10": Check(_sf10, ("high", "low"), ("trust_across", "synergy", "health_effect")),
     "SF11": Check(_sf11, ("baseline",)),  # reads the tenure_trust_corr probe
