@@ -576,11 +576,11 @@ def test_page_loads_offline_with_no_errors(session: Session) -> None:
 @pytest.mark.browser
 def test_step_advances_the_month_and_redraws(session: Session) -> None:
     page = session.page
-    network = page.locator("img.partnersim-network")
-    before = network.get_attribute("src")
+    page.locator("img.partnersim-network").wait_for()
+    before = _image_digest(page, "img.partnersim-network")  # (src is a new blob URL anyway)
     session.step()
     assert session.month() == 1
-    assert network.get_attribute("src") != before
+    _wait_for_image(page, "img.partnersim-network", before, same=False)
     session.step(2)
     assert session.month() == 3
     page.get_by_role("button", name="▶", exact=True).click()  # play runs month after month
@@ -626,12 +626,11 @@ def test_the_chair_leaves_changes_leadership_and_is_marked(session: Session) -> 
     page = session.page
     session.step(4)
     expect(session.levers).to_contain_text("leadership 0.60, one chair")
-    series = page.locator("img.partnersim-series")
-    before = series.get_attribute("src")
+    before = _image_digest(page, "img.partnersim-series")
     session.press("The chair leaves")
     expect(session.levers).to_contain_text(re.compile(r"leadership 0\.[0-5]\d of 0\.60"))
     expect(page.locator(".partnersim-events")).to_contain_text("month 4: chair leaves")
-    assert series.get_attribute("src") != before  # the chart was redrawn with the marker
+    _wait_for_image(page, "img.partnersim-series", before, same=False)  # with the marker
     assert session.month() == 4  # acted now, without a reset or a step
     session.step(2)
     expect(page.locator(".partnersim-events")).to_contain_text("month 4: chair leaves")
@@ -823,6 +822,26 @@ def _min_font_px(page: Any, selector: str) -> float:
     }""", selector)
 
 
+IMAGE_DIGEST_JS = """async (sel) => {
+    const data = await (await fetch(document.querySelector(sel).src)).arrayBuffer();
+    const hash = await crypto.subtle.digest('SHA-256', data);
+    return Array.from(new Uint8Array(hash)).map(b => b.toString(16).padStart(2, '0')).join('');
+}"""
+
+
+def _image_digest(page: Any, selector: str) -> str:
+    """SHA-256 of the image shown by ``selector`` (its src is a new blob URL each render)."""
+    return page.evaluate(IMAGE_DIGEST_JS, selector)
+
+
+def _wait_for_image(page: Any, selector: str, digest: str, *, same: bool) -> None:
+    """Wait until the image shown by ``selector`` is (or is no longer) the one with ``digest``:
+    a redraw arrives in its own message, after the status line may have changed."""
+    page.wait_for_function(
+        f"async ([sel, want, same]) => ((await ({IMAGE_DIGEST_JS})(sel)) === want) === same",
+        arg=[selector, digest, same])
+
+
 def _choose_what_if(page: Any, label: str) -> None:
     page.locator(".partnersim-whatif .v-select").click()
     page.get_by_role("option", name=label, exact=True).click()
@@ -912,16 +931,15 @@ def test_what_if_forks_the_run_and_replay_goes_back_and_forks_from_there(
         page.get_by_role("button", name="Close what-if", exact=True).click()
         expect(page.locator(".partnersim-curves svg")).to_be_visible()
         # replay: back to month 2, the network as it was, then fork from there
-        network = page.locator("img.partnersim-network")
-        now_src = network.get_attribute("src")
-        thumb = page.locator(".partnersim-replay").get_by_role("slider")
-        for month in (5, 4, 3, 2):  # one month back per key, the page following each
-            thumb.focus()
-            thumb.press("ArrowLeft")
+        now_image = _image_digest(page, "img.partnersim-network")
+        back = page.get_by_role("button", name="One month back", exact=True)
+        for month in (5, 4, 3, 2, 1):  # a month at a time, the page following each
+            back.click()
             expect(page.locator(".partnersim-big-month")).to_have_text(f"Month {month}")
+        page.get_by_role("button", name="One month on", exact=True).click()
         expect(page.get_by_text("looking back (the run is at month 6)")).to_be_visible()
         expect(page.locator(".partnersim-replaying")).to_contain_text("Replaying month 2")
-        assert network.get_attribute("src") != now_src
+        _wait_for_image(page, "img.partnersim-network", now_image, same=False)  # as then
         _choose_what_if(page, "Introduce ground rules")
         page.get_by_role("button", name="What if? (from month 2)", exact=True).click()
         from_two = dash_session.fork(_default_run(2), "ground_rules")
@@ -929,7 +947,12 @@ def test_what_if_forks_the_run_and_replay_goes_back_and_forks_from_there(
         page.get_by_role("button", name="Back to now", exact=True).click()
         expect(page.locator(".partnersim-big-month")).to_have_text("Month 6")
         page.wait_for_function(f"({MONTH_JS})() === 6")
-        assert network.get_attribute("src") != ""
+        # the live network again, as it was before looking back
+        _wait_for_image(page, "img.partnersim-network", now_image, same=True)
+        thumb = page.locator(".partnersim-replay").get_by_role("slider")  # or the slider
+        thumb.focus()
+        thumb.press("ArrowLeft")
+        expect(page.locator(".partnersim-big-month")).to_have_text("Month 5")
     finally:
         s.close()
 

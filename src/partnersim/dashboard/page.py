@@ -206,14 +206,21 @@ def ReplayPanel(model: Any, replay: solara.Reactive[int | None]) -> None:
                     style={"font-size": "13px", "color": "#555"})
         return
     value = now if replay.value is None else min(replay.value, now)
+
+    def go_to(month: int) -> None:
+        replay.set(None if month >= now else max(int(month), 0))
+
     with solara.Row(style={"align-items": "center", "gap": "8px"},
                     classes=["partnersim-replay"]):
-        with solara.Div(style={"min-width": "280px", "flex-grow": "1"}):
-            solara.SliderInt("Look back to month", value=value, min=0, max=now,
-                             on_value=lambda m: replay.set(None if m >= now else int(m)))
-        if replay.value is not None:
-            solara.Button("Back to now", on_click=lambda: replay.set(None), outlined=True,
-                          small=True)
+        # buttons a step at a time, for a facilitator at a projector; the slider for a jump
+        solara.Button("One month back", on_click=lambda: go_to(value - 1), outlined=True,
+                      small=True, disabled=value == 0)
+        with solara.Div(style={"min-width": "240px", "flex-grow": "1"}):
+            solara.SliderInt("Look back to month", value=value, min=0, max=now, on_value=go_to)
+        solara.Button("One month on", on_click=lambda: go_to(value + 1), outlined=True,
+                      small=True, disabled=replay.value is None)
+        solara.Button("Back to now", on_click=lambda: replay.set(None), outlined=True,
+                      small=True, disabled=replay.value is None)
     if replay.value is not None:
         kept = int(nearest_snapshot(model, replay.value).month)
         solara.Text(f"Replaying month {kept} (the run is at month {now}): the network as it "
