@@ -84,7 +84,10 @@ leadership = {{}}
 
 def test_the_shipped_evidence_reads_and_every_entry_cites_its_table():
     targets, priors, _ = read_targets(ROOT / "calibration" / "targets.toml")
-    assert targets == ()  # no measure-level number could be read (docs/calibration.md)
+    assert [t.name for t in targets] == ["members_active_mature"]
+    active = targets[0]
+    assert (active.measure, active.months, active.value) == ("engaged", (60, 119), 0.79)
+    assert "79 percent" in active.source.where and active.source.year == 2012
     turnover = priors["p_turnover"]
     assert "NHS Education for Scotland" in turnover.origin and "12,546" in turnover.origin
     # 9,922.8 of 161,153.4 WTE left in a year: the monthly hazard the lower bound comes from
@@ -307,3 +310,17 @@ def test_parameters_are_recovered_at_several_truths(tmp_path):
     assert int(coverage["covered"].sum()) >= 5, table.to_string()
     assert (table["width_share"] < 0.75).all(), table.to_string()
     assert plot_recovery(table, tmp_path / "recovery.png").stat().st_size > 0
+
+
+def test_a_fixed_tolerance_schedule_sets_the_generations_and_must_decrease(tmp_path):
+    base = SMALL.replace("generations = 4\nepsilon_quantile = 0.4\n", "@ABC@")
+    cal = load_calibration(write(tmp_path, base.replace("@ABC@",
+                                                        "epsilon_schedule = [3.0, 2, 0.5]\n")))
+    assert (cal.abc.epsilon_schedule, cal.abc.generations) == ((3.0, 2.0, 0.5), 3)
+    cal = cal.with_targets(tuple(dataclasses.replace(t, value=0.5, sd=0.1) for t in cal.targets))
+    assert isinstance(smc.build(cal, None).eps, smc.pyabc.ListEpsilon)
+    for bad, key in (("epsilon_schedule = [2.0, 3.0]\n", "abc.epsilon_schedule"),
+                     ("epsilon_schedule = [3.0, 2.0]\ngenerations = 3\n", "abc.generations")):
+        with pytest.raises(InputError) as err:
+            load_calibration(write(tmp_path, base.replace("@ABC@", bad)))
+        assert err.value.key == key

@@ -7,7 +7,9 @@ the run that starts or resumes from pyabc's history database.
 * Distance: the Euclidean norm of the summaries' differences from the targets, each divided
   by the target's standard deviation (standardised summaries).
 * Tolerances: each generation's is a quantile of the last generation's distances
-  (``abc.epsilon_quantile``); population sizes adapt to the posterior's spread
+  (``abc.epsilon_quantile``), or a fixed decreasing schedule (``abc.epsilon_schedule``: for
+  a target most of the prior misses by the same distance, where quantiles stall); population
+  sizes adapt to the posterior's spread
   (``abc.adaptive_population``, between ``min_population`` and ``max_population``).
 * The history database (SQLite) is the record: a killed calibration is resumed from its last
   complete generation by running the same command again.
@@ -121,7 +123,9 @@ def build(calibration: Calibration, pool: Pool | None) -> pyabc.ABCSMC:
         population = pyabc.ConstantPopulationSize(abc.population)
     return pyabc.ABCSMC(Simulator(calibration), prior(calibration), distance(calibration),
                         population_size=population,
-                        eps=pyabc.QuantileEpsilon(alpha=abc.epsilon_quantile),
+                        eps=pyabc.ListEpsilon(list(abc.epsilon_schedule))
+                        if abc.epsilon_schedule
+                        else pyabc.QuantileEpsilon(alpha=abc.epsilon_quantile),
                         sampler=sampler(pool))
 
 

@@ -35,7 +35,8 @@ TARGETS_FILE_KEYS = ("target", "prior")
 CALIBRATION_KEYS = ("name", "question", "seed", "replicates", "targets", "target", "prior",
                     "model", "parameters", "abc", "truth")
 ABC_KEYS = ("population", "min_population", "max_population", "adaptive_population",
-            "generations", "min_epsilon", "min_acceptance", "epsilon_quantile", "ppc_draws")
+            "generations", "min_epsilon", "min_acceptance", "epsilon_quantile",
+            "epsilon_schedule", "ppc_draws")
 TRUTH_KEYS = ("params", "seed", "replicates")
 
 MAX_PARTICLES = 100_000
@@ -117,6 +118,7 @@ class AbcSettings:
     min_epsilon: float = 0.0
     min_acceptance: float = 0.01
     epsilon_quantile: float = 0.5
+    epsilon_schedule: tuple[float, ...] = ()
     ppc_draws: int = 50
 
 
@@ -435,6 +437,16 @@ def _abc(raw: Any, doc: TomlFile) -> AbcSettings:
             raise doc.error(f"{v} is outside [{lo}, {hi}]", f"abc.{key}")
         return v
 
+    schedule = raw.get("epsilon_schedule", [])
+    if (not isinstance(schedule, list)
+            or not all(isinstance(e, int | float) and not isinstance(e, bool) and e > 0
+                       for e in schedule)
+            or any(b >= a for a, b in zip(schedule, schedule[1:], strict=False))):
+        raise doc.error("expected a list of decreasing positive tolerances",
+                        "abc.epsilon_schedule")
+    if schedule and "generations" in raw and raw["generations"] != len(schedule):
+        raise doc.error(f"the schedule has {len(schedule)} tolerances: one per generation",
+                        "abc.generations")
     population = whole("population", d.population, 5, MAX_PARTICLES)
     lo_pop = whole("min_population", min(d.min_population, population), 5, population)
     hi_pop = whole("max_population", max(d.max_population, population), population,
@@ -445,8 +457,10 @@ def _abc(raw: Any, doc: TomlFile) -> AbcSettings:
     return AbcSettings(
         population=population, min_population=lo_pop, max_population=hi_pop,
         adaptive_population=adaptive,
-        generations=whole("generations", d.generations, 1, MAX_GENERATIONS),
+        generations=len(schedule) if schedule else whole("generations", d.generations, 1,
+                                                         MAX_GENERATIONS),
         min_epsilon=real("min_epsilon", d.min_epsilon, 0.0, float("inf")),
         min_acceptance=real("min_acceptance", d.min_acceptance, 0.0, 1.0),
         epsilon_quantile=real("epsilon_quantile", d.epsilon_quantile, 0.05, 0.95),
+        epsilon_schedule=tuple(float(e) for e in schedule),
         ppc_draws=whole("ppc_draws", d.ppc_draws, 0, 10_000))
