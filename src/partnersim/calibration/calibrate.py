@@ -383,6 +383,7 @@ def _start_manifest(out: Path, cal: Calibration, fp: str, action: str, options: 
     if action == "resume" and (out / storage.MANIFEST).is_file():
         manifest = storage.read_manifest(out)
         manifest.setdefault("sessions", []).append(session)
+        manifest["complete"] = False  # until this session has written every output
     else:
         inputs = []
         if cal.source is not None:
