@@ -2,10 +2,9 @@
 
 ``CHECKS`` holds every pattern's :class:`Check` by id ("SF1" to "SF13"): the cases it asks
 for and a verdict over their results (the verdict function's docstring states the pattern,
-its sources and the effect measured). ``run_check(pattern, n_seeds=..., seed=..., *,
-runner=..., **overrides)`` runs one check at one master seed and returns a
-:class:`PatternResult`; ``run_checks`` runs the cases of many checks in one call of the
-runner. ``run_patterns`` judges patterns as ``partnersim validate`` does: each check at
+its sources and the effect measured). ``run_checks({pattern: n_seeds}, seed=..., *,
+overrides=..., runner=...)`` runs checks at one master seed, their cases in one call of
+the runner, and returns a :class:`PatternResult` each. ``run_patterns`` judges patterns as ``partnersim validate`` does: each check at
 ``MASTER_SEEDS`` master seeds (the file's and others derived from it), all in one call of
 the runner; a pattern holds only if it holds at every one. A pattern's experiment
 (conditions, seed counts, master seed, settings) is read from its pattern file
@@ -743,4 +742,4 @@ CHECKS: dict[str, Check] = {
     "SF13": Check(_sf13, ("no_vision", "clear_vision", "clear_vision_little_dialogue"),
                   ("shared_understanding",)),  # and the between_sector_share probe
 }
-"""Every pattern's check by id, SF1 to SF13 (run one with ``run_check``)."""
+"""Every pattern's check by id, SF1 to SF13 (run them with ``run_checks``)."""
