@@ -10,6 +10,7 @@ the tests are deterministic.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import matplotlib.axes
 import numpy as np
@@ -17,6 +18,7 @@ import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami
 
+from partnersim.designs import ANALYSERS
 from partnersim.inputs.experiments import experiment_from_dict
 from partnersim.present.sensitivity_plots import (
     plot_convergence,
@@ -175,6 +177,28 @@ def test_latin_designs_give_delta_pawn_and_rbd_fast_with_intervals(tmp_path):
     rbd = ix[(ix["method"] == "rbd_fast") & (ix["index"] == "S1")].set_index("param")
     known = T.ishigami_indices()["S1"]
     assert np.all(np.abs(rbd["value"].to_numpy() - known) <= rbd["conf"].to_numpy() + 0.05)
+
+
+def test_an_analysis_that_cannot_be_made_is_left_out_with_a_note(tmp_path, monkeypatch):
+    # delta's kernel density fails on too few or too alike values ("Singular matrix"):
+    # the sub-samples it fails on are left out of the convergence report, and an output it
+    # fails on altogether gets a note and no indices, instead of failing the study
+    real = ANALYSERS["delta"].analyse
+
+    def fails_when_small(problem, X, Y, options, seed):
+        if len(Y) < 100:
+            raise ValueError("Singular matrix - likely due to degenerate input")
+        return real(problem, X, Y, options, seed)
+
+    monkeypatch.setitem(ANALYSERS, "delta", replace(ANALYSERS["delta"], analyse=fails_when_small))
+    exp = study(*ISHIGAMI[:3], "delta", 200, options={"num_resamples": 10})
+    analysis = run(exp, tmp_path, figures=False).analysis
+    assert sorted(analysis.convergence["n"].unique()) == [100, 200]  # 25 and 50 left out
+    assert set(analysis.indices["method"]) == {"delta"}
+    small = run(study(*ISHIGAMI[:3], "delta", 50, options={"num_resamples": 10}), tmp_path,
+                "small", figures=False).analysis
+    assert small.indices.empty
+    assert any("could not analyse it (Singular matrix" in n for n in small.notes)
 
 
 def test_failed_runs_are_left_out_of_the_point_means(tmp_path):

@@ -272,6 +272,11 @@ def replicate_noise(runs: pd.DataFrame, output: str, *, replicates: int, seed: i
 
 # --------------------------------------------------------------------------- indices
 
+ANALYSIS_FAILURES = (ValueError, np.linalg.LinAlgError)
+"""What SALib raises when an output has too few distinct values for a method (e.g. delta's
+kernel density on a nearly constant output: "Singular matrix"): that analysis is skipped
+with a note (a convergence sub-sample: left out), instead of failing the whole study."""
+
 
 def analyse_method(method: str, exp: Experiment, X: np.ndarray, Y: np.ndarray, *,
                    seed: int) -> pd.DataFrame:
@@ -372,7 +377,12 @@ def analyse(exp: Experiment, design: Design, runs: pd.DataFrame,
         if not _usable(y, output, notes):
             continue
         for method in methods:
-            df = analyse_method(method, exp, design.raw, y, seed=a_seed)
+            try:
+                df = analyse_method(method, exp, design.raw, y, seed=a_seed)
+            except ANALYSIS_FAILURES as exc:
+                notes.append(f"{output}: {ANALYSERS[method].label} could not analyse it "
+                             f"({str(exc).splitlines()[0]}); no indices")
+                continue
             conv, verdict = convergence(exp, design, y, method, output, seed=a_seed, full=df)
             df.insert(0, "method", method)
             df.insert(0, "output", output)
@@ -436,11 +446,15 @@ def convergence(exp: Experiment, design: Design, y: np.ndarray, method: str, out
         if full is not None and rows >= len(y):
             df = full[["param", "index", "value", "conf"]].copy()
         else:
-            df = analyse_method(method, exp, design.raw[:rows], sub_y, seed=seed)
+            try:
+                df = analyse_method(method, exp, design.raw[:rows], sub_y, seed=seed)
+            except ANALYSIS_FAILURES:  # too few or too alike values for the method here
+                continue
         df.insert(0, "n", n)
         frames.append(df)
     if len(frames) < 2:
-        verdict["verdict"] = "not assessed: sub-samples are constant"
+        verdict["verdict"] = ("not assessed: sub-samples are constant or too small for "
+                              f"{ANALYSERS[method].label}")
         return pd.DataFrame(), verdict
     conv = pd.concat(frames, ignore_index=True)
     conv.insert(0, "method", method)
