@@ -767,8 +767,14 @@ def test_a_button_pressed_while_playing_acts_between_months(session: Session,
     session.press("Introduce ground rules")
     expect(page.locator(".partnersim-events")).to_contain_text("ground rules")
     page.wait_for_function(f"({month_js})() >= 8")
-    page.get_by_role("button", name="❚❚", exact=True).click()
-    page.get_by_role("button", name="▶", exact=True).wait_for()
+    play, pause = (page.get_by_role("button", name=n, exact=True) for n in ("▶", "❚❚"))
+    for _ in range(5):  # on a loaded machine a click can land while the controls re-render
+        if play.is_visible():
+            break
+        if pause.is_visible():
+            pause.click()
+        page.wait_for_timeout(2000)
+    play.wait_for()
     page.wait_for_timeout(1000)  # Mesa's play loop may finish the month it had begun
     with page.expect_download() as info:
         page.get_by_role("button", name="Save settings and interventions").click()
