@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerate every result and figure of the relationship-time study (docs/findings.md).
-# Runs: about 20 minutes on 2 cores. Results go to results/tradeoff/runs/ (not committed);
-# figures and small tables to results/tradeoff/ (committed).
+# Runs: about an hour on 2 cores (the best-share study alone about 50 minutes).
+# Results go to results/tradeoff/runs/ (not committed); figures and small tables to results/tradeoff/ (committed).
 set -e
 cd "$(dirname "$0")/../.."
 rm -rf results/tradeoff/runs  # regenerate from scratch with the current model
