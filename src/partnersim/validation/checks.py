@@ -4,9 +4,10 @@
 for and a verdict over their results (the verdict function's docstring states the pattern,
 its sources and the effect measured). ``run_checks({pattern: n_seeds}, seed=..., *,
 overrides=..., runner=...)`` runs checks at one master seed, their cases in one call of
-the runner, and returns a :class:`PatternResult` each. ``run_patterns`` judges patterns as ``partnersim validate`` does: each check at
-``MASTER_SEEDS`` master seeds (the file's and others derived from it), all in one call of
-the runner; a pattern holds only if it holds at every one. A pattern's experiment
+the runner, and returns a :class:`PatternResult` each. ``run_patterns`` judges patterns
+as ``partnersim validate`` does: each check at ``MASTER_SEEDS`` master seeds (the file's
+and others derived from it), all in one call of the runner; a pattern holds only if it
+holds at every one. A pattern's experiment
 (conditions, seed counts, master seed, settings) is read from its pattern file
 (``partnersim.inputs.patterns``). ``overrides`` are parameter values applied to every run
 of the experiment, after the file's conditions; the tests use them to switch a mechanism
