@@ -977,5 +977,7 @@ def test_a_tab_closed_while_playing_stops_its_model(browser: Any, workdir: Path)
         time.sleep(2)  # a model left playing would go on stepping here
     stopped = re.findall(r"a page closed; its run stopped at month (\d+)", proc.output)
     assert len(stopped) == 1, proc.output
-    assert shown <= int(stopped[0]) <= shown + 3  # stopped when the tab closed, not at the end
+    # stopped when the tab closed, not at the end: the page's kernel ends about a second after
+    # the close, at 150 ms a month; a run left playing through the 2 s sleep would be further
+    assert shown <= int(stopped[0]) <= shown + 13
     assert proc.returncode == 0 and "Traceback" not in proc.output
