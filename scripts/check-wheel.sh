@@ -23,7 +23,11 @@ ps="$work/venv/bin/partnersim"
 case "$("$work/venv/bin/python" -c 'import partnersim; print(partnersim.__file__)')" in
   "$root"/*) echo "check-wheel: partnersim was imported from the checkout, not the wheel" >&2; exit 1;;
 esac
-"$ps" validate --quick --out validation --no-progress
+# status 1: some pattern does not hold (docs/validation.md records which, and
+# tests/test_patterns.py compares them with that record); 2 or more: the command failed
+status=0
+"$ps" validate --quick --out validation --no-progress || status=$?
+test "$status" -le 1 && test -f validation/patterns.csv
 "$ps" run baseline --replicates 2 --no-progress
 test -f results/baseline/runs.parquet
 echo "check-wheel: the wheel validates and runs a shipped scenario from $work/elsewhere"
