@@ -26,6 +26,7 @@ from partnersim.model.state import (
     SECTOR_PRESSURE,
     SECTOR_SHARE,
     WITHIN_AGENCY_FAMILIARITY,
+    AgencyChoices,
     AgencyState,
     MonthEvents,
     StaffState,
@@ -59,6 +60,8 @@ class PartnershipModel(mesa.Model):
         self.month = 0
         self.levers: dict[str, Any] = {k: getattr(self.p, k) for k in LEVERS}
         self._lever_changes: dict[int, list[dict[str, Any]]] = {}
+        # what each agency decides for itself (the workshop's participants); none at first
+        self.agency_choices = AgencyChoices(len(SECTORS))
         self.one_off_cost = 0.0
         self.events: list[tuple[int, str]] = []
 
@@ -308,6 +311,15 @@ class PartnershipModel(mesa.Model):
             self.set_levers(values)
         else:
             self._lever_changes.setdefault(month, []).append(dict(values))
+
+    def set_agency_choice(self, agency: int, name: str, value: float | bool | None) -> None:
+        """One agency's own choice of a lever from now on (``state.AGENCY_CHOICES``; None:
+        follow the partnership-wide value again).
+
+        Raises:
+            ValueError: for an unknown choice or agency, or a value outside its bounds.
+        """
+        self.agency_choices.set(agency, name, value)
 
     def charge_one_off(self, cost: float) -> None:
         self.one_off_cost += cost

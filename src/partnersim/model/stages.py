@@ -96,13 +96,15 @@ def _participation(capacity, sector, support, steepness, threshold):  # pragma: 
 
 # 1 ----------------------------------------------------------------------------------------
 def allocate_time(model: PartnershipModel, ev: MonthEvents) -> None:
-    """Each member's share of time on relationships (phi): the policy share, raised by
-    leadership and cut in proportion to their agency's unmet demand (capability trap).
+    """Each member's share of time on relationships (phi): the policy share (their agency's
+    own, where it has chosen one), raised by leadership and cut in proportion to their
+    agency's unmet demand (capability trap).
 
     References: Repenning & Sterman 2002.
     """
     s, p, lv = model.staff, model.p, model.levers
-    _allocate(s.phi, s.engaged, model.unmet_demand[s.agency], lv["relationship_time"],
+    share = model.agency_choices.values("relationship_time", lv)[s.agency]
+    _allocate(s.phi, s.engaged, model.unmet_demand[s.agency], share,
               1.0 + p.leadership_time_nudge * effective_leadership(model),
               p.pressure_time_response)
 
@@ -110,14 +112,15 @@ def allocate_time(model: PartnershipModel, ev: MonthEvents) -> None:
 @compiled
 def _allocate(phi, engaged, gap, share, lift, response):  # pragma: no cover - compiled
     for k in range(len(phi)):
-        phi[k] = min(max(share * (lift - response * gap[k]), 0.0), PHI_MAX) if engaged[k] else 0.0
+        phi[k] = min(max(share[k] * (lift - response * gap[k]), 0.0), PHI_MAX) if engaged[k] else 0.0
 
 
 # 2 ----------------------------------------------------------------------------------------
 def meet(model: PartnershipModel, ev: MonthEvents) -> None:
     """Attendance and pairwise meetings; partner choice favours existing ties and familiar
-    agencies; champions and chairs make more contacts and bridge agencies. Ties whose
-    pair has not met for ``tie_lapse_months`` lapse first.
+    agencies; champions and chairs make more contacts and bridge agencies. An agency that
+    sends fewer people (its ``meeting_attendance``) scales its members' chance of attending.
+    Ties whose pair has not met for ``tie_lapse_months`` lapse first.
 
     References: Ansell & Gash 2008 (face-to-face dialogue); Carley 1991; Zellner et al. 2014;
     Burt 2000 (decay of network ties).
@@ -127,6 +130,7 @@ def meet(model: PartnershipModel, ev: MonthEvents) -> None:
     ev.pairs_i, ev.pairs_j = _meetings(
         model.streams["meet"], participation(model), s.phi, s.commitment, s.engaged, s.attended,
         s.attendance, s.champion | model.chair_flags(), t.start, t.dst, s.agency,
+        model.agency_choices.values("meeting_attendance", model.levers),
         model.agencies.familiarity, p.full_attendance_share, p.contacts_per_month,
         p.champion_contacts, p.p_repeat_contact, p.champion_bridging)
     rows = _ensure_ties(model, ev.pairs_i, ev.pairs_j)
@@ -136,15 +140,16 @@ def meet(model: PartnershipModel, ev: MonthEvents) -> None:
 
 @compiled
 def _meetings(rng, participation, phi, commitment, engaged, attended, attendance, bridger,
-              start, dst, agency, familiarity, full_share, per_month, bridger_contacts,
+              start, dst, agency, send, familiarity, full_share, per_month, bridger_contacts,
               p_repeat, bridging):  # pragma: no cover - compiled
     """This month's meeting pairs (i, j): who attends, how many contacts each makes, and
     with whom. Updates ``attended`` and the moving average ``attendance``."""
     # attendance: participation x relationship time relative to full_share (capped at 1)
-    # x (0.5 + 0.5 commitment)
+    # x (0.5 + 0.5 commitment) x the share of its people their agency sends
     draws = rng.random(len(phi))
     for k in range(len(phi)):
-        p_attend = participation[k] * min(1.0, phi[k] / full_share) * (0.5 + 0.5 * commitment[k])
+        p_attend = (participation[k] * min(1.0, phi[k] / full_share) * (0.5 + 0.5 * commitment[k])
+                    * send[agency[k]])
         attended[k] = engaged[k] and draws[k] < p_attend
         attendance[k] += ATTENDANCE_MEMORY * (attended[k] - attendance[k])
     att = np.flatnonzero(attended)
@@ -312,26 +317,28 @@ def uptake(volume: float, overload: float, relevance_filter: float) -> float:
 
 def communicate(model: PartnershipModel, ev: MonthEvents) -> None:
     """Information about the partnership's decisions reaches attendees and, with low
-    probability (or widened), the periphery; two-way communication raises uptake.
+    probability (or widened: partnership-wide, or by an agency for its own staff), the
+    periphery; two-way communication raises uptake.
 
     References: seed (SCAN communication); Leavitt & Mueller 1951; Eppler & Mengis 2004.
     """
     s, p, lv = model.staff, model.p, model.levers
     u = uptake(lv["message_volume"], p.overload_volume, lv["relevance_filter"])
-    reach = p.p_reach_widened if lv["widen_communication"] else p.p_reach_periphery
+    widened = model.agency_choices.values("widen_communication", lv) > 0.5
+    reach = np.where(widened, p.p_reach_widened, p.p_reach_periphery)  # by agency
     if lv["communication_mode"] == "two_way":  # members can ask, and are asked
         u = min(1.0, u * (1.0 + p.two_way_gain))
-        reach = min(1.0, reach * (1.0 + p.two_way_gain))
-    _inform(model.streams["communicate"].random(model.n), s.info, s.attended, reach, u,
-            p.information_decay)
+        reach = np.minimum(1.0, reach * (1.0 + p.two_way_gain))
+    _inform(model.streams["communicate"].random(model.n), s.info, s.attended, s.agency, reach,
+            u, p.information_decay)
 
 
 @compiled
-def _inform(draws, info, attended, reach, uptake, rate):  # pragma: no cover - compiled
-    """Attendees hear this month's decisions, others with probability ``reach``; information
-    moves toward what was taken up."""
+def _inform(draws, info, attended, agency, reach, uptake, rate):  # pragma: no cover - compiled
+    """Attendees hear this month's decisions, others with their agency's probability
+    ``reach``; information moves toward what was taken up."""
     for k in range(len(info)):
-        reached = attended[k] or draws[k] < reach
+        reached = attended[k] or draws[k] < reach[agency[k]]
         info[k] += rate * (reached * uptake - info[k])
 
 
@@ -383,7 +390,8 @@ def efficiency(model: PartnershipModel) -> float:
 
 
 def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
-    """Cross-agency meeting pairs take on joint tasks, sized by trust relative to risk;
+    """Cross-agency meeting pairs take on joint tasks (if both agencies back joint tasks),
+    sized by trust relative to risk;
     success depends on leadership, efficiency, trust, understanding, resources and
     capacity. Outcomes are trust signals; hidden motives may be found out.
 
@@ -396,7 +404,8 @@ def joint_work(model: PartnershipModel, ev: MonthEvents) -> None:
     # (a crossing costs ~10 us), they are the same numbers
     task_draws = rng.random(_count_cross(ev.pairs_i, ev.pairs_j, s.agency))
     i, j, r_ij, r_ji, p_success, size = _joint_tasks(
-        task_draws, ev.pairs_i, ev.pairs_j, ev.rows_ij, ev.rows_ji, s.agency, t.trust,
+        task_draws, ev.pairs_i, ev.pairs_j, ev.rows_ij, ev.rows_ji, s.agency,
+        model.agency_choices.values("task_backing", model.levers), t.trust,
         model.agencies.horizon, model.agencies.resources, s.capacity, p.p_joint_task,
         p.success_base + p.success_leadership * effective_leadership(model)
         + p.success_efficiency * efficiency(model),
@@ -450,19 +459,22 @@ def _count_cross(i, j, agency):  # pragma: no cover - compiled
 
 
 @compiled
-def _joint_tasks(draws, i, j, rows_ij, rows_ji, agency, trust, horizon, resources, capacity,
+def _joint_tasks(draws, i, j, rows_ij, rows_ji, agency, backing, trust, horizon, resources, capacity,
                  p_task, base, w_trust, understanding, w_resources, w_capacity, w_timescale,
                  confidence, perceived_risk):  # pragma: no cover - compiled
     """Cross-agency meeting pairs that take on a joint task (a draw in ``draws``, one per
-    such pair, below ``p_task``), each task's probability of success and its size (trust
-    relative to risk, 0.2 to 1).
+    such pair, below ``p_task`` x both agencies' ``backing``), each task's probability of
+    success and its size (trust relative to risk, 0.2 to 1).
 
     The log-odds of success: ``base`` (intercept, leadership and efficiency terms, the same
     for every task this month) + w_trust x the pair's mean trust + ``understanding`` and
     ``confidence`` (their weighted terms) + resources and capacity terms - w_timescale x
     |log(ratio of the agencies' time horizons)| / log 5."""
     cross = np.flatnonzero(agency[i] != agency[j])
-    task = cross[draws < p_task]
+    backed = np.empty(len(cross), dtype=np.bool_)
+    for k in range(len(cross)):
+        backed[k] = draws[k] < p_task * backing[agency[i[cross[k]]]] * backing[agency[j[cross[k]]]]
+    task = cross[backed]
     i, j, rows_ij, rows_ji = i[task], j[task], rows_ij[task], rows_ji[task]
     p_success, size = np.empty(len(task)), np.empty(len(task))
     for k in range(len(task)):

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from partnersim.params import PARAMETERS
+
 # Structural constants of the default CHP-like partnership (documented in docs/ODD.md).
 SECTOR_SHARE = np.array([0.30, 0.25, 0.25, 0.12, 0.08])
 """Share of staff in each sector's agency (NHS acute, primary, social work, voluntary, community)."""
@@ -110,3 +112,66 @@ class MonthEvents:
     # the joint tasks' trust signals: tie rows, signal in [-1, 1], weight
     task_signals: tuple = field(default_factory=lambda: (
         np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)))
+
+
+AGENCY_CHOICES: dict[str, tuple[str | None, float, float]] = {
+    "relationship_time": ("relationship_time", float(PARAMETERS["relationship_time"].lower or 0.0),
+                          float(PARAMETERS["relationship_time"].upper or 1.0)),
+    "meeting_attendance": (None, 0.0, 1.0),
+    "widen_communication": ("widen_communication", 0.0, 1.0),
+    "task_backing": (None, 0.0, 1.0),
+}
+"""What one agency may decide for itself (docs/ODD.md, 2.5): name -> (the partnership-wide
+lever it overrides, or None for a choice that is 1 everywhere unless an agency sets it;
+lowest and highest value). ``relationship_time``: the agency's share of time for
+relationships (the lever's bounds); ``meeting_attendance``: how many of those who would
+come to the joint meeting the agency sends (1 all, 0 none); ``widen_communication``: 1 when
+the agency passes the partnership's news on to all its staff, 0 when only those who attended
+hear it; ``task_backing``: 1 when the agency backs joint tasks its members take on with
+another agency, 0 when it does not (a pair starts a task only if both agencies back it)."""
+
+
+class AgencyChoices:
+    """Per-agency overrides of the partnership-wide levers: each agency's choice of each
+    ``AGENCY_CHOICES`` item, NaN where the agency has made none (it follows the partnership).
+
+    A model with no choice made runs exactly as before: the stages read the per-agency
+    values, which are then the lever's own value (or 1) for every agency.
+    """
+
+    def __init__(self, n_agencies: int) -> None:
+        self.chosen = {name: np.full(n_agencies, np.nan) for name in AGENCY_CHOICES}
+
+    def set(self, agency: int, name: str, value: float | bool | None) -> None:
+        """Set one agency's choice (None: follow the partnership-wide value again).
+
+        Raises:
+            ValueError: for an unknown choice or agency, or a value outside its bounds.
+        """
+        if name not in AGENCY_CHOICES:
+            raise ValueError(f"unknown agency choice {name!r}; expected one of "
+                             f"{', '.join(AGENCY_CHOICES)}")
+        row = self.chosen[name]
+        if not 0 <= agency < len(row):
+            raise ValueError(f"agency {agency} does not exist (0 to {len(row) - 1})")
+        if value is None:
+            row[agency] = np.nan
+            return
+        _, low, high = AGENCY_CHOICES[name]
+        number = float(value)
+        if not low <= number <= high:
+            raise ValueError(f"{name} must be between {low} and {high}, not {number}")
+        row[agency] = number
+
+    def values(self, name: str, levers: dict[str, Any]) -> np.ndarray:
+        """Each agency's value of ``name`` in effect: its own choice, else the lever's value
+        (or 1 for a choice with no partnership-wide lever)."""
+        lever = AGENCY_CHOICES[name][0]
+        default = float(levers[lever]) if lever is not None else 1.0
+        row = self.chosen[name]
+        return np.where(np.isnan(row), default, row)
+
+    def made(self) -> dict[str, dict[int, float]]:
+        """The choices made so far: name -> {agency: value}."""
+        return {name: {int(a): float(row[a]) for a in np.flatnonzero(~np.isnan(row))}
+                for name, row in self.chosen.items()}
