@@ -18,6 +18,8 @@ from partnersim.calibration.recovery import coverage_table, draw_truths, recover
 from partnersim.calibration.spec import load_calibration, read_targets
 from partnersim.cli import main
 from partnersim.errors import InputError
+from partnersim.inputs import patterns
+from partnersim.inputs.toml import SHIPPED_PATTERNS
 from partnersim.run.options import RunOptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,6 +162,45 @@ def test_a_bad_target_is_named_by_file_line_and_key(tmp_path, target, key, messa
         load_calibration(path)
     assert err.value.key == key and message in err.value.message
     assert err.value.source == str(path) and err.value.line is not None
+
+
+def pattern_target(pattern: str) -> str:
+    return ('name = "t"\nmeasure = "trust_across"\nmonths = [0, 5]\nvalue = 0.3\nsd = 0.1\n'
+            f'{SOURCE}\npattern = "{pattern}"')
+
+
+def test_a_target_may_name_a_calibration_target_pattern(tmp_path):
+    cal = load_calibration(evidence_file(tmp_path, pattern_target("SF8")))
+    assert cal.targets[0].pattern == "SF8"
+
+
+@pytest.mark.parametrize(("pattern", "message"), [
+    ("SF1", "SF1 is a mechanism check, not a calibration target"),
+    ("SF99", "no validation pattern 'SF99'"),
+])
+def test_a_target_naming_another_kind_of_pattern_is_refused(tmp_path, pattern, message):
+    with pytest.raises(InputError) as err:
+        load_calibration(evidence_file(tmp_path, pattern_target(pattern)))
+    assert err.value.key == "target[0].pattern" and message in err.value.message
+
+
+def test_calibration_never_reads_a_held_out_pattern(tmp_path, monkeypatch):
+    # a copy of the shipped patterns in which SF8 is held out: the same target is refused
+    folder = tmp_path / "patterns"
+    folder.mkdir()
+    for f in SHIPPED_PATTERNS.glob("sf*.toml"):
+        text = f.read_text()
+        if f.name == "sf8.toml":
+            text = text.replace('role = "calibration target"', 'role = "held-out"')
+        (folder / f.name).write_text(text)
+    path = evidence_file(tmp_path, pattern_target("SF8"))
+    monkeypatch.setattr(patterns, "SHIPPED_PATTERNS", folder)
+    assert "SF8" in patterns.held_out_ids()
+    with pytest.raises(InputError) as err:
+        load_calibration(path)
+    assert err.value.key == "target[0].pattern"
+    assert "SF8 is a held-out pattern: calibration never reads one" in err.value.message
+    assert err.value.line == 11
 
 
 @pytest.mark.parametrize(("parameters", "key", "message"), [

@@ -11,7 +11,15 @@ import pandas as pd
 import pytest
 
 from partnersim.errors import InputError
-from partnersim.inputs.patterns import KINDS, load_definition
+from partnersim.inputs.patterns import (
+    CALIBRATION_TARGET,
+    HELD_OUT,
+    KINDS,
+    MECHANISM_CHECK,
+    ROLES,
+    held_out_ids,
+    load_definition,
+)
 from partnersim.inputs.toml import SHIPPED_PATTERNS
 from partnersim.params import PARAMETERS
 from partnersim.run import storage
@@ -91,6 +99,23 @@ def test_every_pattern_says_what_kind_of_check_it_is_and_why():
     for pattern in CHECKS:
         defn = load_definition(pattern)
         assert defn.kind in KINDS and defn.kind_reason and "\n" not in defn.kind_reason
+
+
+def test_every_pattern_declares_its_role_and_why_and_the_role_fits_its_kind():
+    for pattern in CHECKS:
+        defn = load_definition(pattern)
+        assert defn.role in ROLES and defn.role_reason and "\n" not in defn.role_reason
+        if defn.role == HELD_OUT:
+            assert defn.kind == "emergent"
+        assert (defn.role == MECHANISM_CHECK) == (defn.kind == "mechanism")
+
+
+def test_a_pattern_tuned_to_pass_is_a_calibration_target_not_held_out():
+    # docs/validation.md C2, C5, C6 and C9 were made so that these patterns would pass
+    for pattern in ("SF3", "SF8", "SF9", "SF11"):
+        assert load_definition(pattern).role == CALIBRATION_TARGET
+    assert not {"SF3", "SF8", "SF9", "SF11"} & set(held_out_ids())
+    assert held_out_ids() == [p for p in CHECKS if load_definition(p).role == HELD_OUT]
 
 
 def test_master_seeds_start_at_the_files_and_are_derived_from_it():
@@ -174,19 +199,30 @@ def test_a_pattern_file_with_an_unknown_parameter_is_one_line_naming_file_key_an
 
 @pytest.mark.parametrize("edit, expected", [
     (("sf8.toml", 'kind = "chair_leaves", month = 36 }', 'kind = "leader_leaves", month = 36 }'),
-     "line 34: conditions.chair_leaves.interventions[0].kind: kind 'leader_leaves' renamed to "
+     "line 36: conditions.chair_leaves.interventions[0].kind: kind 'leader_leaves' renamed to "
      "'chair_leaves'"),
     (("sf4.toml", "leadership = 0.9 }", "leadership = 1.9 }"),
-     "line 19: conditions.leadership_only.params.leadership: 1.9 is outside the bounds"),
+     "line 21: conditions.leadership_only.params.leadership: 1.9 is outside the bounds"),
     (("sf3.toml", "\nseed = 103\n", "\nmaster_seed = 103\n"),
-     "line 12: master_seed: renamed to 'seed'"),
+     "line 14: master_seed: renamed to 'seed'"),
     (("sf12.toml", 'kind = "mechanism"', 'kind = "mechanistic"'),
      "line 9: kind: 'mechanistic' is not a kind of pattern; expected one of mechanism, emergent"),
     (("sf12.toml", 'kind_reason = "community', 'kind_reason = 3  # "community'),
      "line 10: kind_reason: expected one line of text saying why the pattern is mechanism"),
     (("sf12.toml", 'kind = "mechanism"\n', ""),
      "kind: missing; every pattern file names its id, kind (one of mechanism, emergent), "
-     "kind_reason, seed and n_seeds (quick and full)"),
+     "kind_reason, role (one of 'mechanism check', 'calibration target', 'held-out'), "
+     "role_reason, seed and n_seeds (quick and full)"),
+    (("sf12.toml", 'role = "mechanism check"', 'role = "held out"'),
+     "line 11: role: 'held out' is not a role of a pattern; expected one of 'mechanism check', "
+     "'calibration target', 'held-out'"),
+    (("sf12.toml", 'role = "mechanism check"', 'role = "held-out"'),
+     "line 11: role: a held-out pattern must be emergent"),
+    (("sf8.toml", 'role = "calibration target"', 'role = "mechanism check"'),
+     "line 12: role: an emergent pattern is not a mechanism check"),
+    (("sf12.toml", 'role_reason = "', 'role_reason = 3  # "'),
+     "line 12: role_reason: expected one line of text saying why the pattern is a mechanism "
+     "check"),
 ])
 def test_a_pattern_file_with_a_bad_condition_is_refused_when_read(tmp_path, edit, expected):
     name, old, new = edit

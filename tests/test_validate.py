@@ -61,6 +61,8 @@ def test_validate_runs_a_chosen_subset_and_exits_zero_when_all_hold(tmp_path, ca
     assert f"held at {MASTER_SEEDS}/{MASTER_SEEDS} master seeds" in out
     rows = pd.read_csv(tmp_path / "patterns.csv").set_index("pattern")
     assert rows.loc["SF1", "kind"] == "mechanism" and rows.loc["SF11", "kind"] == "emergent"
+    assert rows.loc["SF1", "role"] == "mechanism check"
+    assert rows.loc["SF11", "role"] == "calibration target"  # C6 was made so that it passes
     details = json.loads((tmp_path / "details.json").read_text())
     seeds = master_seeds(load_definition("SF11").seed)
     assert details["SF11"]["master_seeds"] == seeds and details["SF11"]["held_at"] == len(seeds)

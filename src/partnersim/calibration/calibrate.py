@@ -257,7 +257,8 @@ def targets_table(cal: Calibration) -> pd.DataFrame:
                      "months": "" if t.months is None else f"{t.months[0]}-{t.months[1]}",
                      "value": t.value, "sd": t.sd,
                      "source": "simulated at the truth" if t.source is None else t.source.cite(),
-                     "url": "" if t.source is None else t.source.url, "why": t.why})
+                     "url": "" if t.source is None else t.source.url, "why": t.why,
+                     "pattern": t.pattern or ""})
     return pd.DataFrame(rows)
 
 

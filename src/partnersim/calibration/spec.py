@@ -7,7 +7,13 @@ or bounds given in the file), the targets (a targets file, inline ``[[target]]``
 targets simulated at a known point under ``[truth]``), the fixed model settings, the runs per
 particle and the settings of ABC-SMC. Everything is checked when the file is read: an
 unknown parameter or measure, a target without its source, bounds outside the declaration,
-each as one line naming the file, the line and the key.
+a target drawn from a held-out validation pattern, each as one line naming the file, the
+line and the key.
+
+A target may name the validation pattern whose evidence it quantifies (``pattern = "SF8"``);
+that pattern's file must declare the role "calibration target". Naming a held-out pattern (or a
+mechanism check) is an input error: calibration never reads a held-out pattern, so
+``partnersim validate --posterior`` tests the posterior on evidence it was not fitted to.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from statistics import NormalDist
 from typing import Any
 
 from partnersim.errors import InputError, unknown
+from partnersim.inputs.patterns import CALIBRATION_TARGET, HELD_OUT, load_definition
 from partnersim.inputs.toml import TomlFile, check_int, check_keys, read_toml
 from partnersim.outputs import MONTHLY, OUTPUTS, SUMMARIES
 from partnersim.params import PARAMETERS, make_params
@@ -29,7 +36,7 @@ SOURCE_KEYS = ("authors", "year", "title", "where", "url")
 """Keys of a target's or prior's source; all but ``url`` are required."""
 
 TARGET_KEYS = ("name", "measure", "months", "value", "sd", "interval", "level", "source",
-               "why")
+               "why", "pattern")
 PRIOR_KEYS = ("parameter", "lower", "upper", "source", "why")
 TARGETS_FILE_KEYS = ("target", "prior")
 CALIBRATION_KEYS = ("name", "question", "seed", "replicates", "targets", "target", "prior",
@@ -72,6 +79,8 @@ class Target:
         sd: Its uncertainty as a standard deviation (None: from the truth's runs).
         source: Where it was read (None only for a target simulated under ``[truth]``).
         why: Why the measure is the reported quantity.
+        pattern: The validation pattern whose evidence the target quantifies (its file's
+            role is "calibration target"), or None.
     """
 
     name: str
@@ -81,6 +90,7 @@ class Target:
     sd: float | None
     source: Source | None
     why: str = ""
+    pattern: str | None = None
 
     def describe(self) -> str:
         where = f" months {self.months[0]}-{self.months[1]}" if self.months else " (end of run)"
@@ -156,13 +166,43 @@ class Calibration:
         a results folder with the same fingerprint is resumed, another is refused."""
         record = {"seed": self.seed, "replicates": self.replicates, "model": self.model,
                   "priors": [asdict(p) for p in self.priors],
-                  "targets": [asdict(t) for t in self.targets], "abc": asdict(self.abc),
+                  "targets": [_target_record(t) for t in self.targets],
+                  "abc": asdict(self.abc),
                   "truth": None if self.truth is None else asdict(self.truth)}
         return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()
                               ).hexdigest()
 
 
+def _target_record(target: Target) -> dict[str, Any]:
+    """A target as the fingerprint records it (no ``pattern`` key when it names none, so a
+    calibration written before targets could name patterns keeps its fingerprint)."""
+    record = asdict(target)
+    if record["pattern"] is None:
+        del record["pattern"]
+    return record
+
+
 # --------------------------------------------------------------------------- evidence
+
+
+def _pattern(raw: Any, doc: TomlFile, key: str) -> str | None:
+    """The validation pattern a target names, checked: a calibration target, never a held-out
+    pattern or a mechanism check."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise doc.error(f"expected a pattern id such as 'SF8', got {raw!r}", key)
+    try:
+        defn = load_definition(raw)
+    except InputError:
+        raise doc.error(f"no validation pattern {raw!r} (data/patterns/sfN.toml)", key) from None
+    if defn.role == HELD_OUT:
+        raise doc.error(f"{defn.id} is a held-out pattern: calibration never reads one (its "
+                        "file's role keeps it for validate --posterior)", key)
+    if defn.role != CALIBRATION_TARGET:
+        raise doc.error(f"{defn.id} is a {defn.role}, not a calibration target (its file's "
+                        "role)", key)
+    return defn.id
 
 
 def _source(raw: Any, doc: TomlFile, key: str) -> Source:
@@ -242,7 +282,8 @@ def _target(raw: Any, doc: TomlFile, key: str, *, simulated: bool) -> Target:
         raise doc.error("a target needs its uncertainty: 'sd' or 'interval'", key)
     source = None if simulated and raw.get("source") is None else _source(
         raw.get("source"), doc, key)
-    return Target(name, measure, months, value, sd, source, str(raw.get("why", "")))
+    pattern = _pattern(raw.get("pattern"), doc, f"{key}.pattern")
+    return Target(name, measure, months, value, sd, source, str(raw.get("why", "")), pattern)
 
 
 def _evidence_prior(raw: Any, doc: TomlFile, key: str) -> Prior:

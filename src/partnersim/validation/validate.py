@@ -4,7 +4,8 @@
 in one call of the shared runner (one worker pool, one results folder that a rerun resumes,
 a progress bar, Dask if asked for), then judges each pattern: it holds only if it holds at
 every master seed. ``write_results`` writes ``patterns.csv``, ``patterns.md`` and
-``details.json``: each pattern's kind (mechanism check or emergent pattern), its effect with
+``details.json``: each pattern's kind (mechanism check or emergent pattern) and role (mechanism
+check, calibration target or held-out), its effect with
 its interval at the file's master seed, at how many master seeds it held, and the verdict.
 docs/validation.md records the results.
 """
@@ -84,7 +85,7 @@ def planned_seeds(ids: Sequence[str], quick: bool) -> dict[str, int]:
     return {pid: load_definition(pid).n_seeds[mode] for pid in ids}
 
 
-COLUMNS: tuple[str, ...] = ("pattern", "kind", "title", "measured", "effect", "ci_low",
+COLUMNS: tuple[str, ...] = ("pattern", "kind", "role", "title", "measured", "effect", "ci_low",
                             "ci_high", "share_expected", "n_seeds", "parts_held",
                             "master_seeds", "held_at", "holds")
 """The columns of ``patterns.csv``: the effect, its interval, share, seeds and other parts are
@@ -93,13 +94,14 @@ at; ``holds`` only if at all of them."""
 
 
 def results_table(verdicts: Sequence[PatternVerdict]) -> pd.DataFrame:
-    """One row per pattern (``COLUMNS``): id, kind, title, what was measured, effect with CI,
+    """One row per pattern (``COLUMNS``): id, kind, role, title, what was measured, effect with CI,
     share and other parts at the file's master seed, master seeds held at, verdict."""
     rows = []
     for v in verdicts:
         r = v.result
-        rows.append({"pattern": v.pattern, "kind": v.kind,
-                     "title": load_definition(v.pattern).title, "measured": r.measured,
+        defn = load_definition(v.pattern)
+        rows.append({"pattern": v.pattern, "kind": v.kind, "role": defn.role,
+                     "title": defn.title, "measured": r.measured,
                      "effect": r.effect, "ci_low": r.ci_low, "ci_high": r.ci_high,
                      "share_expected": r.share_expected, "n_seeds": r.n_seeds,
                      "parts_held": parts_held(r), "master_seeds": len(v.results),
@@ -109,12 +111,13 @@ def results_table(verdicts: Sequence[PatternVerdict]) -> pd.DataFrame:
 
 def markdown_table(verdicts: Sequence[PatternVerdict]) -> str:
     """The validation table as Markdown."""
-    lines = ["| pattern | kind | measured | effect [95% CI] | share of seeds | seeds "
+    lines = ["| pattern | kind | role | measured | effect [95% CI] | share of seeds | seeds "
              "| other parts | held at master seeds | holds |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for _, row in results_table(verdicts).iterrows():
         lines.append(
-            f"| {row.pattern} {row.title} | {row.kind} | {row.measured} | {fmt(row.effect)} "
+            f"| {row.pattern} {row.title} | {row.kind} | {row.role} | {row.measured} | "
+            f"{fmt(row.effect)} "
             f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}] | {row.share_expected:.0%} | "
             f"{row.n_seeds} | {row.parts_held} | {row.held_at}/{row.master_seeds} | "
             f"{'yes' if row.holds else '**no**'} |")
@@ -179,7 +182,8 @@ def write_results(verdicts: Sequence[PatternVerdict], out_dir: str | os.PathLike
     results_table(verdicts).to_csv(files["csv"], index=False)
     files["markdown"].write_text(markdown_table(verdicts))
     files["details"].write_text(json.dumps(
-        {v.pattern: {"kind": v.kind, "holds": v.holds, "held_at": v.held_at,
+        {v.pattern: {"kind": v.kind, "role": load_definition(v.pattern).role,
+                     "holds": v.holds, "held_at": v.held_at,
                      "master_seeds": list(v.master_seeds),
                      "effect": v.result.effect, "ci": [v.result.ci_low, v.result.ci_high],
                      "by_master_seed": {str(m): {
