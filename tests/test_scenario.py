@@ -244,6 +244,8 @@ def test_every_intervention_kind_can_be_written_and_read() -> None:
         "communication": {"communication_mode": "two_way", "message_volume": 4.0},
         "vision": {"vision_clarity": 0.7},
         "relationship_time": {"relationship_time": 0.25},
+        "relationship_time_rule": {"measure": "trust_across", "below": 0.4,
+                                   "relationship_time": 0.25},
         "decision_rule": {"decision_rule": "supermajority"},
         "chair_leaves": {},
         "champion_leaves": {"count": 1},
@@ -262,7 +264,8 @@ def test_every_intervention_kind_can_be_written_and_read() -> None:
 # --------------------------------------------------------------------------- intervention keys
 
 
-SHOCK_KEYS = {"kind", "month", "end_month", "schedule", "count", "share", "extra"}
+SHOCK_KEYS = {"kind", "month", "end_month", "schedule", "count", "share", "extra",
+              "measure", "below", "above", "otherwise"}  # events' and rules' own keys
 """Keys of interventions that are not parameters (the schedule is a list of [month, share])."""
 
 

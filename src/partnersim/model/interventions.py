@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from partnersim.errors import InputError, unknown
+from partnersim.outputs import MONTHLY
 from partnersim.params import PARAMETERS, Params, make_params
 
 if TYPE_CHECKING:
@@ -265,9 +266,69 @@ class PressureSurge(_Base):
         return {"service_pressure": model.levers["service_pressure"] + self.extra}
 
 
+SIGNPOSTS: tuple[str, ...] = (*MONTHLY, "output_vs_alone")
+"""What an adaptive rule may watch: any monthly measure (``outputs.MONTHLY``) of the month
+before, or ``output_vs_alone``, that month's ``output / output_alone`` (below 1: the
+partners delivered less together than they would have alone)."""
+
+
+class RelationshipTimeRule(_Base):
+    """An adaptive rule: from ``month`` on, at the start of each month, look at a signpost of
+    the month before and set the relationship-time share when a trigger holds.
+
+    The trigger is ``measure < below`` or ``measure > above`` (exactly one); while it holds
+    the share is ``relationship_time``, otherwise ``otherwise`` (or left as it is when ``otherwise`` is
+    not given). Several rules act in the order given, so a later rule overrides an earlier
+    one in the same month. The rule reads only the model's own monthly table: it draws
+    nothing at random, so runs that differ only in their rules keep common random numbers.
+    It acts from ``month`` (at least 1: month 0 has no month before) until ``end_month``
+    (exclusive, if given), after which the share stays as the rule left it.
+    """
+
+    kind: Literal["relationship_time_rule"]
+    measure: str = Field(description="The signpost: a monthly measure or output_vs_alone.")
+    below: float | None = None
+    above: float | None = None
+    relationship_time: float = _lever("relationship_time", ...)
+    otherwise: float | None = _lever("relationship_time")
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> RelationshipTimeRule:
+        if (self.below is None) == (self.above is None):
+            raise ValueError("give exactly one trigger: 'below' or 'above'")
+        if self.month < 1:
+            raise ValueError("a rule reads the month before: 'month' must be at least 1")
+        return self
+
+    def lever_values(self, model: PartnershipModel) -> dict[str, Any]:
+        return {}
+
+    def label(self) -> str:
+        return f"rule on {self.measure.replace('_', ' ')}"
+
+    def triggered(self, value: float) -> bool:
+        """The trigger holds for a signpost value (never for a missing, NaN, value)."""
+        return bool(value < self.below) if self.below is not None else bool(value > self.above)
+
+    def apply(self, model: PartnershipModel) -> None:
+        model.watch(self)
+
+    def adapt(self, model: PartnershipModel) -> None:
+        """Act at the start of the current month (the model calls it every month once the
+        rule is applied)."""
+        if self.end_month is not None and model.month >= self.end_month:
+            return
+        value = model.measured(self.measure, model.month - 1)
+        share = self.relationship_time if self.triggered(value) else self.otherwise
+        if share is not None and share != model.levers["relationship_time"]:
+            model.set_levers({"relationship_time": share})
+            model.events.append((model.month, f"relationship time {share:.0%} "
+                                              f"({self.measure} {value:.3g})"))
+
+
 _CLASSES: tuple[type[_Base], ...] = (
     Leadership, Champions, Resources, GroundRules, Communication, Vision, RelationshipTime,
-    DecisionRule, ChairLeaves, ChampionLeaves, MemberLeaves, BudgetCut, PressureSurge)
+    RelationshipTimeRule, DecisionRule, ChairLeaves, ChampionLeaves, MemberLeaves, BudgetCut, PressureSurge)
 
 INTERVENTION_KINDS: dict[str, type[_Base]] = {
     cls.model_fields["kind"].annotation.__args__[0]: cls  # type: ignore[union-attr]
@@ -305,6 +366,10 @@ def parse_interventions(
             raise unknown("intervention kind", str(kind), INTERVENTION_KINDS, source=source,
                           key=f"{where}.kind", show_name=True, list_choices=True)
         allowed = INTERVENTION_KINDS[kind].model_fields
+        if kind == "relationship_time_rule" and isinstance(item.get("measure"), str) and (
+                item["measure"] not in SIGNPOSTS):
+            raise unknown("measure", item["measure"], SIGNPOSTS, source=source,
+                          key=f"{where}.measure", show_name=True)
         for key in item:
             if key in RENAMED_KEYS.get(kind, {}):
                 raise InputError(f"renamed to {RENAMED_KEYS[kind][key]!r}", source=source,

@@ -97,6 +97,7 @@ class PartnershipModel(mesa.Model):
             parse_interventions([iv], horizon_months=self.horizon)[0] if isinstance(iv, dict)
             else iv for iv in interventions)
         self._scheduled: dict[int, list[Any]] = {}
+        self._rules: list[Any] = []  # adaptive rules in force, called at the start of each month
         for iv in self.interventions:
             self._scheduled.setdefault(iv.month, []).append(iv)
 
@@ -321,6 +322,22 @@ class PartnershipModel(mesa.Model):
         """
         self.agency_choices.set(agency, name, value)
 
+    def watch(self, rule: Any) -> None:
+        """Put an adaptive rule in force: its ``adapt(model)`` is called at the start of every
+        month from now on (this month included), after the month's scheduled interventions."""
+        self._rules.append(rule)
+
+    def measured(self, name: str, month: int) -> float:
+        """A monthly measure of a past ``month`` (NaN before month 0), or ``output_vs_alone``:
+        that month's ``output / output_alone``; what adaptive rules read."""
+        if month < 0 or month >= self.month:
+            return float("nan")
+        row = self._table[month]
+        if name == "output_vs_alone":
+            alone = row[MONTHLY.index("output_alone")]
+            return float(row[MONTHLY.index("output")] / alone) if alone > 0 else float("nan")
+        return float(row[MONTHLY.index(name)])
+
     def charge_one_off(self, cost: float) -> None:
         self.one_off_cost += cost
 
@@ -350,6 +367,8 @@ class PartnershipModel(mesa.Model):
             return
         for iv in self._scheduled.get(self.month, []):
             self._apply(iv)
+        for rule in self._rules:
+            rule.adapt(self)
         ev = MonthEvents()
         stages.allocate_time(self, ev)
         stages.meet(self, ev)
