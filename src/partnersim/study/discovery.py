@@ -40,6 +40,10 @@ RESAMPLE_SHARE = 0.5
 LIMIT_COLUMNS = ("uncertainty", "lower", "upper", "qp_lower", "qp_upper", "categories")
 """Columns of a box's limits table."""
 
+STABILITY_COLUMNS = ["uncertainty", "share", "in_chosen", "lower_min", "lower_max", "upper_min",
+                     "upper_max"]
+"""Columns of PRIM's stability table."""
+
 
 @dataclass(frozen=True)
 class PrimResult:
@@ -63,6 +67,7 @@ class PrimResult:
             (``lower_min``, ``lower_max``, ``upper_min``, ``upper_max``, over the resamples
             that restrict that side; NaN for a side none restricts, or a categorical
             dimension).
+            Empty when no resamples were asked for.
         met_min_density: Whether any box reached ``min_density`` (if not, ``chosen`` is the
             densest box).
         words: The chosen box in words (:func:`box_in_words`).
@@ -184,7 +189,9 @@ def _limits_table(box_lim: pd.DataFrame, box_init: pd.DataFrame,
 
 
 def _run_prim(x: pd.DataFrame, y: np.ndarray, peel_alpha: float) -> ema_prim.PrimBox:
-    return ema_prim.Prim(x, y, peel_alpha=peel_alpha).find_box()
+    with warnings.catch_warnings():  # the library's own use of a pandas keyword pandas deprecates
+        warnings.filterwarnings("ignore", message="The inplace keyword")
+        return ema_prim.Prim(x, y, peel_alpha=peel_alpha).find_box()
 
 
 def _trajectory(box: ema_prim.PrimBox) -> pd.DataFrame:
@@ -245,6 +252,8 @@ def prim(x: pd.DataFrame, y: Any, *, question: str, seed: int, min_density: floa
 
 def _stability(x: pd.DataFrame, y: np.ndarray, limits: pd.DataFrame, *, seed: int,
                min_density: float, peel_alpha: float, resamples: int) -> pd.DataFrame:
+    if resamples == 0:
+        return pd.DataFrame(columns=STABILITY_COLUMNS)
     rng = np.random.default_rng(seed)
     n_keep = int(x.shape[0] * RESAMPLE_SHARE)
     found: list[pd.DataFrame] = []
@@ -278,8 +287,7 @@ def _stability(x: pd.DataFrame, y: np.ndarray, limits: pd.DataFrame, *, seed: in
                      "lower_max": max(lows, default=np.nan),
                      "upper_min": min(highs, default=np.nan),
                      "upper_max": max(highs, default=np.nan)})
-    return pd.DataFrame(rows, columns=["uncertainty", "share", "in_chosen", "lower_min",
-                                       "lower_max", "upper_min", "upper_max"])
+    return pd.DataFrame(rows, columns=STABILITY_COLUMNS)
 
 
 # --- CART -------------------------------------------------------------------------------
