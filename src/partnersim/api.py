@@ -12,6 +12,7 @@ Example::
     cmp.differences                                 # paired differences of outputs, CIs
     cmp.files["report_html"]                        # the self-contained report
 
+``partnersim decide DECISION`` is ``decide`` on ``load_decision(path)``;
 ``partnersim run SCENARIO`` is ``run_scenario``; ``partnersim compare A B ...``
 is ``compare``; ``partnersim sweep`` and ``partnersim sensitivity`` are ``sweep`` and
 ``sensitivity`` on ``load_experiment(path)``; ``partnersim validate`` is ``validate``.
@@ -23,6 +24,7 @@ Figures are in :mod:`partnersim.present.plots` and take the stored tables
 
 from __future__ import annotations
 
+from partnersim.inputs.decisions import Decision, load_decision
 from partnersim.inputs.experiments import Experiment, load_experiment
 from partnersim.inputs.scenarios import (
     Scenario,
@@ -34,19 +36,25 @@ from partnersim.inputs.scenarios import (
 from partnersim.run.options import RunOptions
 from partnersim.run.storage import Results, load_results
 from partnersim.study.compare import Comparison, compare, paired_differences
+from partnersim.study.decide import DecideOutcome, DecisionAnalysis, decide
 from partnersim.study.replicates import RunOutcome, run_scenario
 from partnersim.study.sensitivity import sensitivity, sweep
 from partnersim.validation.validate import validate
 
 __all__ = [
     "Comparison",
+    "DecideOutcome",
+    "Decision",
+    "DecisionAnalysis",
     "Experiment",
     "Results",
     "RunOptions",
     "RunOutcome",
     "Scenario",
     "compare",
+    "decide",
     "dump_scenario",
+    "load_decision",
     "load_experiment",
     "load_results",
     "load_scenario",

@@ -190,6 +190,44 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                                     command=_study_command(args, "sensitivity")))
 
 
+def _cmd_decide(args: argparse.Namespace) -> int:
+    # imported here, as every verb's modules are: start-up time of the CLI
+    from partnersim.inputs.decisions import load_decision
+    from partnersim.present.decision_report import headline_sentences
+    from partnersim.study.decide import decide
+
+    options = _run_options(args)
+    decision = load_decision(args.decision).with_overrides(futures=args.futures,
+                                                           replicates=args.replicates)
+    out = args.out or f"results/{decision.name}"
+    command = _command(args, "decide", str(Path(args.decision)),
+                       flags=("out", "executor", "workers", "chunk_size", "scheduler",
+                              "futures", "replicates"))
+    outcome = decide(decision, out, options, command=command,
+                     analyse_stored=args.analyse_stored, figures=not args.no_figures)
+    if outcome.report is not None:
+        print(outcome.report.summary())
+        print()
+    if outcome.analysis is not None:
+        print("\n".join(f"- {t}" for t in headline_sentences(outcome.analysis)))
+        for note in outcome.analysis.notes:
+            print(f"note: {note}")
+        print()
+    for key in ("report_html", "report_md", "regret", "satisficing", "pareto", "answers",
+                "feature_scores", "means", "manifest"):
+        if key in outcome.files:
+            print(f"{key + ':':<16}{outcome.files[key]}")
+    if outcome.report is not None and not outcome.report.complete:
+        print("partnersim: some runs are missing; run the same command again to finish "
+              "(the analysis above uses the complete futures)", file=sys.stderr)
+        return 1
+    if outcome.report is not None and outcome.report.failed:
+        print(f"partnersim: {outcome.report.failed} run(s) failed (see 'status' and 'error' "
+              "in the runs table)", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _add_study_options(p: argparse.ArgumentParser) -> None:
     """``sweep`` and ``sensitivity``: the experiment, the run flags, the file's overrides and
     ``--no-figures``."""
@@ -362,6 +400,25 @@ def build_parser() -> argparse.ArgumentParser:
                        help="SALib design -> runs -> indices with CIs, convergence, plots")
     _add_study_options(p)
     p.set_defaults(handler=_cmd_sensitivity)
+
+    p = sub.add_parser("decide",
+                       help="policies x futures x replicates (common random numbers) -> "
+                            "regret, satisficing, Pareto front, PRIM/CART boxes, report")
+    p.add_argument("decision", metavar="DECISION",
+                   help="decision file (.toml): policies, futures, objectives, questions")
+    _add_run_options(p, out="results folder (default: results/<decision name>); an "
+                            "interrupted folder of the same decision is resumed",
+                     overwrite="start afresh, replacing the results folder",
+                     chunk_size=True)
+    p.add_argument("--futures", type=int, metavar="N", help="override the file's futures.n")
+    p.add_argument("--replicates", type=int, metavar="N",
+                   help="override the file's replicates per policy and future")
+    p.add_argument("--analyse-stored", action="store_true",
+                   help="run nothing: analyse the futures whose runs are all stored (an "
+                        "interrupted study)")
+    p.add_argument("--no-figures", action="store_true",
+                   help="tables only: no figures and no report")
+    p.set_defaults(handler=_cmd_decide)
 
     p = sub.add_parser("validate",
                        help="the SF patterns of DESIGN.md section 3, each at several master "

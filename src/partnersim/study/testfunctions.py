@@ -162,3 +162,29 @@ def exits_while_file_exists(x1: float, path: str, *, seed: int = 0) -> dict[str,
     if x1 > 0.25 and os.path.exists(path):
         os._exit(1)
     return {"y": x1}
+
+
+SWITCH_THRESHOLD = 0.6
+"""Where the best policy of ``policy_switch`` changes: ``x1`` below it, share 0.1 is best;
+from it up, share 0.3."""
+
+
+def policy_switch(share: float, x1: float, x2: float, *, seed: int = 0,
+                  noise_sd: float = 0.0) -> dict[str, float]:
+    """A decision problem with a known answer: the best ``share`` switches at a threshold of
+    ``x1``; ``x2`` is inert.
+
+    ``y = 1 - |share - optimum|`` with ``optimum = 0.1`` for ``x1 < SWITCH_THRESHOLD`` and
+    ``0.3`` from it up (higher is better); ``cost = share`` (lower is better). With
+    ``noise_sd > 0``, ``y`` gains ``N(0, noise_sd)`` noise drawn from ``seed`` and ``share``
+    (a replicate's noise differs between policies, so paired replicates still vary).
+
+    Among the shares 0.1, 0.2 and 0.3, the regret of 0.2 is 0.1 in every future, while 0.1
+    and 0.3 have regret 0 on their side of the threshold and 0.2 on the other.
+    """
+    optimum = 0.1 if x1 < SWITCH_THRESHOLD else 0.3
+    y = 1.0 - abs(share - optimum)
+    if noise_sd > 0:
+        rng = np.random.default_rng([seed, int(round(share * 1e6))])
+        y += float(rng.normal(0.0, noise_sd))
+    return {"y": y, "cost": float(share)}
