@@ -48,7 +48,7 @@ def test_prim_recovers_the_known_box(found):
     assert found.coverage > 0.7
     row = found.trajectory.iloc[found.chosen]
     assert (row["coverage"], row["density"]) == (found.coverage, found.density)
-    assert found.words == "when x1 is below 0.30 and x2 is above 0.60"
+    assert found.words == "when x1 is below 0.3 and x2 is above 0.6"
 
 
 def test_prim_trajectory_and_stability(found):

@@ -382,11 +382,7 @@ def _number(v: float, *, integer: bool = False) -> str:
         return "0"
     if a >= 100:
         return f"{v:,.0f}"
-    if a >= 10:
-        return f"{v:.1f}"
-    if a >= 1:
-        return f"{v:.2f}"
-    return f"{v:.2g}" if a < 0.01 else f"{v:.2f}"
+    return f"{v:.3g}" if a >= 1 else f"{v:.2g}"
 
 
 def _value(name: str, v: float) -> str:
@@ -404,7 +400,7 @@ def _value(name: str, v: float) -> str:
     if unit.endswith("0-1"):
         return f"{v:.2f} (of 0-1)"
     if unit == "share" or unit.startswith("share of "):
-        return f"{100 * v:.0f}%" + unit[len("share"):]
+        return f"{100 * v:.3g}%" + unit[len("share"):]
     if unit in ("probability", "multiplier", "ratio", "weight", "flag", "choice"):
         return _number(v)
     return f"{_number(v)} {unit}"
