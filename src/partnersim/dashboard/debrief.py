@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from partnersim.dashboard.workshop import AGENCY_NAMES
 from partnersim.errors import InputError
@@ -38,8 +39,8 @@ PATH_STYLES = {"the room": ("#c0392b", "-"), "default policy": ("#1f5fa8", "--")
                "best fixed share": ("#2e7d32", ":")}
 
 CHOICE_WORDS = {"relationship_time": "time for relationships",
-                "meeting_attendance": "sent people to the joint meeting",
-                "widen_communication": "shared the partnership's news with all staff",
+                "meeting_attendance": "people sent to the joint meeting",
+                "widen_communication": "news shared with all staff",
                 "task_backing": "backed joint tasks"}
 
 
@@ -155,6 +156,7 @@ def _paths_figure(paths: dict[str, pd.DataFrame], events: tuple[tuple[int, str],
                 ax.annotate(text, (month, 1.0), xycoords=("data", "axes fraction"),
                             fontsize=12, va="top", rotation=90, color="#555")
         ax.set_ylabel(label(measure), fontsize=14)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.tick_params(labelsize=12)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=13, loc="best")
@@ -163,15 +165,20 @@ def _paths_figure(paths: dict[str, pd.DataFrame], events: tuple[tuple[int, str],
 
 
 def _choices_figure(choices: pd.DataFrame) -> bytes:
-    fig = Figure(figsize=(13, 3.4))
+    fig = Figure(figsize=(14, 3.6))
     axes = fig.subplots(1, len(AGENCY_CHOICES), sharex=True)
     for ax, name in zip(axes, AGENCY_CHOICES, strict=True):
         for a, sector in enumerate(SECTORS):
             mine = choices[choices["agency"] == sector]
             if len(mine):
-                ax.step(mine["round"], mine[name], where="mid", lw=2, label=AGENCY_NAMES[a])
-        ax.set_title(CHOICE_WORDS[name], fontsize=12)
+                # a little apart, so agencies that chose the same stay visible
+                ax.plot(mine["round"], mine[name] + 0.006 * (a - 2), "o-", lw=2,
+                        drawstyle="steps-mid", label=AGENCY_NAMES[a])
+        low, high = AGENCY_CHOICES[name][1:]
+        ax.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
+        ax.set_title(CHOICE_WORDS[name], fontsize=11)
         ax.set_xlabel("round", fontsize=12)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=9, loc="best")
     return _png(fig)

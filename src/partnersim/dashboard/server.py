@@ -8,8 +8,9 @@ from the npm registry (``npm pack``), and at run time serves only from it:
 the proxy's network fetch is replaced by an error that names the preparation
 command. The cache folder layout is Solara's: ``<package>@<version>/<files>``.
 
-The page itself lives in ``partnersim.dashboard.page``, which this module names to
-Solara as a string and never imports: it imports Solara only inside ``serve``, because
+The page itself lives in ``partnersim.dashboard.page`` (the workshop's pages in
+``partnersim.dashboard.workshop_page``), which this module names to Solara as a string and
+never imports: it imports Solara only inside ``serve`` and ``serve_workshop``, because
 Solara reads its settings from the environment when first imported.
 """
 
@@ -32,7 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from partnersim.dashboard.session import SCENARIO_ENV, read_scenario
+from partnersim.dashboard.session import SCENARIO_ENV, default_scenario, read_scenario
+from partnersim.dashboard.workshop import DEFAULT_ROUNDS, Hosted, Workshop
+from partnersim.dashboard.workshop import host as host_workshop
 from partnersim.errors import InputError
 
 PREPARE_COMMAND = "partnersim dashboard --prepare-assets"
@@ -45,6 +48,12 @@ MANIFEST = "partnersim-assets.json"
 
 PAGE_MODULE = "partnersim.dashboard.page"
 """The module whose ``Page`` component Solara serves (named, not imported, here)."""
+
+WORKSHOP_PAGE_MODULE = "partnersim.dashboard.workshop_page"
+"""The pages of ``partnersim workshop`` (named, not imported, here)."""
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+"""Addresses only this computer can reach."""
 
 
 @dataclass(frozen=True)
@@ -228,8 +237,10 @@ def _offline_fetch(url: str) -> bytes:
     )
 
 
-def configure_solara(assets_dir: Path, scenario: Path | None = None) -> None:
-    """Set the environment Solara reads at import: offline asset cache, no telemetry.
+def configure_solara(assets_dir: Path, scenario: Path | None = None,
+                     app: str = PAGE_MODULE) -> None:
+    """Set the environment Solara reads at import: offline asset cache, no telemetry, the
+    page module ``app``.
 
     Must run before ``solara`` is first imported in this process (the test
     server and the benchmark call it too).
@@ -238,7 +249,7 @@ def configure_solara(assets_dir: Path, scenario: Path | None = None) -> None:
     os.environ["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(assets_dir)
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     os.environ["SOLARA_MODE"] = "production"
-    os.environ["SOLARA_APP"] = PAGE_MODULE
+    os.environ["SOLARA_APP"] = app
     if scenario is not None:
         os.environ[SCENARIO_ENV] = str(scenario)
     else:
@@ -274,6 +285,16 @@ def serve(
     if scenario is not None:
         read_scenario(scenario)  # fail here, with a clear message, not in the browser
         scenario = scenario.resolve()
+    sock, port = _bind(host, port)
+    configure_solara(assets_dir, scenario)
+    shown = f"[{host}]" if ":" in host else host
+    return _run_server(sock, host, port, assets_dir,
+                       [f"partnersim dashboard: http://{shown}:{port}  (Ctrl-C stops it)"],
+                       "partnersim dashboard: stopped", announce)
+
+
+def _bind(host: str, port: int) -> tuple[socket.socket, int]:
+    """A listening socket on ``host:port`` (port 0: a free one) and its port."""
     # bind first, so a busy port is one clear message rather than a uvicorn traceback
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -284,9 +305,13 @@ def serve(
         raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}",
                          key="--port") from None
     sock.listen(128)  # visitors arriving before uvicorn is ready wait in the backlog
-    port = sock.getsockname()[1]
+    return sock, sock.getsockname()[1]
 
-    configure_solara(assets_dir, scenario)
+
+def _run_server(sock: socket.socket, host: str, port: int, assets_dir: Path,
+                lines: list[str], stopped: str, announce: Callable[[str], None]) -> int:
+    """Serve the configured Solara app on ``sock`` until interrupted; ``lines`` are announced
+    once it is about to serve (the last one the address line tests wait for)."""
     os.environ["SERVER_NAME"] = host
     os.environ["SERVER_PORT"] = str(port)
     import solara.server.cdn_helper as cdn_helper
@@ -308,15 +333,62 @@ def serve(
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
-    shown = f"[{host}]" if ":" in host else host
-    announce(f"partnersim dashboard: http://{shown}:{port}  (Ctrl-C stops it)")
+    for line in lines:
+        announce(line)
     sys.stdout.flush()
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; stopping is normal
         pass
-    announce("partnersim dashboard: stopped")
+    announce(stopped)
     return 0
+
+
+def serve_workshop(
+    scenario: Path | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8766,
+    out_dir: Path = Path("results/workshops"),
+    rounds: int = DEFAULT_ROUNDS,
+    assets_dir: Path | None = None,
+    command: str = "",
+    announce: Callable[[str], None] = print,
+) -> int:
+    """Serve a facilitated workshop until interrupted: the facilitator's console (its link
+    carries a secret key, printed here) and the participants' page (the join link and code,
+    printed here). Loopback only unless ``host`` names another address, with a warning.
+
+    Raises:
+        InputError: when the asset cache is not prepared, the scenario is bad, the rounds
+            do not fit, or the port cannot be bound.
+    """
+    assets_dir = (assets_dir or default_assets_dir()).resolve()
+    check_assets(assets_dir)
+    sc = read_scenario(scenario) if scenario is not None else default_scenario()
+    try:
+        w = Workshop(sc, rounds=rounds)
+    except ValueError as exc:
+        raise InputError(str(exc), source=str(scenario) if scenario else None,
+                         key="--rounds") from None
+    host_workshop(Hosted(w, str(out_dir), command))
+    sock, port = _bind(host, port)
+    configure_solara(assets_dir, app=WORKSHOP_PAGE_MODULE)
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}"
+    lines = []
+    if host not in LOOPBACK:
+        lines.append(f"partnersim workshop: WARNING: listening on {host}, not only this "
+                     "computer: anyone who can reach this address on the network can open the "
+                     "join page (they still need the code); use it on the room's own network")
+    lines += [f"partnersim workshop: {sc.name}, {w.rounds} rounds of {w.round_months} months",
+              f"partnersim workshop: facilitator's console (keep this link to yourself): "
+              f"{base}/facilitator?key={w.facilitator_key}",
+              f"partnersim workshop: participants join at {base}/?code={w.join_code}  "
+              f"(code {w.join_code})",
+              f"partnersim workshop: {base}  (Ctrl-C stops it)"]
+    return _run_server(sock, host, port, assets_dir, lines, "partnersim workshop: stopped",
+                       announce)
 
 
 # ----------------------------------------------------------------------------------
@@ -324,7 +396,8 @@ def serve(
 
 
 class DashboardProcess:
-    """``partnersim dashboard`` in a child process on a free port of 127.0.0.1.
+    """``partnersim dashboard`` (or ``verb``, e.g. ``workshop``) in a child process on a free
+    port of 127.0.0.1.
 
     A context manager: it starts the command, waits for the address line, and
     on exit stops the child by its own PID (SIGINT, as Ctrl-C would, then
@@ -336,7 +409,8 @@ class DashboardProcess:
     """
 
     def __init__(self, *args: str, env: dict[str, str] | None = None,
-                 cwd: Path | None = None, timeout: float = 60.0):
+                 cwd: Path | None = None, timeout: float = 60.0, verb: str = "dashboard"):
+        self.verb = verb
         self.args = args
         self.env = env
         self.cwd = cwd
@@ -349,7 +423,7 @@ class DashboardProcess:
     def __enter__(self) -> DashboardProcess:
         env = {**os.environ, **(self.env or {}), "PYTHONUNBUFFERED": "1"}
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "partnersim.cli", "dashboard", "--port", "0", *self.args],
+            [sys.executable, "-m", "partnersim.cli", self.verb, "--port", "0", *self.args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=self.cwd)
         assert self._proc.stdout is not None
         deadline = time.monotonic() + self.timeout
@@ -361,7 +435,7 @@ class DashboardProcess:
                 if not line:
                     break
                 lines.append(line)
-                if line.startswith("partnersim dashboard: http://"):
+                if line.startswith(f"partnersim {self.verb}: http://"):
                     self.url = line.split()[2]
                     self.output = "".join(lines)
                     return self

@@ -366,6 +366,7 @@ class Workshop:
                 self.model.step()
             record = RoundRecord(self.round, start, int(self.model.month), applied, source)
             self.history.append(record)
+            self.pending = {}  # kept in the record; the next round starts with none
             self._record_state(round_number=self.round)
             self.phase = "between"
             self.deadline = None
@@ -540,3 +541,32 @@ def agency_index(name: str) -> int:
         return SECTORS.index(name)
     raise RefusedError(f"no agency {name!r}")
 
+
+
+@dataclass
+class Hosted:
+    """The workshop a server hosts, where its results go and the command that started it."""
+
+    workshop: Workshop
+    out_dir: str
+    command: str = ""
+    results: Any = None  # the results folder, once written
+
+
+_HOSTED: list[Hosted] = []  # the one workshop of this server process (set by ``host``)
+
+
+def host(hosted: Hosted) -> None:
+    """Make ``hosted`` the workshop this server process serves (one per server)."""
+    _HOSTED[:] = [hosted]
+
+
+def hosted() -> Hosted:
+    """The workshop this server process serves.
+
+    Raises:
+        RuntimeError: when none was set (the page was served without ``partnersim workshop``).
+    """
+    if not _HOSTED:
+        raise RuntimeError("no workshop is hosted here: start one with 'partnersim workshop'")
+    return _HOSTED[0]
