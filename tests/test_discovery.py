@@ -141,7 +141,7 @@ def test_box_in_words_speaks_the_declared_units():
     ])
     assert box_in_words(limits, x) == (
         "when relationship time is between 10% of working time and 25% of working time, "
-        "n agenda items is above 4 items per month and my factor is above 1.25")
+        "n agenda items is at least 4 items per month and my factor is above 1.25")
     assert box_in_words(limits.iloc[:0], x) == "in every future"
     flags = pd.DataFrame([
         {"uncertainty": "joint_chair", "lower": np.nan, "upper": np.nan, "categories": (True,)},
@@ -168,6 +168,25 @@ def test_prim_handles_flags_and_choices():
     assert isinstance(ax, Axes)
 
 
+def test_whole_number_dimensions_are_said_inclusively():
+    rng = np.random.default_rng(6)
+    x = pd.DataFrame({"leadership": rng.uniform(0, 1, 600),
+                      "n_agenda_items": rng.integers(0, 11, 600),
+                      "k": rng.integers(0, 50, 600)})
+    y = (x["n_agenda_items"] <= 3) & (x["k"] >= 21)
+    found = prim(x, y, question="q", seed=1, resamples=2)
+    assert found.words.startswith("when n agenda items is at most 3 items per month and k is "
+                                  "at least 2")  # the whole values inside PRIM's limits
+    k_lower = found.limits.set_index("uncertainty").loc["k", "lower"]
+    assert found.words.endswith(f"at least {int(np.ceil(k_lower))}") and 21 <= k_lower <= 23
+    limits = pd.DataFrame([{"uncertainty": "k", "lower": 20.5, "upper": 30.5}])
+    assert box_in_words(limits, x) == "when k is between 21 and 30"
+    limits = pd.DataFrame([{"uncertainty": "k", "lower": 6.5, "upper": 7.5}])
+    assert box_in_words(limits, x) == "when k is 7"
+    tree = cart(x, y, question="q", seed=1)  # a leaf's lower split is exclusive: k > 20.5
+    assert tree.words == ["when n agenda items is at most 3 items per month and k is at least 21"]
+
+
 def test_bad_answers_are_input_errors(known):
     x, y = known
     with pytest.raises(InputError, match="y: expected one value per row of x"):
@@ -178,6 +197,8 @@ def test_bad_answers_are_input_errors(known):
         cart(x, np.full(N, 0.5), question="q", seed=1)
     with pytest.raises(InputError, match="min_density"):
         prim(x, y, question="q", seed=1, min_density=1.5)
+    with pytest.raises(InputError, match="mass_min: 0.0005 of 1000 futures is less than one"):
+        cart(x, y, question="q", seed=1, mass_min=0.0005)
     with pytest.raises(InputError, match="outcomes: expected a table"):
         feature_scores(x, pd.DataFrame({"a": [1.0]}), seed=1)
 

@@ -188,7 +188,14 @@ def _limits_table(box_lim: pd.DataFrame, box_init: pd.DataFrame,
     return pd.DataFrame(rows, columns=list(LIMIT_COLUMNS))
 
 
+def _as_floats(x: pd.DataFrame) -> pd.DataFrame:
+    """Integer columns as floats: the library's PRIM pasting and CART boxes write midpoints
+    such as 2.5 into integer columns, which pandas 3 refuses; the words round them inwards."""
+    return x.astype({c: float for c in x.columns if pd.api.types.is_integer_dtype(x[c])})
+
+
 def _run_prim(x: pd.DataFrame, y: np.ndarray, peel_alpha: float) -> ema_prim.PrimBox:
+    x = _as_floats(x)
     with warnings.catch_warnings():  # the library's own use of a pandas keyword pandas deprecates
         warnings.filterwarnings("ignore", message="The inplace keyword")
         return ema_prim.Prim(x, y, peel_alpha=peel_alpha).find_box()
@@ -308,13 +315,19 @@ def cart(x: pd.DataFrame, y: Any, *, question: str, seed: int,
         InputError: when ``x`` or ``y`` is not as described, or ``y`` holds nowhere.
     """
     x, y = _prepared(x, y)
-    model = ema_cart.CART(x, y, mass_min=mass_min)
+    if int(mass_min * x.shape[0]) < 1:
+        raise InputError(f"{mass_min!r} of {x.shape[0]} futures is less than one future",
+                         key="mass_min")
+    model = ema_cart.CART(_as_floats(x), y, mass_min=mass_min)
     with _seeded_global_numpy(seed):
         model.build_tree()
     box_init = ema_cart.sdutil._make_box(x)
     rows, limit_rows = [], []
     for i, (box_lim, stats) in enumerate(zip(model.boxes, model.stats, strict=True)):
         table = _limits_table(box_lim, box_init, None)
+        for k, u in enumerate(table["uncertainty"]):  # a leaf's lower split is x > threshold
+            if pd.api.types.is_integer_dtype(x[u]) and table.at[k, "lower"] > x[u].min():
+                table.at[k, "lower"] = float(np.floor(table.at[k, "lower"]) + 1)
         rows.append({"box": i, "coverage": float(stats["coverage"]),
                      "density": float(stats["density"]), "mass": float(stats["mass"]),
                      "res_dim": int(stats["res dim"]), "words": box_in_words(table, x)})
@@ -418,12 +431,19 @@ def _phrase(row: pd.Series, x: pd.DataFrame) -> str:
         return f"{words} is {shown}"
     lo, hi = float(row["lower"]), float(row["upper"])
     column = x[name] if name in x.columns else None
+    spec = PARAMETERS.get(name)
+    whole = (spec is not None and spec.type == "int") or (
+        column is not None and pd.api.types.is_integer_dtype(column))
+    if whole:  # the whole values inside the limits, which are then said inclusively
+        lo, hi = float(np.ceil(lo - 1e-9)), float(np.floor(hi + 1e-9))
     free_lo = column is not None and lo <= float(column.min())
     free_hi = column is not None and hi >= float(column.max())
+    if whole and lo == hi:
+        return f"{words} is {_value(name, lo)}"
     if free_lo and not free_hi:
-        return f"{words} is below {_value(name, hi)}"
+        return f"{words} is {'at most' if whole else 'below'} {_value(name, hi)}"
     if free_hi and not free_lo:
-        return f"{words} is above {_value(name, lo)}"
+        return f"{words} is {'at least' if whole else 'above'} {_value(name, lo)}"
     return f"{words} is between {_value(name, lo)} and {_value(name, hi)}"
 
 
@@ -433,7 +453,8 @@ def box_in_words(limits: pd.DataFrame, x: pd.DataFrame) -> str:
     E.g. "when leadership is below 0.40 (of 0-1) and capacity budget is below GBP 8,000 a
     month". Declared parameters are said in their units (``params.PARAMETERS``); other
     names as they are. A side of a limit at the data's own extreme (in ``x``) is not a
-    restriction, so one-sided limits read "below" or "above"; flags read "with" or
+    restriction, so one-sided limits read "below" or "above" (for whole-number dimensions,
+    "at most" or "at least" the whole values inside the box); flags read "with" or
     "without"; a box with no restriction reads "in every future".
 
     Args:
