@@ -347,6 +347,18 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_workshop(args: argparse.Namespace) -> int:
+    # imported here, as every verb's modules are: start-up time of the CLI
+    from partnersim.dashboard.server import default_assets_dir, serve_workshop
+
+    assets = Path(args.assets_dir) if args.assets_dir else default_assets_dir()
+    scenario = Path(args.scenario) if args.scenario else None
+    command = _command(args, "workshop", *([args.scenario] if args.scenario else []),
+                       flags=("rounds", "out", "host", "port"))
+    return serve_workshop(scenario, host=args.host, port=args.port, out_dir=Path(args.out),
+                          rounds=args.rounds, assets_dir=assets, command=command)
+
+
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     # imported here, as every verb's modules are: start-up time of the CLI
     from partnersim.dashboard.server import default_assets_dir, prepare_assets, serve
@@ -467,6 +479,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fetch the front-end assets once from the npm registry, then exit")
     p.add_argument("--force", action="store_true", help="with --prepare-assets: fetch again")
     p.set_defaults(handler=_cmd_dashboard)
+
+    p = sub.add_parser("workshop", help="a facilitated workshop: participants play the "
+                                        "agencies, round by round (127.0.0.1 unless --host)")
+    p.add_argument("scenario", metavar="SCENARIO", nargs="?",
+                   help="scenario file of the partnership (default: every parameter at its "
+                        "default)")
+    p.add_argument("--rounds", type=int, default=8,
+                   help="rounds of three months each (default 8)")
+    p.add_argument("--out", default="results/workshops", metavar="DIR",
+                   help="where the session's results folder is written at the end "
+                        "(default results/workshops)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="interface to listen on (default 127.0.0.1, this computer only; "
+                        "another address serves the room's network, with a warning)")
+    p.add_argument("--port", type=int, default=8766, help="TCP port (default 8766; 0: any free)")
+    p.add_argument("--assets-dir", metavar="DIR",
+                   help="prepared front-end assets (as for dashboard)")
+    p.set_defaults(handler=_cmd_workshop)
 
     return parser
 
