@@ -148,12 +148,9 @@ def _seeded_global_numpy(seed: int) -> Iterator[None]:
 
 
 def _restricted(box_lim: pd.DataFrame, box_init: pd.DataFrame) -> list[str]:
+    """The dimensions whose limits (numbers, or sets of categories) differ from the data's."""
     return [c for c in box_init.columns if not all(
-        _same(a, b) for a, b in zip(box_lim[c], box_init[c], strict=True))]
-
-
-def _same(a: Any, b: Any) -> bool:
-    return bool(a == b)
+        bool(a == b) for a, b in zip(box_lim[c], box_init[c], strict=True))]
 
 
 def _choose(trajectory: pd.DataFrame, min_density: float) -> tuple[int, bool]:
