@@ -51,6 +51,8 @@ from partnersim.study.sensitivity import build_design
 N_BOOT = 400
 """Bootstrap resamples of the replicates for the intervals of regret and satisficing."""
 CI_LEVEL = 0.95
+CART_MASS_MIN = 0.05
+"""CART's smallest leaf, as a share of the futures."""
 ALL_OBJECTIVES = "all objectives"
 """The ``objective`` label of satisficing on every objective at once."""
 
@@ -340,7 +342,12 @@ def discover_answers(analysis: DecisionAnalysis, means: list[np.ndarray]) -> Non
             seed = decision.seed + 1000 * (i + 1)
             pr = discovery.prim(x, y, question=q.text, seed=seed)
             analysis.prim[q.name] = pr
-            analysis.cart[q.name] = discovery.cart(x, y, question=q.text, seed=seed)
+            if int(CART_MASS_MIN * len(x)) >= 1:  # CART's smallest leaf holds a future
+                analysis.cart[q.name] = discovery.cart(x, y, question=q.text, seed=seed,
+                                                       mass_min=CART_MASS_MIN)
+            elif i == 0:
+                analysis.notes.append(f"CART left out: its smallest leaf ({CART_MASS_MIN:.0%} "
+                                      f"of {len(x)} futures) would hold no future")
             row.update(coverage=pr.coverage, density=pr.density, words=pr.words)
         rows.append(row)
     analysis.answers = pd.DataFrame(rows, columns=["question", "text", "objective", "futures",
