@@ -3,9 +3,11 @@ pattern that does not hold."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -191,3 +193,125 @@ def test_an_unknown_pattern_writes_nothing(tmp_path, capsys):
     assert main(["validate", "--patterns", "SF99", "--out", str(out)]) == 2
     assert "unknown pattern 'SF99'" in capsys.readouterr().err
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- --posterior
+
+SMALL_CALIBRATION = """\
+name = "tiny"
+seed = 3
+replicates = 1
+
+[model]
+n_staff = 20
+horizon_months = 24
+
+[parameters]
+trust_forgetting = { lower = 0.005, upper = 0.05 }
+
+[abc]
+population = 12
+adaptive_population = false
+generations = 2
+ppc_draws = 0
+
+[truth]
+seed = 4
+replicates = 4
+params = { trust_forgetting = 0.02 }
+
+[[target]]
+name = "trust"
+measure = "trust_across"
+months = [0, 23]
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_posterior(tmp_path_factory):
+    from partnersim.calibration.calibrate import calibrate
+
+    folder = tmp_path_factory.mktemp("cal")
+    (folder / "tiny.toml").write_text(SMALL_CALIBRATION)
+    calibrate(folder / "tiny.toml", folder / "out", IN_PROCESS, figures=False, progress=None)
+    return folder / "out"
+
+
+def test_posterior_draws_are_resampled_by_weight_with_a_fixed_seed(tiny_posterior):
+    from partnersim.inputs.posterior import load_posterior
+
+    post = load_posterior(tiny_posterior)
+    assert post.names == ("trust_forgetting",) and post.calibration == "tiny"
+    a, b = post.draws(40, seed=9), post.draws(40, seed=9)
+    assert a == b and post.draws(5, seed=9) == a[:5] and post.draws(40, seed=10) != a
+    particles = set(post.particles["trust_forgetting"])
+    assert all(d["trust_forgetting"] in particles for d in a)
+    # a particle with all the weight is the only one drawn
+    heavy = post.particles.assign(weight=0.0)
+    heavy.loc[3, "weight"] = 1.0
+    only = dataclasses.replace(post, particles=heavy).draws(10, seed=1)
+    assert {d["trust_forgetting"] for d in only} == {heavy.loc[3, "trust_forgetting"]}
+
+
+def test_validate_posterior_checks_each_draw_with_the_patterns_paired_seeds(
+        tiny_posterior, tmp_path, capsys):
+    out = tmp_path / "post"
+    argv = ["validate", "--posterior", str(tiny_posterior), "--patterns", "SF11", "--quick",
+            "--draws", "3", "--draw-seed", "5", "--executor", "serial", "--no-progress",
+            "--out", str(out)]
+    assert main(argv) == 0
+    summary = pd.read_csv(out / "posterior_patterns.csv")
+    assert summary.loc[0, "pattern"] == "SF11" and summary.loc[0, "draws"] == 3
+    assert summary.loc[0, "role"] == "calibration target"
+    assert 0 <= summary.loc[0, "share_low"] <= summary.loc[0, "share_held"] \
+        <= summary.loc[0, "share_high"] <= 1
+    per_draw = pd.read_parquet(out / "posterior_draws.parquet")
+    assert list(per_draw["draw"]) == [-1, 0, 1, 2]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "posterior validation" and manifest["draw_seed"] == 5
+    assert manifest["posterior"]["calibration"] == "tiny" and len(manifest["values"]) == 3
+    assert "--posterior" in manifest["command"]
+    # the runs: the defaults, then each draw, on the same paired seeds; each draw's value of
+    # the calibrated parameter reaches every run of its check
+    specs = storage.load_specs(out / "runs_quick")
+    n = load_definition("SF11").n_seeds["quick"]
+    assert len(specs) == 4 * n
+    seeds = specs["seed"].to_numpy().reshape(4, n)
+    assert (seeds == seeds[0]).all()
+    forgetting = specs["trust_forgetting"].to_numpy().reshape(4, n)
+    assert np.isnan(forgetting[0]).all()  # the declared default: not overridden
+    for k, values in enumerate(manifest["values"]):
+        assert (forgetting[k + 1] == values["trust_forgetting"]).all()
+    assert per_draw.loc[per_draw["draw"] == 0, "trust_forgetting"].item() == \
+        manifest["values"][0]["trust_forgetting"]
+    out_text = capsys.readouterr().out
+    assert "SF11" in out_text and "held at" in out_text and "at the defaults" in out_text
+    # a rerun resumes the kept runs: same tables
+    assert main(argv) == 0, capsys.readouterr().err
+    assert pd.read_csv(out / "posterior_patterns.csv").equals(summary)
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: p, "not a calibration folder (no such folder)"),
+    (lambda p: (p.mkdir(), p)[1], "not a calibration folder (no readable manifest.json"),
+    (lambda p: (p.mkdir(), (p / "manifest.json").write_text('{"kind": "run"}'), p)[2],
+     "not a calibration folder: a results folder of another kind (run)"),
+    (lambda p: (p.mkdir(), (p / "manifest.json").write_text(
+        '{"kind": "calibration", "complete": false}'), p)[2], "the calibration is not complete"),
+    (lambda p: (p.mkdir(), (p / "manifest.json").write_text(
+        '{"kind": "calibration", "complete": true}'), p)[2], "cannot read posterior.parquet"),
+])
+def test_a_folder_that_is_not_a_calibration_is_one_line_exit_2_nothing_written(
+        tmp_path, capsys, make, message):
+    folder = make(tmp_path / "cal")
+    out = tmp_path / "post"
+    assert main(["validate", "--posterior", str(folder), "--patterns", "SF11",
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and message in err and str(folder) in err
+    assert not out.exists()
+
+
+def test_draws_without_a_posterior_are_refused(tmp_path, capsys):
+    assert main(["validate", "--draws", "3", "--out", str(tmp_path / "x")]) == 2
+    assert "--draws: applies only with --posterior" in capsys.readouterr().err

@@ -248,9 +248,63 @@ def _add_study_options(p: argparse.ArgumentParser) -> None:
                    help="tables only, nothing in figures/")
 
 
+VALIDATE_OUT = "results/validation"
+"""validate's default output folder."""
+
+
 def _validate_command(args: argparse.Namespace) -> str:
     return _command(args, "validate", flags=("quick", "patterns", "master_seeds", "robustness",
-                                              "out", "executor", "workers", "scheduler"))
+                                              "posterior", "draws", "draw_seed", "out",
+                                              "executor", "workers", "scheduler"))
+
+
+def _validate_posterior(args: argparse.Namespace, ids: list[str] | None) -> int:
+    # imported here, as every verb's modules are: start-up time of the CLI
+    from partnersim.inputs.posterior import load_posterior
+    from partnersim.validation.posterior import (
+        DEFAULT_DRAWS,
+        DRAW_SEED,
+        RUNS_FOLDER_BY_MODE,
+        check_patterns,
+        markdown_table,
+        summary_lines,
+        validate_posterior,
+        write_results,
+    )
+    from partnersim.validation.validate import prepare_output
+
+    options = _run_options(args)  # bad options fail before anything is written
+    if args.master_seeds is not None:
+        raise InputError("a posterior validation checks each draw at the pattern file's master "
+                         "seed; --master-seeds does not apply", key="--master-seeds")
+    draws = DEFAULT_DRAWS if args.draws is None else args.draws
+    if draws < 1:
+        raise InputError(f"expected a positive number of draws, got {draws}", key="--draws")
+    seed = DRAW_SEED if args.draw_seed is None else args.draw_seed
+    post = load_posterior(args.posterior, key="--posterior")
+    ids = check_patterns(post, ids)
+    out = Path(args.out)
+    if args.out == VALIDATE_OUT:  # the default: a folder per calibration beside the record
+        out = out / "posterior" / post.calibration
+    prepare_output(out)
+    runs = out / RUNS_FOLDER_BY_MODE["quick" if args.quick else "full"]
+    command = _validate_command(args)
+    print(f"{post.calibration}: {len(post.particles)} particles of "
+          f"{', '.join(post.names)}; {draws} draws (seed {seed}) x {', '.join(ids)}",
+          flush=True)
+    checks, values = validate_posterior(post, ids, draws=draws, quick=args.quick, seed=seed,
+                                        runs_dir=runs, options=options,
+                                        provenance={"command": command})
+    files = write_results(checks, values, post, out, quick=args.quick, seed=seed,
+                          command=command)
+    print()
+    print("\n".join(summary_lines(checks)))
+    print()
+    print(markdown_table(checks), end="")
+    print()
+    for key, path in {**files, "runs": runs}.items():
+        print(f"{key + ':':<20}{path}")
+    return 0
 
 
 def _validate_robustness(args: argparse.Namespace, ids: list[str] | None) -> int:
@@ -300,6 +354,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
               f"seeds; held at {verdict.held_at}/{len(verdict.results)} master seeds",
               flush=True)
 
+    if args.posterior is not None:
+        if args.robustness:
+            raise InputError("--robustness and --posterior are two different studies: give "
+                             "one", key="--posterior")
+        return _validate_posterior(args, ids)
+    for flag in ("draws", "draw_seed"):
+        if getattr(args, flag) is not None:
+            raise InputError("applies only with --posterior RESULTS",
+                             key="--" + flag.replace("_", "-"))
     options = _run_options(args)  # bad options fail before anything is written
     pattern_ids(ids)
     count = MASTER_SEEDS if args.master_seeds is None else args.master_seeds
@@ -442,15 +505,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--master-seeds", type=int, metavar="N",
                    help="judge each pattern at N master seeds, its file's seed and N - 1 "
                         "derived from it (default 3); it holds only if it holds at every one")
-    _add_run_options(p, out_default="results/validation",
+    _add_run_options(p, out_default=VALIDATE_OUT,
                      out="folder for patterns.csv, patterns.md, details.json and the runs "
-                         "(default: results/validation)",
+                         "(default: results/validation; with --posterior, "
+                         "results/validation/posterior/<calibration>)",
                      overwrite="replace the tables and kept runs of another validation in the "
                                "folder (by default a rerun of the same validation resumes "
                                "its runs)")
     p.add_argument("--robustness", type=int, metavar="N",
                    help="instead: run every pattern's quick check at N Latin-hypercube "
                         "points of the assumption parameters -> robustness.csv")
+    p.add_argument("--posterior", metavar="RESULTS",
+                   help="instead: check the held-out patterns (or --patterns) at draws from "
+                        "the posterior of a calibration folder (partnersim calibrate's), each "
+                        "with its paired seeds, beside the defaults -> share of draws at which "
+                        "each holds, with an interval (posterior_patterns.csv)")
+    p.add_argument("--draws", type=int, metavar="N",
+                   help="with --posterior: parameter sets drawn from it (default 20)")
+    p.add_argument("--draw-seed", type=int, metavar="N",
+                   help="with --posterior: seed of the resampling of its particles")
     p.set_defaults(handler=_cmd_validate)
 
     p = sub.add_parser("calibrate",

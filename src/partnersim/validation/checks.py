@@ -102,8 +102,8 @@ def run_checks(n_seeds: Mapping[str, int | None], *, seed: int | None = None,
 
 
 def run_jobs(jobs: Sequence[tuple[str, int | None, int | None]], *,
-             overrides: Mapping[str, Any] | None = None, runner: CaseRunner | None = None
-             ) -> list[PatternResult]:
+             overrides: Mapping[str, Any] | None = None, runner: CaseRunner | None = None,
+             bases: Sequence[Mapping[str, Any]] | None = None) -> list[PatternResult]:
     """Run checks, each at a master seed, their cases in one call of the runner.
 
     Args:
@@ -111,17 +111,24 @@ def run_jobs(jobs: Sequence[tuple[str, int | None, int | None]], *,
             None for the file's), in run order.
         overrides: parameter values applied to every run, after the files' conditions.
         runner: where and how the cases run (default: in this process, a temporary folder).
+        bases: per job, parameter values that replace the declared defaults beneath the
+            file's own parameters and conditions (a posterior draw: what the experiment sets
+            itself still holds); None or an empty mapping: the defaults.
 
     Returns:
         One result per job, in the order given.
     """
     overrides = dict(overrides or {})
     runner = runner or CaseRunner()
+    if bases is not None and len(bases) != len(jobs):
+        raise ValueError(f"{len(bases)} bases for {len(jobs)} jobs")
     plans = []
-    for pid, n, seed in jobs:
+    for k, (pid, n, seed) in enumerate(jobs):
         defn = load_definition(pid)
         if seed is not None:  # the whole experiment follows: SF3's free ensemble too
             defn = replace(defn, seed=int(seed))
+        if bases is not None and bases[k]:
+            defn = replace(defn, params={**bases[k], **defn.params})
         seeds = seeds_of(defn, n)
         plans.append((pid, defn, seeds, CHECKS[pid].cases(defn, seeds, overrides)))
     cases = [c for *_, groups in plans for group in groups.values() for c in group]
