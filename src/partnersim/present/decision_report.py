@@ -50,14 +50,15 @@ def plot_regret(means: pd.DataFrame, objective: str, ax: Axes | None = None) -> 
                           "markeredgecolor": "black", "markersize": 4})
     ax.set_yticks(np.arange(1, len(names) + 1), names)
     ax.invert_yaxis()
-    ax.set_xlabel(f"regret: {label(objective)} (distance from the best policy in the future)")
+    ax.set_xlabel("regret (distance from the best policy in the same future)")
     ax.set_title(f"Regret across futures: {label(objective)}", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     return ax
 
 
 def plot_best_policy_map(futures: pd.DataFrame, best: pd.Series, x_name: str, y_name: str,
-                         ax: Axes | None = None, *, title: str = "") -> Axes:
+                         ax: Axes | None = None, *, title: str = "",
+                         order: list[str] | None = None) -> Axes:
     """The best policy in each future, over two uncertainties (one dot per future).
 
     Args:
@@ -65,9 +66,11 @@ def plot_best_policy_map(futures: pd.DataFrame, best: pd.Series, x_name: str, y_
         best: The best policy's name in each future (the same rows).
         x_name: The uncertainty on the x axis.
         y_name: The uncertainty on the y axis.
+        title: The panel's title.
+        order: The policies in the order of the legend (default: as they first appear).
     """
     ax = ax or plots.new_axes((7.0, 5.0))
-    names = list(dict.fromkeys(best))
+    names = [n for n in (order or list(dict.fromkeys(best))) if (best == n).any()]
     colors = plots._colors(len(names))
     for name, color in zip(names, colors, strict=True):
         rows = (best == name).to_numpy()
@@ -102,7 +105,8 @@ def decision_figures(analysis: DecisionAnalysis, fig_dir: str | Path) -> dict[st
     if len(top) == 2:
         files["best_policy_map"] = plots.save_figure(plot_best_policy_map(
             analysis.futures, analysis.best[first], *top,
-            title=f"Best policy in each future: {label(first)}"),
+            title=f"Best policy in each future: {label(first)}",
+            order=analysis.decision.policy_names()),
             fig_dir / "best_policy_map.png")
     x = analysis.futures[analysis.decision.uncertainties]
     for q, pr in analysis.prim.items():
@@ -256,7 +260,8 @@ def headline_sentences(analysis: DecisionAnalysis) -> list[str]:
                    f"in {_pct(r.share_best)} of futures; satisfices in {_pct(s.share)}.")
     for r in analysis.answers.itertuples():
         if r.question in analysis.prim:
-            out.append(f"{r.text} In {r.futures} futures ({_pct(r.share)}); PRIM: "
+            out.append(f"{r.text} In {r.futures} future{'' if r.futures == 1 else 's'} "
+                       f"({_pct(r.share)}); PRIM: "
                        f"{r.words} (coverage {_pct(r.coverage)}, density {_pct(r.density)}).")
         else:
             out.append(f"{r.text} {r.words.capitalize()}.")
@@ -276,7 +281,9 @@ NOTES = {
     "regret": "Regret is the distance, in the objective's units and better direction, from "
               "the best policy in the same future (means over replicates). Intervals: 95% "
               "percentile intervals over bootstrap resamples of each future's replicates, the "
-              "same resample for every policy (paired).",
+              "same resample for every policy (paired). Those of the maximum and the 90th "
+              "percentile lean high: a resample's means are noisier than the means over all "
+              "replicates, so their extremes are larger.",
     "satisficing": "Share of futures in which the policy meets the objective's threshold or "
                    "is within its margin of the best policy there; 'all objectives': every "
                    "objective at once. Intervals as for regret.",
