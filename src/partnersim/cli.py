@@ -271,7 +271,7 @@ def _validate_posterior(args: argparse.Namespace, ids: list[str] | None) -> int:
         validate_posterior,
         write_results,
     )
-    from partnersim.validation.validate import prepare_output
+    from partnersim.validation.validate import prepare_output  # here: start-up time
 
     options = _run_options(args)  # bad options fail before anything is written
     if args.master_seeds is not None:
