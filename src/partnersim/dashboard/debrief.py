@@ -88,7 +88,8 @@ class Debrief:
                f"({self.best_share:.0%} of time for relationships, for every agency)."]
         for _, row in self.trust.iterrows():
             out.append(f"{row['agency_name']}: trust held by its staff went from "
-                       f"{row['trust_start']:.2f} to {row['trust_end']:.2f}.")
+                       f"{row['trust_start']:.2f} in the first month to {row['trust_end']:.2f} "
+                       f"({row['trust_end_default']:.2f} under the default policy).")
         return out
 
 

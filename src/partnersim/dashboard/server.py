@@ -427,21 +427,24 @@ class DashboardProcess:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=self.cwd)
         assert self._proc.stdout is not None
         deadline = time.monotonic() + self.timeout
-        lines = []
+        fd = self._proc.stdout.fileno()
+        received = b""  # read from the pipe itself: the text stream's buffer would hide
+        # lines from select() once several arrive together (the workshop prints four)
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([self._proc.stdout], [], [], 0.5)
+            ready, _, _ = select.select([fd], [], [], 0.5)
             if ready:
-                line = self._proc.stdout.readline()
-                if not line:
+                chunk = os.read(fd, 65536)
+                if not chunk:
                     break
-                lines.append(line)
-                if line.startswith(f"partnersim {self.verb}: http://"):
-                    self.url = line.split()[2]
-                    self.output = "".join(lines)
-                    return self
+                received += chunk
+                for line in received.decode(errors="replace").splitlines(keepends=True):
+                    if line.startswith(f"partnersim {self.verb}: http://") and line.endswith("\n"):
+                        self.url = line.split()[2]
+                        self.output = received.decode(errors="replace")
+                        return self
             elif self._proc.poll() is not None:
                 break
-        self.output = "".join(lines)
+        self.output = received.decode(errors="replace")
         self.__exit__(None, None, None)
         raise RuntimeError(f"the dashboard did not start:\n{self.output}")
 

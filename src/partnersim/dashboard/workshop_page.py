@@ -209,7 +209,7 @@ def JoinForm(w: Workshop, code: str, on_joined: Callable[[str], None]) -> None:
     with solara.Card("Join the workshop", classes=["partnersim-join"]):
         solara.InputText("Code", value=code_text, continuous_update=True)
         solara.InputText("Your name", value=name, continuous_update=True)
-        solara.Select("Your agency", values=labels, value=agency)
+        solara.Select("Your agency", values=labels, value=agency, classes=["partnersim-agency"])
         solara.Button("Join", on_click=join, color="primary", classes=["partnersim-join-go"])
         if error.value:
             solara.Error(error.value, classes=["partnersim-error"])
@@ -240,10 +240,12 @@ def ChoiceForm(w: Workshop, token: str, pending: Choice | None, last: Choice | N
         error.set("")
 
     with solara.Card("Your agency's choice this round", classes=["partnersim-choice"]):
-        solara.SliderFloat("Share of time for relationships", value=share, min=low, max=high,
-                           step=0.05)
+        with solara.Div(classes=["partnersim-share-slider"]):
+            solara.SliderFloat("Share of time for relationships", value=share, min=low,
+                               max=high, step=0.05)
         solara.Text(f"{share.value:.0%} of working time", classes=["partnersim-share"])
-        solara.Select("The joint meeting", values=list(ATTENDANCE_OPTIONS), value=attend)
+        solara.Select("The joint meeting", values=list(ATTENDANCE_OPTIONS), value=attend,
+                      classes=["partnersim-attendance"])
         solara.Checkbox(label="Share the partnership's news with all our staff", value=widen)
         solara.Checkbox(label="Back joint tasks with other agencies", value=back)
         solara.Button("Submit our choice", on_click=submit, color="primary",
@@ -373,7 +375,7 @@ def FacilitatorConsole(served: Hosted, key: str) -> None:
                               classes=["partnersim-close-round"])
             if phase != "ended":
                 solara.Select("Event", values=list(event_labels), value=event,
-                              style={"max-width": "240px"})
+                              style={"max-width": "240px"}, classes=["partnersim-event"])
                 solara.Button("Set off the event", on_click=act(
                     lambda: w.trigger(key, event_labels[event.value]), "{result} (now)."),
                     classes=["partnersim-trigger"])
