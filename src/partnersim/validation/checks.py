@@ -1,6 +1,6 @@
-"""The thirteen pattern checks of DESIGN.md section 3: the cases each runs and its verdict.
+"""The pattern checks: the thirteen of DESIGN.md section 3 and the held-out SF14 (issue 13).
 
-``CHECKS`` holds every pattern's :class:`Check` by id ("SF1" to "SF13"): the cases it asks
+``CHECKS`` holds every pattern's :class:`Check` by id ("SF1" to "SF14"): the cases it asks
 for and a verdict over their results (the verdict function's docstring states the pattern,
 its sources and the effect measured). ``run_checks({pattern: n_seeds}, seed=..., *,
 overrides=..., runner=...)`` runs checks at one master seed, their cases in one call of
@@ -721,6 +721,30 @@ def _sf13(defn: PatternDefinition, seeds: list[int], res: Results,
 
 # The registry -----------------------------------------------------------------------------
 
+# SF14 -------------------------------------------------------------------------------------
+
+def _sf14(defn: PatternDefinition, seeds: list[int], res: Results,
+          overrides: Mapping[str, Any]) -> PatternResult:
+    """SF14, members stay active where the partnership works: in years 6 to 10 a larger share
+    of members is engaged, and their commitment is higher, in a partnership with strong
+    leadership and a capacity budget than in one with weak leadership and none (NORC for ASPE
+    2012: 79% of members active in coalitions that were sustained, 74% in those that were not
+    when they disbanded). A held-out pattern (docs/validation.md).
+
+    Effect: the mean share of members engaged over months ``first_month`` to ``last_month``,
+    strong minus weak (paired seeds); also required: mean commitment likewise.
+    """
+    a, b = int(defn.settings["first_month"]), int(defn.settings["last_month"]) + 1
+    engaged = _window(res["strong"], "engaged", a, b) - _window(res["weak"], "engaged", a, b)
+    commitment = (_window(res["strong"], "commitment", a, b)
+                  - _window(res["weak"], "commitment", a, b))
+    return judge("SF14", defn.measured, engaged,
+                 {"engaged_strong": float(_window(res["strong"], "engaged", a, b).mean()),
+                  "engaged_weak": float(_window(res["weak"], "engaged", a, b).mean()),
+                  "commitment_gap": float(commitment.mean())},
+                 all_of={"commitment_higher": commitment})
+
+
 CHECKS: dict[str, Check] = {
     "SF1": Check(_sf1),  # no runs of the model: see _sf1
     "SF2": Check(_sf2, ("unfamiliar", "unfamiliar_rules", "familiar", "familiar_rules"),
@@ -749,5 +773,6 @@ CHECKS: dict[str, Check] = {
                    "active_nhs_primary", "active_social_work")),
     "SF13": Check(_sf13, ("no_vision", "clear_vision", "clear_vision_little_dialogue"),
                   ("shared_understanding",)),  # and the between_sector_share probe
+    "SF14": Check(_sf14, ("strong", "weak"), ("engaged", "commitment")),
 }
 """Every pattern's check by id, SF1 to SF13 (run them with ``run_checks``)."""

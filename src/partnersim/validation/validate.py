@@ -33,7 +33,7 @@ RUNS_FOLDER_BY_MODE = {"quick": "runs_quick", "full": "runs_full"}
 
 
 def pattern_ids(patterns: Sequence[str] | None) -> list[str]:
-    """The chosen pattern ids (default: all, SF1 to SF13), checked.
+    """The chosen pattern ids (default: all, SF1 to SF14), checked.
 
     Raises:
         InputError: an unknown pattern id.
@@ -55,7 +55,7 @@ def validate(patterns: Sequence[str] | None = None, *, quick: bool = False,
     ``master_seeds`` master seeds.
 
     Args:
-        patterns: ids to run (default: all, SF1 to SF13).
+        patterns: ids to run (default: all, SF1 to SF14).
         quick: use each file's ``n_seeds.quick`` (a CI-sized ensemble) instead of ``full``.
         runs_dir: results folder for the runs (resumed by a rerun of the same validation);
             None: a temporary folder.
