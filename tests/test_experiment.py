@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from partnersim.designs import DESIGNS
@@ -269,3 +270,67 @@ def test_a_base_scenario_can_be_a_shipped_name(tmp_path):
     """))
     assert [iv.kind for iv in exp.interventions] == ["vision"]
     assert exp.scenario_source == str(SCENARIOS.resolve() / "vision.toml")
+
+
+# --------------------------------------------------------------------------- posterior
+
+
+def _fake_calibration(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(
+        '{"kind": "calibration", "complete": true, "calibration": "fake"}')
+    pd.DataFrame({"trust_forgetting": [0.01, 0.02, 0.03, 0.04],
+                  "weight": [0.25, 0.25, 0.25, 0.25]}).to_parquet(folder / "posterior.parquet")
+    return folder
+
+
+POSTERIOR_EXPERIMENT = """\
+design = "latin"
+sample_size = 3
+replicates = 5
+seed = 8
+{posterior}
+[params]
+n_staff = 20
+horizon_months = 12
+[vary]
+leadership = {{}}
+"""
+
+
+def test_each_replicate_draws_from_the_posterior_the_same_at_every_design_point(tmp_path):
+    cal = _fake_calibration(tmp_path / "cal")
+    exp = load_experiment(write(tmp_path, POSTERIOR_EXPERIMENT.format(
+        posterior=f'posterior = "{cal}"')))
+    specs = make_specs(exp, build_design(exp))
+    by_point = {}
+    for s in specs:
+        by_point.setdefault(s.point, []).append(s.params["trust_forgetting"])
+        assert s.params["n_staff"] == 20  # the experiment's own values stay
+    draws = by_point[0]
+    assert len(by_point) == 3 and all(v == draws for v in by_point.values())
+    assert set(draws) <= {0.01, 0.02, 0.03, 0.04} and len(set(draws)) > 1
+    # the leadership varied by the design is not overwritten by the posterior
+    assert len({s.params["leadership"] for s in specs}) == 3
+
+
+def test_an_experiment_inherits_its_base_scenarios_posterior(tmp_path):
+    cal = _fake_calibration(tmp_path / "cal")
+    (tmp_path / "base.toml").write_text(f'posterior = "{cal}"\n[params]\nn_staff = 20\n')
+    exp = load_experiment(write(tmp_path, 'scenario = "base.toml"\n'
+                                + POSTERIOR_EXPERIMENT.format(posterior="")))
+    assert exp.posterior is not None and exp.posterior.calibration == "fake"
+    assert exp.replicate_bases([1, 2]) == exp.posterior.draws(2, seed=1)
+
+
+def test_a_posterior_for_another_model_or_not_a_calibration_is_refused(tmp_path):
+    cal = _fake_calibration(tmp_path / "cal")
+    other = ('model = "math:hypot"\ndesign = "latin"\nsample_size = 3\n'
+             f'posterior = "{cal}"\n[vary]\nx = {{ range = [0, 1] }}\n')
+    with pytest.raises(InputError) as err:
+        load_experiment(write(tmp_path, other))
+    assert err.value.key == "posterior" and "another model" in err.value.message
+    with pytest.raises(InputError) as err:
+        load_experiment(write(tmp_path, POSTERIOR_EXPERIMENT.format(
+            posterior=f'posterior = "{tmp_path / "nothing"}"')))
+    assert err.value.key == "posterior" and "not a calibration folder" in err.value.message

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from partnersim import outputs
@@ -20,7 +22,10 @@ from partnersim.inputs.scenarios import (
 from partnersim.model.interventions import INTERVENTION_KINDS, RENAMED_KEYS, parse_interventions
 from partnersim.model.partnership import PartnershipModel
 from partnersim.params import DEFAULTS, PARAMETERS, make_params
+from partnersim.run import storage
+from partnersim.run.options import RunOptions
 from partnersim.seeding import DEFAULT_SEED
+from partnersim.study.compare import compare
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS_DIR = ROOT / "scenarios"
@@ -379,3 +384,90 @@ def test_an_unknown_name_lists_the_shipped_scenarios(tmp_path: Path, monkeypatch
     assert "shipped scenarios: baseline, budget_cut, chair_leaves," in msg
     with pytest.raises(InputError, match=r"^elsewhere/baseline\.toml: scenario file not found$"):
         load_scenario("elsewhere/baseline.toml")  # a path is never swapped for a shipped file
+
+
+# --------------------------------------------------------------------------- posterior
+
+
+def fake_posterior(folder: Path) -> Path:
+    """A calibration folder as ``partnersim calibrate`` leaves it, with four particles."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.json").write_text(json.dumps(
+        {"kind": "calibration", "complete": True, "calibration": "fake", "fingerprint": "f"}))
+    pd.DataFrame({"leadership": [0.2, 0.4, 0.6, 0.8], "trust_forgetting": [0.01, 0.02, 0.03,
+                                                                           0.04],
+                  "weight": [0.1, 0.2, 0.3, 0.4], "generation": 2}).to_parquet(
+        folder / "posterior.parquet")
+    return folder
+
+
+def posterior_scenario(tmp_path: Path, name: str = "a", extra: str = "") -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(f'name = "{name}"\nreplicates = 6\nseed = 5\n'
+                    f'posterior = "{tmp_path / "cal"}"\n{extra}\n'
+                    "[params]\nn_staff = 20\nhorizon_months = 12\nleadership = 0.5\n")
+    return path
+
+
+def test_a_scenario_draws_each_replicates_calibrated_parameters_from_its_posterior(tmp_path):
+    fake_posterior(tmp_path / "cal")
+    scn = load_scenario(posterior_scenario(tmp_path))
+    assert scn.posterior is not None and scn.posterior.names == ("leadership",
+                                                                 "trust_forgetting")
+    seeds = [11, 12, 13, 14, 15, 16]
+    params = scn.replicate_params(seeds)
+    drawn = [p.trust_forgetting for p in params]
+    assert set(drawn) <= {0.01, 0.02, 0.03, 0.04} and len(set(drawn)) > 1
+    assert all(p.leadership == 0.5 for p in params)  # the file's [params] win over a draw
+    assert all(p.n_staff == 20 for p in params)
+    # the same seeds give the same draws (a compared scenario is paired); replicate i's draw
+    # does not depend on the count
+    assert [p.trust_forgetting for p in scn.replicate_params(seeds)] == drawn
+    assert [p.trust_forgetting for p in scn.replicate_params(seeds[:3])] == drawn[:3]
+    # the scenario's text round-trips with its posterior
+    again = parse_scenario(scn.text, source="dump.toml")
+    assert again.posterior == scn.posterior
+    # without a posterior, every replicate has the scenario's parameters
+    plain = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    assert plain.replicate_params(seeds[:2]) == [plain.params, plain.params]
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: None, "not a calibration folder (no such folder)"),
+    (lambda p: (p.mkdir(), (p / "manifest.json").write_text('{"kind": "sweep"}')),
+     "not a calibration folder: a results folder of another kind (sweep)"),
+])
+def test_a_posterior_that_is_not_a_calibration_is_one_line_naming_the_file_and_key(
+        tmp_path, make, message):
+    make(tmp_path / "cal")
+    path = posterior_scenario(tmp_path)
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    text = str(err.value)
+    assert text.startswith(f"{path}: line 4: posterior: {tmp_path / 'cal'}: {message}")
+    assert "\n" not in text
+
+
+def test_run_and_compare_carry_the_draws_paired_across_scenarios(tmp_path):
+    fake_posterior(tmp_path / "cal")
+    a = posterior_scenario(tmp_path, "a")
+    b = posterior_scenario(tmp_path, "b")
+    b.write_text(b.read_text().replace("leadership = 0.5", "leadership = 0.7"))
+    serial = RunOptions(executor="serial", progress=False)
+    cmp = compare([a, b], tmp_path / "cmp", serial, outputs=["trust_across_final"])
+    specs = storage.load_specs(tmp_path / "cmp")
+    by = {name: g.sort_values("replicate") for name, g in specs.groupby("scenario")}
+    assert list(by["a"]["trust_forgetting"]) == list(by["b"]["trust_forgetting"])
+    assert len(set(by["a"]["trust_forgetting"])) > 1
+    assert set(by["a"]["leadership"]) == {0.5} and set(by["b"]["leadership"]) == {0.7}
+    manifest = json.loads((tmp_path / "cmp" / "manifest.json").read_text())
+    assert manifest["scenarios"][0]["posterior"]["calibration"] == "fake"
+    assert len(cmp.differences)
+    # a scenario without the posterior is not paired with one that has it
+    plain = tmp_path / "plain.toml"
+    plain.write_text('name = "plain"\nreplicates = 6\nseed = 5\n[params]\nn_staff = 20\n'
+                     "horizon_months = 12\n")
+    with pytest.raises(InputError) as err:
+        compare([a, plain], tmp_path / "cmp2", serial)
+    assert err.value.key == "posterior" and "not be paired" in err.value.message
+    assert not (tmp_path / "cmp2").exists()

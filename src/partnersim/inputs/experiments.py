@@ -16,6 +16,9 @@ Its layout::
                            # pawn, delta: runs
     replicates = 2         # runs per design point (seeds shared by every point)
     seed = 20261126        # master seed: design, replicate seeds, bootstraps
+    posterior = "results/calibration/central"   # optional (or the base scenario's): replicate
+                           # r of every design point draws the calibrated parameters from
+                           # this calibration's posterior (the same draw at every point)
     outputs = ["cumulative_output", "trust_across_final"]   # end-of-run outputs to analyse
                                             # (columns of the runs table)
     measures = ["trust_across", "output"]   # monthly measures to keep (columns of the
@@ -65,11 +68,13 @@ from typing import Any
 
 from partnersim.designs import DESIGNS, NOT_SUPPORTED, check_sample_size
 from partnersim.errors import InputError, unknown
+from partnersim.inputs.posterior import Posterior
 from partnersim.inputs.scenarios import (
     check_measures,
     check_names,
     check_outputs,
     check_params_table,
+    check_posterior,
     load_scenario,
 )
 from partnersim.inputs.toml import (
@@ -89,6 +94,7 @@ from partnersim.seeding import DEFAULT_SEED, MAX_SEED
 TOP_LEVEL_KEYS: tuple[str, ...] = (
     "name", "question", "description", "model", "scenario", "design", "sample_size",
     "replicates", "seed", "outputs", "measures", "params", "vary", "vary_all", "options",
+    "posterior",
 )
 
 OPTION_DEFAULTS: dict[str, Any] = {
@@ -205,6 +211,8 @@ class Experiment:
         text: The file's text.
         scenario_source: The base scenario file, if any.
         scenario_text: Its text.
+        posterior: The calibration whose posterior replicate r draws its calibrated
+            parameters from (the file's ``posterior``, else the base scenario's), or None.
     """
 
     name: str
@@ -224,6 +232,15 @@ class Experiment:
     text: str = field(default="", repr=False, compare=False)
     scenario_source: str | None = None
     scenario_text: str = field(default="", repr=False, compare=False)
+    posterior: Posterior | None = None
+
+    def replicate_bases(self, seeds: Sequence[int]) -> list[dict[str, float]]:
+        """Per replicate seed, the calibrated values beneath ``base_params`` and the design's
+        values: none without a posterior; else draw r of ``len(seeds)`` from it (resampled
+        with ``seeds[0]``), the same at every design point (paired, like the seeds)."""
+        if self.posterior is None:
+            return [{} for _ in seeds]
+        return self.posterior.draws(len(seeds), seed=int(seeds[0])) if len(seeds) else []
 
     @property
     def is_partnersim(self) -> bool:
@@ -337,6 +354,7 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
     interventions: tuple[Any, ...] = ()
     scenario_source = None
     scenario_text = ""
+    posterior: Posterior | None = None
     if "scenario" in data:
         if not is_ps:
             raise InputError("a base scenario needs partnersim's model; give fixed values "
@@ -352,6 +370,7 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
             raise InputError(str(exc), source=source, key="scenario") from None
         scn = load_scenario(full)
         base.update(scn.overrides)
+        posterior = scn.posterior
         interventions = tuple(scn.interventions)
         scenario_source, scenario_text = str(full), scn.text
     inline = check_params_table(data.get("params", {}), source=source,
@@ -366,6 +385,12 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
         except InputError as exc:  # in the file, a parameter's key is params.<name>
             raise exc.rekeyed(key=f"params.{exc.key}" if exc.key in inline
                               else "params") from None
+
+    if "posterior" in data:
+        if not is_ps:
+            raise InputError("a posterior is a calibration of partnersim's model; another "
+                             "model cannot draw from it", source=source, key="posterior")
+        posterior = check_posterior(data["posterior"], source)
 
     factors = _factors(data, source, is_ps, options)
     if not factors:
@@ -403,7 +428,7 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
                       factors=tuple(factors), base_params=dict(base),
                       interventions=interventions, outputs=outputs, measures=measures,
                       options=options, source=source, scenario_source=scenario_source,
-                      scenario_text=scenario_text)
+                      scenario_text=scenario_text, posterior=posterior)
 
 
 def _factors(data: Mapping[str, Any], source: str | None, is_ps: bool,

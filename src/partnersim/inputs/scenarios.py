@@ -12,6 +12,9 @@ is executed or unpickled). Its layout::
     measures = ["trust_across", ...]   # optional: the monthly measures to keep (columns
                                        # of the timeseries table; default all); every
                                        # end-of-run output is always kept
+    posterior = "results/calibration/central"  # optional: a calibration folder (relative
+                                       # to the current folder); replicate i draws the
+                                       # calibrated parameters from its posterior
 
     [params]                           # overrides of the declared defaults
     horizon_months = 120
@@ -21,6 +24,12 @@ is executed or unpickled). Its layout::
     kind = "ground_rules"
     month = 0
     ground_rules = 1.0                 # a lever's keys are the parameters it sets
+
+With ``posterior``, each replicate's calibrated parameters are a draw from the calibration's
+posterior (particles resampled by weight, ``inputs.posterior``), seeded by the replicate
+seeds, so that scenarios compared on the same seeds get the same draws (paired); the file's
+``[params]`` still apply on top. Answers then carry parameter uncertainty as well as seed
+noise.
 
 Every key is the parameter's own name (``partnersim params`` lists them). A shipped
 scenario can be named without a path (``baseline``), from any folder. Bad input
@@ -42,6 +51,7 @@ from typing import Any
 
 from partnersim import outputs
 from partnersim.errors import InputError, unknown
+from partnersim.inputs.posterior import Posterior, load_posterior
 from partnersim.inputs.toml import (
     MAX_REPLICATES,
     SHIPPED_SCENARIOS,
@@ -56,7 +66,7 @@ from partnersim.params import DEFAULTS, PARAMETERS, Params, make_params
 from partnersim.seeding import DEFAULT_SEED, MAX_SEED
 
 __all__ = ["DEFAULT_SCENARIO_REPLICATES", "RENAMED_MEASURES", "Scenario", "TOP_LEVEL_KEYS",
-           "check_measures", "check_names", "check_outputs", "check_params_table",
+           "check_measures", "check_posterior", "check_names", "check_outputs", "check_params_table",
            "dump_scenario", "load_scenario", "make_scenario", "parse_scenario",
            "scenario_from_dict"]
 
@@ -70,6 +80,7 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
     "replicates",
     "seed",
     "measures",
+    "posterior",
     "params",
     "interventions",
 )
@@ -97,6 +108,8 @@ class Scenario:
         measures: The monthly measures to keep (timeseries columns), or ``None`` for all.
         source: The file it came from, if any.
         text: The file's text (or the TOML written by :func:`dump_scenario`).
+        posterior: The calibration whose posterior the replicates draw their calibrated
+            parameters from, or ``None`` (every replicate at ``params``).
     """
 
     name: str
@@ -110,6 +123,7 @@ class Scenario:
     measures: tuple[str, ...] | None = None
     source: str | None = None
     text: str = field(default="", compare=False, repr=False)
+    posterior: Posterior | None = None
 
     @property
     def horizon_months(self) -> int:
@@ -124,6 +138,16 @@ class Scenario:
     def intervention_dicts(self) -> list[dict[str, Any]]:
         """The interventions as plain dicts, as they would appear in TOML."""
         return [iv.as_table() for iv in self.interventions]
+
+    def replicate_params(self, seeds: Sequence[int]) -> list[Params]:
+        """The parameters of each replicate with these seeds: ``params`` for every one, or with
+        a posterior, draw i of ``len(seeds)`` from it (resampled with ``seeds[0]``, so the
+        same seeds give the same draws in every scenario naming the posterior, and replicate
+        i's draw does not depend on the replicate count) beneath the file's overrides."""
+        if self.posterior is None:
+            return [self.params] * len(seeds)
+        draws = self.posterior.draws(len(seeds), seed=int(seeds[0])) if len(seeds) else []
+        return [make_params({**draw, **self.overrides}, source=self.source) for draw in draws]
 
     def with_replicates(self, replicates: int) -> Scenario:
         """The same scenario with the replicate count given on the command line (validated;
@@ -193,8 +217,19 @@ def scenario_from_dict(data: Mapping[str, Any], *, source: str | None = None,
         seed=data.get("seed", DEFAULT_SEED),
         measures=data.get("measures"),
         source=source,
+        posterior=check_posterior(data.get("posterior"), source),
         _params_key="params",
     )
+
+
+def check_posterior(value: Any, source: str | None) -> Posterior | None:
+    """The calibration folder a scenario or experiment names (``posterior``), read."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InputError(f"expected the path of a calibration folder, got {value!r}",
+                         source=source, key="posterior")
+    return load_posterior(value, source=source, key="posterior")
 
 
 def make_scenario(
@@ -208,6 +243,7 @@ def make_scenario(
     description: str = "",
     measures: Sequence[str] | None = None,
     source: str | None = None,
+    posterior: Posterior | str | None = None,
     _params_key: str | None = None,
 ) -> Scenario:
     """Build a validated scenario from Python values.
@@ -223,6 +259,8 @@ def make_scenario(
         description: Longer free text.
         measures: The monthly measures to keep (timeseries columns), or ``None`` for all.
         source: Where it came from, used in error messages.
+        posterior: A calibration folder (or a loaded posterior) whose posterior each
+            replicate draws the calibrated parameters from.
 
     Returns:
         The scenario; its ``text`` is the TOML :func:`dump_scenario` writes.
@@ -257,9 +295,11 @@ def make_scenario(
     if measures is not None:
         kept = check_measures(measures, source=source)
 
+    if isinstance(posterior, str):
+        posterior = check_posterior(posterior, source)
     scn = Scenario(name=name, question=question, description=description,
                    overrides=_freeze(overrides), params=full, interventions=parsed,
-                   replicates=n, seed=s, measures=kept, source=source)
+                   replicates=n, seed=s, measures=kept, source=source, posterior=posterior)
     return replace(scn, text=dump_scenario(scn))
 
 
@@ -378,6 +418,8 @@ def dump_scenario(scenario: Scenario) -> str:
     lines.append(f"seed = {scenario.seed}")
     if scenario.measures is not None:
         lines.append(f"measures = {_toml_value(list(scenario.measures))}")
+    if scenario.posterior is not None:
+        lines.append(f"posterior = {_toml_value(scenario.posterior.folder)}")
     lines.append("")
     lines.append("[params]")
     for key in PARAMETERS:  # declaration order, for stable diffs

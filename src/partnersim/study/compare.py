@@ -486,6 +486,14 @@ def compare(
     if model is None:  # partnersim's model: check names before any run
         _check_summary_names([*outputs, outcome])
 
+    drawn = {None if s.posterior is None else s.posterior.sha256 for s in scenarios}
+    if len(drawn) > 1:  # replicate i must have the same parameter draw in every scenario
+        other = next(s for s in scenarios if (s.posterior and s.posterior.sha256)
+                     != (ref.posterior and ref.posterior.sha256))
+        raise InputError("the compared scenarios draw their parameters from different "
+                         "posteriors (or some from none), so their replicates would not be "
+                         f"paired; give {other.name} the reference's posterior",
+                         source=other.source, key="posterior")
     out = Path(out_dir) if out_dir is not None else default_compare_dir(names)
     refuse_complete(out, options.overwrite)
     seeds = replicate_seeds(ref.seed, n)

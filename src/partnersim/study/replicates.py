@@ -75,8 +75,10 @@ class RunOutcome:
 def scenario_specs(scenario: Scenario, seeds: Sequence[int], *, point: int = 0,
                    first_run_id: int = 0) -> list[RunSpec]:
     """One run spec per seed: the scenario's validated parameters (every value, so that
-    ``runs.parquet`` records the full set) and parsed interventions, not parsed again."""
-    return [RunSpec(run_id=first_run_id + i, seed=int(s), params=scenario.params, point=point,
+    ``runs.parquet`` records the full set; with a posterior, replicate i's draw,
+    ``Scenario.replicate_params``) and parsed interventions, not parsed again."""
+    params = scenario.replicate_params(seeds)
+    return [RunSpec(run_id=first_run_id + i, seed=int(s), params=params[i], point=point,
                     replicate=i, scenario=scenario.name, interventions=scenario.interventions)
             for i, s in enumerate(seeds)]
 
@@ -254,6 +256,10 @@ def run_scenario(
 
 def scenario_record(scenario: Scenario) -> dict[str, Any]:
     """The scenario's provenance for a manifest: name, file, SHA-256 and full text
-    (``storage.input_record``), replicate count and master seed."""
-    return {"name": scenario.name, **storage.input_record(scenario.source, scenario.text),
-            "replicates": scenario.replicates, "seed": scenario.seed}
+    (``storage.input_record``), replicate count and master seed, and the posterior its
+    replicates draw from (folder, calibration, parameters, SHA-256 of its particles)."""
+    record = {"name": scenario.name, **storage.input_record(scenario.source, scenario.text),
+              "replicates": scenario.replicates, "seed": scenario.seed}
+    if scenario.posterior is not None:  # the draws themselves are in specs.parquet
+        record["posterior"] = scenario.posterior.record()
+    return record

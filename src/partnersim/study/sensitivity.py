@@ -127,11 +127,12 @@ def _grid_raw(factor: Any, value: Any) -> float:
 def make_specs(exp: Experiment, design: Design) -> list[RunSpec]:
     """Run specs: each point x each replicate; run id ``point * replicates + replicate``."""
     seeds = replicate_seeds(exp.seed, exp.replicates)
+    bases = exp.replicate_bases(seeds)  # posterior draws, one per replicate (or none)
     specs = []
     for p, values in enumerate(design.points):
-        params = {**exp.base_params, **values}
         for r, seed in enumerate(seeds):
-            specs.append(RunSpec(run_id=p * exp.replicates + r, seed=seed, params=params,
+            specs.append(RunSpec(run_id=p * exp.replicates + r, seed=seed,
+                                 params={**bases[r], **exp.base_params, **values},
                                  point=p, replicate=r, scenario=exp.name,
                                  interventions=exp.interventions))
     return specs
@@ -156,6 +157,9 @@ def experiment_record(exp: Experiment) -> dict[str, Any]:
                      "values": None if f.values is None else list(f.values),
                      "salib_bounds": f.salib_bounds} for f in exp.factors],
         "replicate_seeds": replicate_seeds(exp.seed, exp.replicates),
+        "posterior": None if exp.posterior is None else {
+            **exp.posterior.record(),
+            "draws": exp.replicate_bases(replicate_seeds(exp.seed, exp.replicates))},
     }
 
 
