@@ -116,7 +116,7 @@ async () => {
 
 
 def in_browser(rounds: int) -> int:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from partnersim.dashboard.server import CHROMIUM_ARGS, DashboardProcess, block_non_local
 
@@ -137,7 +137,7 @@ def in_browser(rounds: int) -> int:
         page.get_by_text("Facilitator's console").wait_for(timeout=60_000)
         for r in range(rounds + 2):
             page.get_by_role("button", name=f"Open round {r + 1}", exact=True).click()
-            page.get_by_role("button", name="Close the round and run it").wait_for()
+            expect(page.get_by_role("button", name="Close the round and run it")).to_be_enabled()
             ms = float(page.evaluate(CLOSE_JS))
             if r >= 2:  # two warm-up rounds
                 times.append(ms)

@@ -157,8 +157,12 @@ def test_a_facilitated_session_from_joining_to_the_debrief(tmp_path: Path) -> No
         own = asha.page.locator("body")
         expect(own).not_to_contain_text("sent no one")
         expect(own).not_to_contain_text("did not back")
+        networks = {v: v.page.locator("img.partnersim-network") for v in (fac, asha, ben, cat)}
+        before = {v: img.get_attribute("src") for v, img in networks.items()}
         f.get_by_role("button", name="Close the round and run it").click()
         expect(f.locator(".partnersim-message")).to_contain_text("months 0 to 3")
+        for v, img in networks.items():  # everyone's shared network is redrawn
+            expect(img).not_to_have_attribute("src", before[v])
         expect(ben.page.locator(".partnersim-phase")).to_contain_text("Round 1 of 2 has run")
         expect(ben.page.locator(".partnersim-own-table")).to_contain_text("0.00")  # attendance
 

@@ -86,8 +86,10 @@ class _NetworkCache:
 NETWORK = _NetworkCache()
 
 
-def use_workshop_changes(w: Workshop) -> tuple[int, int]:
-    """Re-render when the workshop changes or the timer moves on a second (polled)."""
+def use_workshop_changes(w: Workshop) -> Callable[[], None]:
+    """Re-render when the workshop changes or the timer moves on a second (polled). Returns
+    ``refresh``: a page's own action calls it, so that the change it made is drawn in the
+    action's render and the poll, finding it drawn, does not render the page again."""
     seen, set_seen = solara.use_state((w.version, int(w.seconds_left())))
 
     def poll(cancel: threading.Event) -> None:
@@ -100,7 +102,8 @@ def use_workshop_changes(w: Workshop) -> tuple[int, int]:
             cancel.wait(POLL_SECONDS)
 
     solara.use_thread(poll, [w], intrusive_cancel=False)
-    return seen
+    del seen
+    return lambda: set_seen((w.version, int(w.seconds_left())))
 
 
 def _clock(seconds: float) -> str:
@@ -120,12 +123,17 @@ def _phase_line(view: dict[str, Any]) -> str:
     return "The workshop has ended: the debrief."
 
 
+def _shared(w: Workshop) -> None:
+    with w.lock:
+        month, n_events = int(w.model.month), len(w.model.events)
+    SharedView(w, month, n_events)
+
+
 @solara.component
-def SharedView(w: Workshop) -> None:
-    """The shared network and curves everyone sees."""
-    view = w.public_view()
-    month = view["month"]
-    png = solara.use_memo(lambda: NETWORK.get(w), [month, len(view["events"])])
+def SharedView(w: Workshop, month: int, n_events: int) -> None:
+    """The shared network and curves everyone sees, at ``month`` with ``n_events`` of the
+    model's events (arguments, so that the view redraws when they change)."""
+    png = solara.use_memo(lambda: NETWORK.get(w), [month, n_events])
 
     def spec() -> dict[str, Any]:
         with w.lock:
@@ -134,7 +142,7 @@ def SharedView(w: Workshop) -> None:
         return series_spec(frame, SHARED_MEASURES, events, w.rounds * w.round_months,
                            CURVE_STYLE, run="the room")
 
-    chart = solara.use_memo(spec, [month, len(view["events"])])
+    chart = solara.use_memo(spec, [month, n_events])
     with solara.Row(style={"flex-wrap": "wrap", "gap": "12px"}):
         with solara.Div(style={"width": "540px"}):
             solara.Image(png, format="png", width="100%", classes=["partnersim-network"])
@@ -280,9 +288,17 @@ def ParticipantPage(w: Workshop, code: str) -> None:
 
     solara.use_effect(leave_when_closed, [])
     view = w.public_view()
+    # the shared view stays in one place of the page whatever is above it: a chart widget
+    # replaced within its 100 ms redraw delay fails in the browser (its spec is gone)
+    with solara.Div(classes=["partnersim-ws"]):
+        _participant_top(w, view, token, code)
+    _shared(w)
+
+
+def _participant_top(w: Workshop, view: dict[str, Any], token: solara.Reactive[str],
+                     code: str) -> None:
     if view["phase"] == "ended" and w.debrief is not None:
         DebriefView(w.debrief)
-        SharedView(w)
         return
     if not token.value:
         JoinForm(w, code, token.set)
@@ -293,19 +309,16 @@ def ParticipantPage(w: Workshop, code: str) -> None:
         solara.Error(str(exc), classes=["partnersim-error"])
         solara.Button("Join again", on_click=lambda: token.set(""))
         return
-    with solara.Div(classes=["partnersim-ws"]):
-        solara.HTML(tag="h1", unsafe_innerHTML=html.escape(
-            f"{mine['agency_name']}, played by {mine['name']}"),
-            classes=["partnersim-you"])
-        with solara.Row(style={"align-items": "center", "gap": "24px"}):
-            solara.Text(_phase_line(view), classes=["partnersim-phase", "big"])
-            if view["phase"] == "open":
-                solara.Text(_clock(view["seconds_left"]), classes=["partnersim-timer"])
+    solara.HTML(tag="h1", unsafe_innerHTML=html.escape(
+        f"{mine['agency_name']}, played by {mine['name']}"), classes=["partnersim-you"])
+    with solara.Row(style={"align-items": "center", "gap": "24px"}):
+        solara.Text(_phase_line(view), classes=["partnersim-phase", "big"])
         if view["phase"] == "open":
-            last = mine["past"][-1][1] if mine["past"] else None
-            ChoiceForm(w, token.value, mine["pending"], last).key(f"round-{view['round']}")
-        OwnAgencyView(mine)
-        SharedView(w)
+            solara.Text(_clock(view["seconds_left"]), classes=["partnersim-timer"])
+    if view["phase"] == "open":
+        last = mine["past"][-1][1] if mine["past"] else None
+        ChoiceForm(w, token.value, mine["pending"], last).key(f"round-{view['round']}")
+    OwnAgencyView(mine)
 
 
 # ----------------------------------------------------------------------------------
@@ -314,7 +327,7 @@ def ParticipantPage(w: Workshop, code: str) -> None:
 
 @solara.component
 def FacilitatorConsole(served: Hosted, key: str) -> None:
-    use_workshop_changes(served.workshop)
+    refresh = use_workshop_changes(served.workshop)
     w = served.workshop
     view = w.facilitator_view(key)
     minutes = solara.use_reactive(DEFAULT_ROUND_SECONDS / 60)
@@ -332,6 +345,7 @@ def FacilitatorConsole(served: Hosted, key: str) -> None:
                 return
             error.set("")
             message.set(done.format(result=result) if done else "")
+            refresh()
         return run
 
     def end() -> str:
@@ -348,8 +362,8 @@ def FacilitatorConsole(served: Hosted, key: str) -> None:
             solara.Text(view["join_code"], classes=["partnersim-code"])
             solara.Text(_phase_line(view).replace("choose for your agency", "agencies choose"),
                         classes=["partnersim-phase", "big"])
-            if view["phase"] == "open":
-                solara.Text(_clock(view["seconds_left"]), classes=["partnersim-timer"])
+            solara.Text(_clock(view["seconds_left"]) if view["phase"] == "open" else "",
+                        classes=["partnersim-timer"])
         rows = [[s["agency"], s["name"] or "(no one)",
                  ("here" if s["connected"] else "dropped out") if s["name"] else "",
                  ("chosen: " + _describe(view["pending"][s["agency"]]))
@@ -357,23 +371,28 @@ def FacilitatorConsole(served: Hosted, key: str) -> None:
                 for s in view["seats"]]
         _table(["agency", "who", "", "this round"], rows, "partnersim-seats")
         phase = view["phase"]
-        with solara.Row(style={"align-items": "center", "gap": "8px", "flex-wrap": "wrap"}):
-            if phase in ("lobby", "between") and view["round"] < view["rounds"]:
-                solara.SliderFloat("Minutes for the round", value=minutes, min=1, max=15,
-                                   step=1)
-                solara.Button(f"Open round {view['round'] + 1}", color="primary",
+        # every control is always there, enabled when it applies: replacing widgets when the
+        # phase changes costs a round's redraw more than the round itself
+        between = phase in ("lobby", "between") and view["round"] < view["rounds"]
+        opened = phase == "open"
+        if phase != "ended":
+            with solara.Row(style={"align-items": "center", "gap": "8px", "flex-wrap": "wrap"}):
+                with solara.Div(style={"width": "220px"}):
+                    solara.SliderFloat("Minutes for the round", value=minutes, min=1, max=15,
+                                       step=1, disabled=not between)
+                solara.Button(f"Open round {min(view['round'] + 1, view['rounds'])}",
+                              color="primary", disabled=not between,
                               on_click=act(lambda: w.open_round(key, minutes.value * 60)),
                               classes=["partnersim-open-round"])
-            if phase == "open":
-                solara.Button("Resume" if view["paused"] else "Pause",
+                solara.Button("Resume" if view["paused"] else "Pause", disabled=not opened,
                               on_click=act(lambda: w.pause(key)), classes=["partnersim-pause"])
-                solara.Button("+1 minute", on_click=act(lambda: w.add_time(key, 60)))
-                solara.Button("Close the round and run it", color="primary",
+                solara.Button("+1 minute", disabled=not opened,
+                              on_click=act(lambda: w.add_time(key, 60)))
+                solara.Button("Close the round and run it", color="primary", disabled=not opened,
                               on_click=act(lambda: w.close_round(key),
                                            "Round run: months {result.month_from} to "
                                            "{result.month_to}."),
                               classes=["partnersim-close-round"])
-            if phase != "ended":
                 solara.Select("Event", values=list(event_labels), value=event,
                               style={"max-width": "240px"}, classes=["partnersim-event"])
                 solara.Button("Set off the event", on_click=act(
@@ -382,18 +401,19 @@ def FacilitatorConsole(served: Hosted, key: str) -> None:
                 solara.Button("End the workshop", color="error", outlined=True,
                               on_click=act(end, "Results written to {result}"),
                               classes=["partnersim-end"])
-        if message.value:
-            solara.Success(message.value, classes=["partnersim-message"])
-        if error.value:
-            solara.Error(error.value, classes=["partnersim-error"])
+        solara.Text(message.value, classes=["partnersim-message", "big"],
+                    style={"color": "#1b5e20", "display": "block"})
+        solara.Text(error.value, classes=["partnersim-error", "big"],
+                    style={"color": "#b71c1c", "display": "block"})
         if view["refusals"]:
             solara.Text("Refused: " + view["refusals"][-1], classes=["partnersim-refusals"],
                         style={"color": "#a00"})
-    if phase == "ended" and w.debrief is not None:
-        if served.results is not None:
-            solara.Text(f"Results: {served.results}", classes=["partnersim-results"])
-        DebriefView(w.debrief)
-    SharedView(w)
+    with solara.Div():  # the shared view stays in one place (see ParticipantPage)
+        if phase == "ended" and w.debrief is not None:
+            if served.results is not None:
+                solara.Text(f"Results: {served.results}", classes=["partnersim-results"])
+            DebriefView(w.debrief)
+    _shared(w)
 
 
 @solara.component
