@@ -315,3 +315,36 @@ def test_a_folder_that_is_not_a_calibration_is_one_line_exit_2_nothing_written(
 def test_draws_without_a_posterior_are_refused(tmp_path, capsys):
     assert main(["validate", "--draws", "3", "--out", str(tmp_path / "x")]) == 2
     assert "--draws: applies only with --posterior" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+def test_robustness_samples_every_assumption_and_literature_parameter_over_its_full_range():
+    from partnersim.params import PARAMETERS
+    from partnersim.validation.robustness import ROBUSTNESS_EXCLUDE, robustness_sample
+
+    names, values = robustness_sample(64, seed=3)
+    expected = [n for n, s in PARAMETERS.items() if s.provenance in ("A", "L")
+                and s.type in ("int", "float") and n not in ROBUSTNESS_EXCLUDE]
+    assert names == expected and "synergy_max" in names and "capacity_decay" in names
+    for k, name in enumerate(names):
+        spec = PARAMETERS[name]
+        span = spec.upper - spec.lower
+        col = values[:, k]
+        assert spec.lower <= col.min() < spec.lower + 0.05 * span, name
+        assert spec.upper - 0.05 * span < col.max() <= spec.upper, name
+
+
+def test_a_robustness_point_sits_beneath_each_patterns_own_conditions(tmp_path):
+    from partnersim.validation.robustness import robustness, robustness_sample
+
+    table = robustness(1, seed=5, patterns=["SF14"], runs_dir=tmp_path, options=IN_PROCESS)
+    names, values = robustness_sample(1, seed=5)
+    assert list(table["pattern"]) == ["SF14"]
+    specs = storage.load_specs(tmp_path / "point_000")
+    strong = specs[specs["scenario"] == "SF14:strong"]
+    assert set(strong["leadership"]) == {0.8}  # the condition's value, not the sample's
+    k = names.index("synergy_max")  # a parameter SF14 does not set: the sample's value
+    assert set(specs["synergy_max"]) == {float(values[0, k])}
+    assert table.loc[0, "synergy_max"] == float(values[0, k])

@@ -514,7 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
                                "its runs)")
     p.add_argument("--robustness", type=int, metavar="N",
                    help="instead: run every pattern's quick check at N Latin-hypercube "
-                        "points of the assumption parameters -> robustness.csv")
+                        "points of the assumption and literature parameters over their full "
+                        "declared ranges -> robustness.csv")
     p.add_argument("--posterior", metavar="RESULTS",
                    help="instead: check the held-out patterns (or --patterns) at draws from "
                         "the posterior of a calibration folder (partnersim calibrate's), each "

@@ -1,4 +1,12 @@
-"""Robustness: the pattern checks repeated across a Latin-hypercube sample of the assumption parameters."""
+"""Robustness: the pattern checks repeated across a Latin-hypercube sample of every assumption-
+and literature-tagged parameter over its full declared range.
+
+A point's values replace the declared defaults beneath each pattern's own experiment (its
+``params`` and conditions, as a posterior draw does in ``validate --posterior``), so every
+parameter a pattern does not set itself is sampled, and no pattern loses the contrast its
+conditions make. The same study at a calibration's posterior instead of the declared ranges
+is ``partnersim validate --posterior RESULTS --patterns ...``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +22,7 @@ from partnersim.inputs.patterns import load_definition
 from partnersim.params import PARAMETERS
 from partnersim.run.options import RunOptions
 from partnersim.validation.cases import CaseRunner
-from partnersim.validation.checks import CHECKS, run_checks
+from partnersim.validation.checks import run_jobs
 from partnersim.validation.validate import pattern_ids
 from partnersim.validation.verdicts import PatternResult
 
@@ -22,37 +30,29 @@ ROBUSTNESS_EXCLUDE: tuple[str, ...] = (
     "n_staff", "horizon_months", "trust_threshold", "staff_month_cost", "champion_cost",
     "ground_rules_cost", "vision_work_cost", "joint_chair_cost",
 )
-"""Assumption parameters left at their defaults in the robustness sample: structure and
-horizon (set by each experiment), the measure's threshold and prices (no dynamics)."""
+"""Parameters left at their defaults in the robustness sample: structure and horizon (set by
+each experiment), the measure's threshold and prices (no dynamics)."""
 
-ROBUSTNESS_WIDTH = 0.25
-"""Each parameter is sampled within +-25% of its declared range around its default."""
+ROBUSTNESS_TAGS: tuple[str, ...] = ("A", "L")
+"""Provenance tags of the sampled parameters: assumptions and literature-informed values
+(none is empirical, docs/calibration.md)."""
 
 RUNS_FOLDER = "runs_robustness"
 """Where, inside the output folder, the runs of each point are kept (``point_000``, ...)."""
 
 
 def robustness_sample(n_points: int, seed: int) -> tuple[list[str], np.ndarray]:
-    """A Latin-hypercube sample of the assumption-tagged (A) numeric parameters that no
-    pattern experiment sets, each within ``ROBUSTNESS_WIDTH`` of its declared range around
-    the default (clipped to the bounds). Returns the names and an ``n_points x k`` array."""
-    used: set[str] = set()
-    for pid in CHECKS:
-        d = load_definition(pid)
-        used |= set(d.params) | set(d.mechanism_off) | set(d.settings.get("ranges", {}))
-        for cond in d.conditions.values():
-            used |= set(cond.get("params", {}))
+    """A Latin-hypercube sample of the numeric parameters tagged ``ROBUSTNESS_TAGS`` (not in
+    ``ROBUSTNESS_EXCLUDE``), each over its full declared range. Returns the names and an
+    ``n_points x k`` array (integers rounded)."""
     names = [n for n, spec in PARAMETERS.items()
-             if spec.provenance == "A" and spec.type in ("int", "float")
-             and n not in ROBUSTNESS_EXCLUDE and n not in used]
+             if spec.provenance in ROBUSTNESS_TAGS and spec.type in ("int", "float")
+             and n not in ROBUSTNESS_EXCLUDE]
     u = qmc.LatinHypercube(d=len(names), seed=seed).random(n_points)
     values = np.empty_like(u)
     for k, name in enumerate(names):
         spec = PARAMETERS[name]
-        half = ROBUSTNESS_WIDTH * (spec.upper - spec.lower)
-        lo = max(spec.lower, spec.default - half)
-        hi = min(spec.upper, spec.default + half)
-        values[:, k] = lo + u[:, k] * (hi - lo)
+        values[:, k] = spec.lower + u[:, k] * (spec.upper - spec.lower)
         if spec.type == "int":
             values[:, k] = np.round(values[:, k])
     return names, values
@@ -83,8 +83,9 @@ def robustness(n_points: int = 16, *, seed: int = 20261127, patterns: Sequence[s
                      for n, v in zip(names, row, strict=True)}
         folder = None if runs_dir is None else Path(runs_dir) / f"point_{i:03d}"
         runner = CaseRunner(folder, options or RunOptions())
-        for pid, r in zip(ids, run_checks(quick, overrides=overrides, runner=runner),
-                          strict=True):
+        results = run_jobs([(pid, quick[pid], None) for pid in ids], runner=runner,
+                           bases=[overrides] * len(ids))
+        for pid, r in zip(ids, results, strict=True):
             rows.append({"point": i, "pattern": pid, "holds": r.holds, "effect": r.effect,
                          "share_expected": r.share_expected, **overrides})
             if progress is not None:
