@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from partnersim.cli import main
 from partnersim.dashboard import debrief as debriefs
+from partnersim.dashboard import server as dashboard
 from partnersim.dashboard.workshop import (
     AGENCY_NAMES,
     Choice,
@@ -254,3 +256,45 @@ def test_the_end_debriefs_writes_the_log_and_the_page_and_the_code_expires(tmp_p
     assert manifest["kind"] == "workshop" and manifest["seed"] == 11
     assert sorted(manifest["files"]) == sorted(p.name for p in folder.iterdir()
                                                if p.name != "manifest.json")
+
+
+# ----------------------------------------------------------------------------------
+# the command: errors before anything is served or written, the banner
+
+
+def _fake_assets(root: Path) -> Path:
+    """A cache holding every file the page needs (empty files: only their presence counts)."""
+    for pkg in dashboard.ASSET_PACKAGES:
+        for rel in pkg.required:
+            path = root / pkg.folder / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("")
+    return root
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--rounds", "0"], "--rounds"),
+    (["missing.toml"], "missing.toml"),
+])
+def test_the_command_refuses_bad_input_in_one_line_before_serving(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+        expected: str) -> None:
+    assets = _fake_assets(tmp_path / "assets")
+    out = tmp_path / "results"
+    code = main(["workshop", *args, "--assets-dir", str(assets), "--out", str(out),
+                 "--port", "0"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and expected in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_the_banner_gives_the_links_and_warns_beyond_this_computer() -> None:
+    w = _workshop()
+    local = dashboard.workshop_banner(w, "127.0.0.1", 8766)
+    assert not any("WARNING" in line for line in local)
+    assert f"/facilitator?key={w.facilitator_key}" in local[1]
+    assert f"/?code={w.join_code}" in local[2]
+    assert local[-1].startswith("partnersim workshop: http://127.0.0.1:8766")
+    room = dashboard.workshop_banner(w, "0.0.0.0", 8766)
+    assert room[0].startswith("partnersim workshop: WARNING: listening on 0.0.0.0")
+    assert room[1:] == [line.replace("127.0.0.1", "0.0.0.0") for line in local]

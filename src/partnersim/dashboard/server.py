@@ -374,6 +374,13 @@ def serve_workshop(
     host_workshop(Hosted(w, str(out_dir), command))
     sock, port = _bind(host, port)
     configure_solara(assets_dir, app=WORKSHOP_PAGE_MODULE)
+    return _run_server(sock, host, port, assets_dir, workshop_banner(w, host, port),
+                       "partnersim workshop: stopped", announce)
+
+
+def workshop_banner(w: Workshop, host: str, port: int) -> list[str]:
+    """What ``partnersim workshop`` prints on start: a warning when it listens beyond this
+    computer, the console's secret link, the join link and code, and the address (last)."""
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"
     lines = []
@@ -381,14 +388,14 @@ def serve_workshop(
         lines.append(f"partnersim workshop: WARNING: listening on {host}, not only this "
                      "computer: anyone who can reach this address on the network can open the "
                      "join page (they still need the code); use it on the room's own network")
-    lines += [f"partnersim workshop: {sc.name}, {w.rounds} rounds of {w.round_months} months",
-              f"partnersim workshop: facilitator's console (keep this link to yourself): "
-              f"{base}/facilitator?key={w.facilitator_key}",
-              f"partnersim workshop: participants join at {base}/?code={w.join_code}  "
-              f"(code {w.join_code})",
-              f"partnersim workshop: {base}  (Ctrl-C stops it)"]
-    return _run_server(sock, host, port, assets_dir, lines, "partnersim workshop: stopped",
-                       announce)
+    return [*lines,
+            f"partnersim workshop: {w.scenario.name}, {w.rounds} rounds of {w.round_months} "
+            "months",
+            f"partnersim workshop: facilitator's console (keep this link to yourself): "
+            f"{base}/facilitator?key={w.facilitator_key}",
+            f"partnersim workshop: participants join at {base}/?code={w.join_code}  "
+            f"(code {w.join_code})",
+            f"partnersim workshop: {base}  (Ctrl-C stops it)"]
 
 
 # ----------------------------------------------------------------------------------
