@@ -298,3 +298,24 @@ def test_the_banner_gives_the_links_and_warns_beyond_this_computer() -> None:
     room = dashboard.workshop_banner(w, "0.0.0.0", 8766)
     assert room[0].startswith("partnersim workshop: WARNING: listening on 0.0.0.0")
     assert room[1:] == [line.replace("127.0.0.1", "0.0.0.0") for line in local]
+
+
+def test_the_log_is_kept_after_each_round_and_completed_at_the_end(tmp_path: Path) -> None:
+    w = _workshop()
+    asha = _join_three(w)[0]
+    key = w.facilitator_key
+    folder = debriefs.new_results_folder(tmp_path, "../../etc")  # a name is never a path
+    assert folder.parent == tmp_path and ".." not in folder.name
+    w.open_round(key)
+    w.submit(asha, Choice(relationship_time=0.3))
+    w.close_round(key)
+    debriefs.write_log(w, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["complete"] is False and manifest["rounds"] == 1
+    assert pd.read_csv(folder / "choices.csv")["relationship_time"].tolist() == [0.3]
+    assert not (folder / "debrief.html").exists()
+    d = w.end(key, debriefs.make_debrief)
+    assert debriefs.write_results(d, tmp_path, folder=folder) == folder
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["complete"] is True and "debrief.html" in manifest["files"]
+    assert not list(folder.glob("*.tmp"))

@@ -216,4 +216,4 @@ def test_a_facilitated_session_from_joining_to_the_debrief(tmp_path: Path) -> No
     assert "data:image/png;base64," in page and not re.search(r"(src|href)=\"https?:", page)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["command"].startswith("partnersim workshop room.toml")
-    assert manifest["months"] == 6
+    assert manifest["months"] == 6 and manifest["complete"] is True

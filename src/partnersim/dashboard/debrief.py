@@ -228,44 +228,83 @@ def _folder_name(scenario_name: str, when: datetime) -> str:
     return f"workshop-{safe}-{when:%Y%m%d-%H%M%S}"
 
 
-def write_results(debrief: Debrief, out_dir: str | Path, *, command: str = "") -> Path:
-    """Write the session log (Parquet and CSV), the debrief (HTML) and a manifest to a new
-    folder under ``out_dir`` named by the scenario and the time; returns the folder.
+def new_results_folder(out_dir: str | Path, scenario_name: str) -> Path:
+    """Create a new folder under ``out_dir`` for one session, named by the (facilitator's)
+    scenario and the time.
 
     Raises:
-        InputError: when the folder cannot be written.
+        InputError: when the folder cannot be created.
     """
     when = datetime.now(UTC)
     root = Path(out_dir)
-    folder = root / _folder_name(debrief.scenario.name, when)
+    folder = root / _folder_name(scenario_name, when)
     n = 1
     while folder.exists():
         n += 1
-        folder = root / f"{_folder_name(debrief.scenario.name, when)}-{n}"
+        folder = root / f"{_folder_name(scenario_name, when)}-{n}"
     try:
         folder.mkdir(parents=True)
     except OSError as exc:
         raise InputError(f"cannot create the results folder: {exc.strerror}",
                          source=str(folder), key="--out") from None
+    return folder
+
+
+def _write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> list[str]:
+    files = []
+    for name, frame in tables.items():
+        storage.write_table(folder, name, frame)
+        csv = folder / f"{name}.csv"
+        frame.to_csv(csv.with_name(csv.name + ".tmp"), index=False)
+        csv.with_name(csv.name + ".tmp").replace(csv)
+        files += [f"{name}.parquet", f"{name}.csv"]
+    return files
+
+
+def _manifest(scenario: Any, command: str, months: int, rounds: int, files: list[str],
+              complete: bool, **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "workshop", "complete": complete, "written": storage.now_utc(),
+        "command": command,
+        "scenario": ({"name": scenario.name, **storage.input_record(scenario.source,
+                                                                     scenario.text)}
+                     if scenario.text else {"name": scenario.name}),
+        "seed": scenario.seed, "months": months, "rounds": rounds, **extra,
+        "files": files, "environment": storage.environment_record(),
+    }
+
+
+def write_log(workshop: Workshop, folder: Path, *, command: str = "") -> None:
+    """Write the session log so far (after each round: a server stopped before the end keeps
+    it), with a manifest marked incomplete until ``write_results`` adds the debrief."""
+    with workshop.lock:
+        tables = workshop.log_tables()
+        months, rounds = int(workshop.model.month), len(workshop.history)
+    files = _write_tables(folder, tables)
+    storage.write_manifest(folder, _manifest(workshop.scenario, command, months, rounds, files,
+                                             complete=False))
+
+
+def write_results(debrief: Debrief, out_dir: str | Path, *, command: str = "",
+                  folder: Path | None = None) -> Path:
+    """Write the session log (Parquet and CSV), the comparisons' monthly measures, the
+    debrief (HTML) and a complete manifest, to ``folder`` (the session's, if its log was
+    written as it went) or a new folder under ``out_dir``; returns the folder.
+
+    Raises:
+        InputError: when the folder cannot be written.
+    """
+    folder = folder if folder is not None else new_results_folder(out_dir,
+                                                                  debrief.scenario.name)
     tables = dict(debrief.log)
     for name, frame in debrief.paths.items():
         if name != "the room":
             tables[f"monthly_{name.replace(' ', '_')}"] = frame
-    files = []
-    for name, frame in tables.items():
-        storage.write_table(folder, name, frame)
-        frame.to_csv(folder / f"{name}.csv", index=False)
-        files += [f"{name}.parquet", f"{name}.csv"]
+    files = _write_tables(folder, tables)
     (folder / "debrief.html").write_text(debrief_html(debrief), encoding="utf-8")
     files.append("debrief.html")
-    sc = debrief.scenario
-    storage.write_manifest(folder, {
-        "kind": "workshop", "created": storage.now_utc(), "command": command,
-        "scenario": {"name": sc.name, **storage.input_record(sc.source, sc.text)}
-        if sc.text else {"name": sc.name},
-        "seed": sc.seed, "months": debrief.months,
-        "rounds": int(debrief.choices["round"].max()) if len(debrief.choices) else 0,
-        "best_share": debrief.best_share, "gains": debrief.gains,
-        "files": files, "environment": storage.environment_record(),
-    })
+    rounds = int(debrief.choices["round"].max()) if len(debrief.choices) else 0
+    storage.write_manifest(folder, _manifest(
+        debrief.scenario, command, debrief.months, rounds, files, complete=True,
+        best_share=debrief.best_share, gains=debrief.gains))
     return folder

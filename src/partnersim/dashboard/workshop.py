@@ -550,7 +550,8 @@ class Hosted:
     workshop: Workshop
     out_dir: str
     command: str = ""
-    results: Any = None  # the results folder, once written
+    folder: Any = None  # the session's results folder, from the first round on
+    results: Any = None  # the same folder, once the debrief is written there
 
 
 _HOSTED: list[Hosted] = []  # the one workshop of this server process (set by ``host``)

@@ -22,7 +22,13 @@ import solara
 import solara.widgets
 
 from partnersim.dashboard.charts import Style, series_spec
-from partnersim.dashboard.debrief import Debrief, make_debrief, write_results
+from partnersim.dashboard.debrief import (
+    Debrief,
+    make_debrief,
+    new_results_folder,
+    write_log,
+    write_results,
+)
 from partnersim.dashboard.figures import NetworkPlot
 from partnersim.dashboard.session import LIVE_INTERVENTIONS
 from partnersim.dashboard.workshop import (
@@ -348,11 +354,20 @@ def FacilitatorConsole(served: Hosted, key: str) -> None:
             refresh()
         return run
 
+    def close() -> Any:
+        record = w.close_round(key)
+        with w.lock:  # the log so far, kept on disk after every round
+            if served.folder is None:
+                served.folder = new_results_folder(served.out_dir, w.scenario.name)
+            write_log(w, served.folder, command=served.command)
+        return record
+
     def end() -> str:
         d = w.end(key, make_debrief)
         with w.lock:
             if served.results is None:
-                served.results = write_results(d, served.out_dir, command=served.command)
+                served.results = write_results(d, served.out_dir, command=served.command,
+                                               folder=served.folder)
         return str(served.results)
 
     with solara.Div(classes=["partnersim-ws", "partnersim-console"]):
@@ -389,7 +404,7 @@ def FacilitatorConsole(served: Hosted, key: str) -> None:
                 solara.Button("+1 minute", disabled=not opened,
                               on_click=act(lambda: w.add_time(key, 60)))
                 solara.Button("Close the round and run it", color="primary", disabled=not opened,
-                              on_click=act(lambda: w.close_round(key),
+                              on_click=act(close,
                                            "Round run: months {result.month_from} to "
                                            "{result.month_to}."),
                               classes=["partnersim-close-round"])
