@@ -374,7 +374,11 @@ def FacilitatorConsole(served: Hosted, key: str) -> None:
         solara.HTML(tag="h1", unsafe_innerHTML="Facilitator's console")
         with solara.Row(style={"align-items": "center", "gap": "24px"}):
             solara.Text("Join code:", classes=["big"])
-            solara.Text(view["join_code"], classes=["partnersim-code"])
+            solara.Text(view["join_code"], classes=["partnersim-code"],
+                        style={"text-decoration": "line-through"} if view["phase"] == "ended"
+                        else {})
+            if view["phase"] == "ended":
+                solara.Text("(no longer valid)", classes=["big"])
             solara.Text(_phase_line(view).replace("choose for your agency", "agencies choose"),
                         classes=["partnersim-phase", "big"])
             solara.Text(_clock(view["seconds_left"]) if view["phase"] == "open" else "",
