@@ -50,6 +50,7 @@ A decision file asks which policy to choose when the future is uncertain. It is 
     name = "adaptive_wins"
     policy = "adaptive"                # ...this policy beats every one of `beats`
     beats = ["fixed 0%", "fixed 10%"]
+    min_density = 0.8                  # optional: the density PRIM's box should reach
 
 For another model, an objective may say ``direction = "higher"`` or ``"lower"`` (its
 outputs are not declared; higher is the default); for partnersim's model the direction is
@@ -84,7 +85,10 @@ RULE_KEYS: tuple[str, ...] = ("measure", "below", "above", "relationship_time", 
                               "month", "end_month")
 FUTURES_KEYS: tuple[str, ...] = ("n", "vary", "vary_all")
 OBJECTIVE_KEYS: tuple[str, ...] = ("output", "at_least", "at_most", "margin", "direction")
-QUESTION_KEYS: tuple[str, ...] = ("name", "text", "objective", "best", "policy", "beats")
+QUESTION_KEYS: tuple[str, ...] = ("name", "text", "objective", "best", "policy", "beats",
+                                  "min_density")
+DEFAULT_MIN_DENSITY = 0.8
+"""The share of a PRIM box's futures where the answer should hold (``min_density``)."""
 DEFAULT_DECISION_REPLICATES = 4
 MAX_FUTURES = 1_000_000
 
@@ -156,6 +160,8 @@ class Question:
 
     Either ``best`` (the best policy on ``objective`` is one of these) or ``policy`` and
     ``beats`` (``policy``'s mean beats every one of ``beats`` on ``objective``).
+    ``min_density``: the density PRIM's chosen box should reach (``study.discovery.prim``);
+    raise it for an answer that holds in most futures.
     """
 
     name: str
@@ -164,6 +170,7 @@ class Question:
     best: tuple[str, ...] = ()
     policy: str | None = None
     beats: tuple[str, ...] = ()
+    min_density: float = DEFAULT_MIN_DENSITY
 
 
 @dataclass(frozen=True)
@@ -484,11 +491,16 @@ def _question(i: int, table: Any, source: str | None, policies: Sequence[str],
                               key=f"{where}.{key}[{j}]", show_name=True)
         return tuple(value)
 
+    density = _number(table.get("min_density", DEFAULT_MIN_DENSITY), source,
+                      f"{where}.min_density")
+    if not 0.0 < density <= 1.0:
+        raise InputError(f"expected a share in (0, 1], got {density:g}", source=source,
+                         key=f"{where}.min_density")
     if ("best" in table) == ("policy" in table):
         raise InputError("give either 'best' (policies) or 'policy' and 'beats'",
                          source=source, key=where)
     if "best" in table:
-        return Question(name, text, obj, best=names("best"))
+        return Question(name, text, obj, best=names("best"), min_density=density)
     policy = _string(table["policy"], source, f"{where}.policy")
     if policy not in policies:
         raise unknown("policy", policy, policies, source=source, key=f"{where}.policy",
@@ -500,7 +512,7 @@ def _question(i: int, table: Any, source: str | None, policies: Sequence[str],
     if policy in beats:
         raise InputError(f"{policy!r} cannot beat itself", source=source,
                          key=f"{where}.beats")
-    return Question(name, text, obj, policy=policy, beats=beats)
+    return Question(name, text, obj, policy=policy, beats=beats, min_density=density)
 
 
 def _string(value: Any, source: str | None, key: str) -> str:

@@ -51,6 +51,8 @@ from partnersim.study.sensitivity import build_design
 N_BOOT = 400
 """Bootstrap resamples of the replicates for the intervals of regret and satisficing."""
 CI_LEVEL = 0.95
+DISCOVERY_DIMENSIONS = 8
+"""Most uncertainties PRIM and CART look at for one question (see ``discover_answers``)."""
 CART_MASS_MIN = 0.05
 """CART's smallest leaf, as a share of the futures."""
 ALL_OBJECTIVES = "all objectives"
@@ -180,6 +182,8 @@ class DecisionAnalysis:
         answers: Per question: ``question, text, objective, futures, share`` (where it
             holds) and PRIM's chosen box (``coverage, density, words``).
         feature_scores: Rows: uncertainties; columns: ``best policy (<objective>)``.
+        question_scores: Rows: uncertainties; columns: questions: extra-trees scores of
+            each question's answer (when PRIM looked at the highest-scoring ones only).
         notes: What was left out and why.
     """
 
@@ -194,6 +198,7 @@ class DecisionAnalysis:
     cart: dict[str, discovery.CartResult] = field(default_factory=dict)
     answers: pd.DataFrame = field(default_factory=pd.DataFrame)
     feature_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
+    question_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
 
     def robust_policy(self, objective: str | None = None) -> str:
@@ -325,22 +330,39 @@ def answer(question: Question, decision: Decision, means: list[np.ndarray]) -> n
 
 
 def discover_answers(analysis: DecisionAnalysis, means: list[np.ndarray]) -> None:
-    """PRIM and CART on each question, and feature scores of the best policy per objective."""
+    """PRIM and CART on each question, and feature scores of the best policy per objective.
+
+    With more than ``DISCOVERY_DIMENSIONS`` uncertainties, PRIM and CART look at the
+    ``DISCOVERY_DIMENSIONS`` with the highest extra-trees scores for the question's answer
+    (``question_scores``): with dozens of uncertainties and few futures where an answer
+    holds, PRIM otherwise peels along dimensions that only fit noise, and its boxes cannot
+    be read.
+    """
     decision = analysis.decision
-    x = analysis.futures[decision.uncertainties]
-    rows = []
+    x_all = analysis.futures[decision.uncertainties]
+    rows, scores = [], {}
     for i, q in enumerate(decision.questions):
         y = answer(q, decision, means)
         row: dict[str, Any] = {"question": q.name, "text": q.text, "objective": q.objective,
                                "futures": int(y.sum()), "share": float(y.mean()),
-                               "coverage": np.nan, "density": np.nan, "words": ""}
+                               "coverage": np.nan, "density": np.nan, "words": "",
+                               "uncertainties": ""}
         if y.all() or not y.any():
             analysis.notes.append(f"question {q.name!r}: the answer holds in "
                                   f"{'every' if y.all() else 'no'} future; no box to find")
             row["words"] = "in every future" if y.all() else "in no future"
         else:
             seed = decision.seed + 1000 * (i + 1)
-            pr = discovery.prim(x, y, question=q.text, seed=seed)
+            x = x_all
+            if x_all.shape[1] > DISCOVERY_DIMENSIONS:
+                score = discovery.feature_scores(x_all, pd.DataFrame({q.name: y}),
+                                                 seed=seed)[q.name]
+                scores[q.name] = score
+                top = set(score.sort_values(ascending=False, kind="stable")
+                          .index[:DISCOVERY_DIMENSIONS])
+                x = x_all[[c for c in x_all.columns if c in top]]
+            row["uncertainties"] = ", ".join(x.columns)
+            pr = discovery.prim(x, y, question=q.text, seed=seed, min_density=q.min_density)
             analysis.prim[q.name] = pr
             if int(CART_MASS_MIN * len(x)) >= 1:  # CART's smallest leaf holds a future
                 analysis.cart[q.name] = discovery.cart(x, y, question=q.text, seed=seed,
@@ -351,7 +373,15 @@ def discover_answers(analysis: DecisionAnalysis, means: list[np.ndarray]) -> Non
             row.update(coverage=pr.coverage, density=pr.density, words=pr.words)
         rows.append(row)
     analysis.answers = pd.DataFrame(rows, columns=["question", "text", "objective", "futures",
-                                                   "share", "coverage", "density", "words"])
+                                                   "share", "coverage", "density", "words",
+                                                   "uncertainties"])
+    if scores:
+        analysis.question_scores = pd.DataFrame(scores)
+        analysis.notes.append(
+            f"PRIM and CART looked at the {DISCOVERY_DIMENSIONS} uncertainties with the highest "
+            f"extra-trees scores for each question's answer, of {x_all.shape[1]} "
+            "(question_scores.csv)")
+    x = x_all
     outcomes = pd.DataFrame({f"best policy ({o})": analysis.best[o].astype("category")
                              for o in [ob.output for ob in decision.objectives]
                              if analysis.best[o].nunique() > 1})
@@ -374,10 +404,12 @@ def write_tables(analysis: DecisionAnalysis, out_dir: str | Path) -> dict[str, P
         path = out / f"{name}.csv"
         table.to_csv(path, index=False)
         files[name] = path
-    if not analysis.feature_scores.empty:
-        path = out / "feature_scores.csv"
-        analysis.feature_scores.to_csv(path)
-        files["feature_scores"] = path
+    for name, table in (("feature_scores", analysis.feature_scores),
+                        ("question_scores", analysis.question_scores)):
+        if not table.empty:
+            path = out / f"{name}.csv"
+            table.to_csv(path)
+            files[name] = path
     disc = out / "discovery"
     disc.mkdir(exist_ok=True)
     for q, pr in analysis.prim.items():
