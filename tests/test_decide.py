@@ -164,6 +164,21 @@ def test_decide_names_the_right_policy_per_region_and_prim_finds_the_threshold(
     assert scores["x1"] > 0.8 > scores["x2"]
 
 
+def test_with_many_uncertainties_discovery_looks_at_those_that_matter(tmp_path: Path) -> None:
+    path = _switch(tmp_path, n=120)
+    extra = "".join(f"z{i} = {{ range = [0.0, 1.0] }}\n" for i in range(8))
+    path.write_text(path.read_text().replace("[[objective]]", extra + "\n[[objective]]", 1))
+    a = decide(load_decision(path), tmp_path / "out", SERIAL, figures=False).analysis
+    assert len(a.decision.uncertainties) == 10
+    looked = a.answers.set_index("question").loc["high_best", "uncertainties"].split(", ")
+    assert len(looked) == 8 and "x1" in looked
+    assert a.question_scores["high_best"].idxmax() == "x1"
+    limits = a.prim["high_best"].limits.set_index("uncertainty")
+    assert list(limits.index) == ["x1"]
+    assert abs(limits.loc["x1", "lower"] - SWITCH_THRESHOLD) < 0.03
+    assert (tmp_path / "out" / "question_scores.csv").exists()
+
+
 def test_regret_and_satisficing_on_a_hand_checkable_case(tmp_path: Path) -> None:
     decision = load_decision(_switch(tmp_path, n=50))
     a = decide(decision, tmp_path / "out", SERIAL, figures=False).analysis

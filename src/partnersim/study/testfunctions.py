@@ -170,9 +170,10 @@ from it up, share 0.3."""
 
 
 def policy_switch(share: float, x1: float, x2: float, *, seed: int = 0,
-                  noise_sd: float = 0.0) -> dict[str, float]:
+                  noise_sd: float = 0.0, **inert: float) -> dict[str, float]:
     """A decision problem with a known answer: the best ``share`` switches at a threshold of
-    ``x1``; ``x2`` is inert.
+    ``x1``; ``x2`` is inert, and so is any further keyword (``inert``: more uncertainties
+    that do not matter).
 
     ``y = 1 - |share - optimum|`` with ``optimum = 0.1`` for ``x1 < SWITCH_THRESHOLD`` and
     ``0.3`` from it up (higher is better); ``cost = share`` (lower is better). With
