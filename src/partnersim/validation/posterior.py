@@ -192,8 +192,9 @@ def summary_table(checks: Sequence[PosteriorCheck]) -> pd.DataFrame:
 
 def draws_table(checks: Sequence[PosteriorCheck], values: Sequence[dict[str, float]]
                 ) -> pd.DataFrame:
-    """One row per pattern and draw: the draw's parameter values and the check's result
-    (draw -1: the defaults)."""
+    """One row per pattern and draw: the draw's parameter values, the check's result and its
+    further figures (``detail_*``: per-condition means, parts' shares; draw -1: the
+    defaults)."""
     names = list(values[0]) if values else []
     rows = []
     for c in checks:
@@ -202,7 +203,8 @@ def draws_table(checks: Sequence[PosteriorCheck], values: Sequence[dict[str, flo
             rows.append({"pattern": c.pattern, "draw": k, **params, "effect": r.effect,
                          "ci_low": r.ci_low, "ci_high": r.ci_high,
                          "share_expected": r.share_expected, "n_seeds": r.n_seeds,
-                         "parts_held": parts_held(r), "holds": r.holds})
+                         "parts_held": parts_held(r), "holds": r.holds,
+                         **{f"detail_{k}": v for k, v in r.details.items()}})
     return pd.DataFrame(rows)
 
 
