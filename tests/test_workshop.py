@@ -319,3 +319,27 @@ def test_the_log_is_kept_after_each_round_and_completed_at_the_end(tmp_path: Pat
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["complete"] is True and "debrief.html" in manifest["files"]
     assert not list(folder.glob("*.tmp"))
+
+
+def test_the_log_writer_keeps_the_log_after_each_round_without_blocking_and_ends_complete(
+        tmp_path: Path) -> None:
+    w = _workshop()
+    asha = _join_three(w)[0]
+    key = w.facilitator_key
+    writer = debriefs.LogWriter(w, debriefs.new_results_folder(tmp_path, "small"))
+    for share in (0.3, 0.35):
+        w.open_round(key)
+        w.submit(asha, Choice(relationship_time=share))
+        w.close_round(key)
+        writer.save()
+    for thread in writer.threads:
+        thread.join()
+    assert pd.read_csv(writer.folder / "choices.csv")["relationship_time"].tolist() == [0.3, 0.35]
+    assert json.loads((writer.folder / "manifest.json").read_text())["complete"] is False
+    writer.save()  # a write still pending at the end comes first
+    assert writer.final(w.end(key, debriefs.make_debrief)) == writer.folder
+    writer.save()  # nothing written after the end
+    for thread in writer.threads:
+        thread.join()
+    manifest = json.loads((writer.folder / "manifest.json").read_text())
+    assert manifest["complete"] is True and (writer.folder / "debrief.html").exists()

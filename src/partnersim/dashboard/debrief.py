@@ -8,9 +8,12 @@ No Solara here: the debrief page (``workshop_page``) shows what ``make_debrief``
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import re
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -270,8 +273,14 @@ def _manifest(scenario: Any, command: str, months: int, rounds: int, files: list
                                                                      scenario.text)}
                      if scenario.text else {"name": scenario.name}),
         "seed": scenario.seed, "months": months, "rounds": rounds, **extra,
-        "files": files, "environment": storage.environment_record(),
+        "files": files, "environment": _environment(),
     }
+
+
+@functools.cache
+def _environment() -> dict[str, Any]:
+    """The environment record, once per process (it runs git and hashes the source: 40 ms)."""
+    return storage.environment_record()
 
 
 def write_log(workshop: Workshop, folder: Path, *, command: str = "") -> None:
@@ -283,6 +292,47 @@ def write_log(workshop: Workshop, folder: Path, *, command: str = "") -> None:
     files = _write_tables(folder, tables)
     storage.write_manifest(folder, _manifest(workshop.scenario, command, months, rounds, files,
                                              complete=False))
+
+
+LOG_DELAY = 1.0
+"""Seconds a log write waits after a round, so the pages redraw first."""
+
+
+class LogWriter:
+    """Writes a session's log after each round in a background thread (it takes about 0.1 s,
+    which the round's redraw should not wait for), one write at a time, never an older log
+    over a newer one; ``final`` waits for the writes in progress, then writes the results."""
+
+    def __init__(self, workshop: Workshop, folder: Path, command: str = "") -> None:
+        self.workshop, self.folder, self.command = workshop, folder, command
+        self.lock = threading.Lock()
+        self.written = -1  # the workshop's version last written
+        self.threads: list[threading.Thread] = []
+
+    def save(self) -> None:
+        """Write the log as it is now, in the background."""
+        w = self.workshop
+        with w.lock:
+            version = w.version
+        thread = threading.Thread(target=self._write, args=(version,), daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def _write(self, version: int) -> None:
+        time.sleep(LOG_DELAY)  # after the round's redraw, which would otherwise share the GIL
+        with self.lock:
+            if version > self.written:
+                write_log(self.workshop, self.folder, command=self.command)
+                self.written = version
+
+    def final(self, debrief: Debrief) -> Path:
+        """The debrief and the complete results, after any log write in progress."""
+        for thread in self.threads:
+            thread.join()
+        with self.lock:
+            self.written = 2**62  # no log write after this
+            return write_results(debrief, self.folder, command=self.command,
+                                 folder=self.folder)
 
 
 def write_results(debrief: Debrief, out_dir: str | Path, *, command: str = "",

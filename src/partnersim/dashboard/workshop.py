@@ -550,8 +550,8 @@ class Hosted:
     workshop: Workshop
     out_dir: str
     command: str = ""
-    folder: Any = None  # the session's results folder, from the first round on
-    results: Any = None  # the same folder, once the debrief is written there
+    writer: Any = None  # ``debrief.LogWriter`` of the session's folder, from the first round on
+    results: Any = None  # that folder, once the debrief is written there
 
 
 _HOSTED: list[Hosted] = []  # the one workshop of this server process (set by ``host``)

@@ -22,13 +22,7 @@ import solara
 import solara.widgets
 
 from partnersim.dashboard.charts import Style, series_spec
-from partnersim.dashboard.debrief import (
-    Debrief,
-    make_debrief,
-    new_results_folder,
-    write_log,
-    write_results,
-)
+from partnersim.dashboard.debrief import Debrief, LogWriter, make_debrief, new_results_folder
 from partnersim.dashboard.figures import NetworkPlot
 from partnersim.dashboard.session import LIVE_INTERVENTIONS
 from partnersim.dashboard.workshop import (
@@ -354,20 +348,22 @@ def FacilitatorConsole(served: Hosted, key: str) -> None:
             refresh()
         return run
 
+    def writer() -> LogWriter:
+        with w.lock:
+            if served.writer is None:
+                folder = new_results_folder(served.out_dir, w.scenario.name)
+                served.writer = LogWriter(w, folder, command=served.command)
+            return served.writer
+
     def close() -> Any:
         record = w.close_round(key)
-        with w.lock:  # the log so far, kept on disk after every round
-            if served.folder is None:
-                served.folder = new_results_folder(served.out_dir, w.scenario.name)
-            write_log(w, served.folder, command=served.command)
+        writer().save()  # the log so far, kept on disk after every round (in the background)
         return record
 
     def end() -> str:
         d = w.end(key, make_debrief)
-        with w.lock:
-            if served.results is None:
-                served.results = write_results(d, served.out_dir, command=served.command,
-                                               folder=served.folder)
+        # not holding the workshop's lock: ``final`` waits for log writes, which take it
+        served.results = writer().final(d)
         return str(served.results)
 
     with solara.Div(classes=["partnersim-ws", "partnersim-console"]):
