@@ -291,6 +291,16 @@ def test_validate_posterior_checks_each_draw_with_the_patterns_paired_seeds(
     assert pd.read_csv(out / "posterior_patterns.csv").equals(summary)
 
 
+def test_the_api_validates_at_a_posterior_and_calibrates(tiny_posterior):
+    from partnersim import api
+
+    checks, values = api.validate(["SF11"], posterior=tiny_posterior, draws=2, quick=True,
+                                  options=IN_PROCESS)
+    assert [c.pattern for c in checks] == ["SF11"] and len(checks[0].draws) == 2
+    assert values == api.load_posterior(tiny_posterior).draws(2, seed=api.DRAW_SEED)
+    assert api.calibrate.__module__ == "partnersim.calibration.calibrate"
+
+
 @pytest.mark.parametrize(("make", "message"), [
     (lambda p: p, "not a calibration folder (no such folder)"),
     (lambda p: (p.mkdir(), p)[1], "not a calibration folder (no readable manifest.json"),
