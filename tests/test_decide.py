@@ -159,6 +159,7 @@ def test_decide_names_the_right_policy_per_region_and_prim_finds_the_threshold(
     assert list(limits.index) == ["x1"]  # the inert x2 is not restricted
     assert abs(limits.loc["x1", "lower"] - SWITCH_THRESHOLD) < 0.03
     assert box.density == 1.0 and box.coverage > 0.9
+    assert a.answers.set_index("question").loc["high_best", "density_outside"] < 0.05
     assert "x1 is above 0.6" in box.words
     scores = a.feature_scores["best policy (y)"]
     assert scores["x1"] > 0.8 > scores["x2"]

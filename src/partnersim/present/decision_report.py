@@ -214,7 +214,8 @@ def pareto_rows(analysis: DecisionAnalysis) -> tuple[list[str], list[list[str]]]
     return header, rows
 
 
-ANSWER_HEADER = ["question", "holds in (futures)", "PRIM's box", "coverage", "density",
+ANSWER_HEADER = ["question", "holds in (futures)", "PRIM's box", "coverage",
+                 "density (inside the box)", "outside the box",
                  "stable restrictions (share of resamples)", "CART's boxes (density > 50%)"]
 
 
@@ -230,7 +231,8 @@ def answer_rows(analysis: DecisionAnalysis) -> list[list[str]]:
         cart = analysis.cart.get(r.question)
         cart_words = "; ".join(cart.words[:3]) if cart is not None else ""
         rows.append([r.text, f"{r.futures} ({_pct(r.share)})", r.words,
-                     _pct(r.coverage), _pct(r.density), stable or "none", cart_words])
+                     _pct(r.coverage), _pct(r.density), _pct(r.density_outside),
+                     stable or "none", cart_words])
     return rows
 
 
@@ -261,8 +263,9 @@ def headline_sentences(analysis: DecisionAnalysis) -> list[str]:
     for r in analysis.answers.itertuples():
         if r.question in analysis.prim:
             out.append(f"{r.text} In {r.futures} future{'' if r.futures == 1 else 's'} "
-                       f"({_pct(r.share)}); PRIM: "
-                       f"{r.words} (coverage {_pct(r.coverage)}, density {_pct(r.density)}).")
+                       f"({_pct(r.share)}); PRIM: {r.words}: in {_pct(r.density)} of the "
+                       f"futures there, {_pct(r.density_outside)} elsewhere (coverage "
+                       f"{_pct(r.coverage)}).")
         else:
             out.append(f"{r.text} {r.words.capitalize()}.")
     return out
@@ -289,7 +292,8 @@ NOTES = {
                    "objective at once. Intervals as for regret.",
     "answers": "PRIM (EMA Workbench) finds the box of futures where the answer holds; "
                "coverage: share of those futures inside the box; density: share of the box's "
-               "futures where it holds. Stable restrictions: uncertainties PRIM restricts in "
+               "futures where it holds; outside the box: share of the other futures where "
+               "it holds. Stable restrictions: uncertainties PRIM restricts in "
                "at least half of its resamples of half the futures.",
     "pareto": "On the front: no other policy has mean regret at least as small on every "
               "objective and smaller on one.",

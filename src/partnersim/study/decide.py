@@ -180,7 +180,9 @@ class DecisionAnalysis:
             are left out, with a note).
         cart: Per question name, CART's result.
         answers: Per question: ``question, text, objective, futures, share`` (where it
-            holds) and PRIM's chosen box (``coverage, density, words``).
+            holds) and PRIM's chosen box (``coverage, density, mass, words``, the
+            uncertainties PRIM looked at), with ``density_outside``: the share of the
+            futures outside the box where the answer holds.
         feature_scores: Rows: uncertainties; columns: ``best policy (<objective>)``.
         question_scores: Rows: uncertainties; columns: questions: extra-trees scores of
             each question's answer (when PRIM looked at the highest-scoring ones only).
@@ -345,8 +347,8 @@ def discover_answers(analysis: DecisionAnalysis, means: list[np.ndarray]) -> Non
         y = answer(q, decision, means)
         row: dict[str, Any] = {"question": q.name, "text": q.text, "objective": q.objective,
                                "futures": int(y.sum()), "share": float(y.mean()),
-                               "coverage": np.nan, "density": np.nan, "words": "",
-                               "uncertainties": ""}
+                               "coverage": np.nan, "density": np.nan, "mass": np.nan,
+                               "density_outside": np.nan, "words": "", "uncertainties": ""}
         if y.all() or not y.any():
             analysis.notes.append(f"question {q.name!r}: the answer holds in "
                                   f"{'every' if y.all() else 'no'} future; no box to find")
@@ -370,11 +372,15 @@ def discover_answers(analysis: DecisionAnalysis, means: list[np.ndarray]) -> Non
             elif i == 0:
                 analysis.notes.append(f"CART left out: its smallest leaf ({CART_MASS_MIN:.0%} "
                                       f"of {len(x)} futures) would hold no future")
-            row.update(coverage=pr.coverage, density=pr.density, words=pr.words)
+            outside = len(y) * (1.0 - pr.mass)
+            row.update(coverage=pr.coverage, density=pr.density, words=pr.words,
+                       mass=pr.mass, density_outside=(
+                           y.sum() * (1.0 - pr.coverage) / outside if outside > 0.5
+                           else np.nan))
         rows.append(row)
-    analysis.answers = pd.DataFrame(rows, columns=["question", "text", "objective", "futures",
-                                                   "share", "coverage", "density", "words",
-                                                   "uncertainties"])
+    analysis.answers = pd.DataFrame(rows, columns=[
+        "question", "text", "objective", "futures", "share", "coverage", "density", "mass",
+        "density_outside", "words", "uncertainties"])
     if scores:
         analysis.question_scores = pd.DataFrame(scores)
         analysis.notes.append(
