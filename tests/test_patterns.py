@@ -82,6 +82,19 @@ def test_pattern_does_not_hold_with_its_mechanism_switched_off(pattern):
     assert not verdict.holds, _each_master_seed(verdict)
 
 
+@pytest.mark.slow
+def test_the_held_out_pattern_holds_where_members_can_disengage_and_not_without_its_mechanism():
+    # at the defaults nobody disengages, so SF14 cannot hold there and its control proves
+    # nothing; near the central calibration's posterior (docs/calibration.md section 5) it
+    # holds, and its control removes it
+    calibrated = {"disengage_threshold": 0.43, "commitment_cost": 0.23, "p_turnover": 0.038}
+    held = run_patterns({"SF14": QUICK["SF14"]}, count=1, overrides=calibrated)[0]
+    assert held.holds, _each_master_seed(held)
+    cut = run_patterns({"SF14": QUICK["SF14"]}, count=1,
+                       overrides={**calibrated, **MECHANISM_OFF["SF14"]})[0]
+    assert not cut.holds, _each_master_seed(cut)
+
+
 def test_the_mechanism_off_controls_are_all_there():
     # a file that loses its control would silently drop a test above
     assert sorted(MECHANISM_OFF) == sorted(
