@@ -190,6 +190,8 @@ def test_regret_and_satisficing_on_a_hand_checkable_case(tmp_path: Path) -> None
     assert reg.loc["middle", ["mean", "median", "p90", "max"]].tolist() == pytest.approx(
         [0.1] * 4)
     assert reg.loc["low", "mean"] == pytest.approx(0.2 * high_side)
+    assert reg.loc["middle", "value"] == pytest.approx(0.9)  # y's mean over futures
+    assert reg.loc["low", "value"] == pytest.approx(1.0 - 0.2 * high_side)
     assert reg.loc["high", "mean"] == pytest.approx(0.2 * (1 - high_side))
     assert reg.loc["low", "max"] == pytest.approx(0.2)
     assert reg.loc["low", "share_best"] == pytest.approx(1 - high_side)

@@ -153,7 +153,7 @@ def caption(key: str, analysis: DecisionAnalysis) -> str:
 # --------------------------------------------------------------------------- tables
 
 
-REGRET_HEADER = ["policy", "mean regret [95% CI]", "median", "90th percentile [95% CI]",
+REGRET_HEADER = ["policy", "mean value", "mean regret [95% CI]", "median", "90th percentile [95% CI]",
                  "maximum", "best in (share of futures) [95% CI]"]
 
 
@@ -167,7 +167,8 @@ def _pct(x: Any) -> str:
 
 def regret_rows(analysis: DecisionAnalysis, objective: str) -> list[list[str]]:
     table = analysis.regret[analysis.regret["objective"] == objective]
-    return [[r.policy, f"{fmt(r.mean)} {_ci(r.mean_lo, r.mean_hi)}", fmt(r.median),
+    return [[r.policy, fmt(r.value), f"{fmt(r.mean)} {_ci(r.mean_lo, r.mean_hi)}",
+             fmt(r.median),
              f"{fmt(r.p90)} {_ci(r.p90_lo, r.p90_hi)}", fmt(r.max),
              f"{_pct(r.share_best)} [{_pct(r.share_best_lo)}, {_pct(r.share_best_hi)}]"]
             for r in table.itertuples()]

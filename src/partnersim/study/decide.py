@@ -170,8 +170,9 @@ class DecisionAnalysis:
         futures: The futures analysed: ``future`` and the uncertainties.
         means: Long table: ``objective, policy, future, mean`` (over replicates), ``regret``.
         best: ``future`` and, per objective, the best policy's name.
-        regret: Per objective and policy: ``mean, median, p90, max`` regret and
-            ``share_best``, each with ``_lo``/``_hi`` interval bounds.
+        regret: Per objective and policy: ``value`` (the objective's mean over futures),
+            ``mean, median, p90, max`` regret and ``share_best``, each with ``_lo``/``_hi``
+            interval bounds.
         satisficing: Per objective (and ``ALL_OBJECTIVES``) and policy: ``share`` of futures
             that satisfice, with ``share_lo``/``share_hi``.
         pareto: Per policy: ``on_front`` (of mean regret across objectives) and
@@ -256,7 +257,8 @@ def analyse(decision: Decision, futures: pd.DataFrame, runs: pd.DataFrame, *,
     for k, (o, st, m) in enumerate(zip(objectives, stats, means, strict=True)):
         reg = regret_of(m, o.direction)
         for p, name in enumerate(names):
-            row: dict[str, Any] = {"objective": o.output, "policy": name}
+            row: dict[str, Any] = {"objective": o.output, "policy": name,
+                                   "value": float(m[p].mean())}
             for key in ("mean", "median", "p90", "max", "share_best"):
                 row[key] = float(st[key][p])
                 row[f"{key}_lo"], row[f"{key}_hi"] = (
