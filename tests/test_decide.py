@@ -340,3 +340,35 @@ def test_bad_input_gets_one_line_naming_the_file_line_and_key(tmp_path: Path,
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "unknown lever" in err
     assert not (tmp_path / "never").exists()  # nothing half-written
+
+
+def test_futures_can_draw_from_a_calibration_posterior(tmp_path: Path) -> None:
+    folder = tmp_path / "cal"
+    folder.mkdir()
+    pd.DataFrame({"synergy_max": [0.5, 1.8], "capacity_decay": [0.02, 0.005],
+                  "weight": [0.9, 0.1], "generation": [3, 3]}).to_parquet(
+        folder / "posterior.parquet")
+    text = _ps().replace("n = 10", "n = 400").replace(
+        "[futures.vary]\n", "posterior = \"cal\"\n[futures.vary]\nsynergy_max = {}\n")
+    path = tmp_path / "post.toml"
+    path.write_text(text)
+    decision = load_decision(path)
+    assert decision.uncertainties == ["leadership", "synergy_max", "capacity_decay"]
+    assert decision.futures.names == ["leadership"]  # synergy_max left the hypercube
+    futures = futures_table(decision)
+    assert set(futures["synergy_max"]) <= {0.5, 1.8}
+    assert 0.85 < (futures["particle"] == 0).mean() < 0.95  # drawn by weight (0.9)
+    pairs = set(zip(futures["synergy_max"], futures["capacity_decay"], strict=True))
+    assert pairs <= {(0.5, 0.02), (1.8, 0.005)}  # particles drawn whole
+    specs = make_specs(decision, futures)
+    assert {s.values["synergy_max"] for s in specs if s.point == 0} == {
+        futures["synergy_max"].iloc[0]}
+    pd.testing.assert_frame_equal(futures, futures_table(load_decision(path)))
+    bad = tmp_path / "bad_post.toml"
+    bad.write_text(text.replace('posterior = "cal"', 'posterior = "nowhere"'))
+    with pytest.raises(InputError, match=r"futures\.posterior: no posterior\.parquet"):
+        load_decision(bad)
+    pd.DataFrame({"synergy_mx": [0.5], "weight": [1.0]}).to_parquet(
+        folder / "posterior.parquet")
+    with pytest.raises(InputError, match="unknown parameter 'synergy_mx'"):
+        load_decision(path)

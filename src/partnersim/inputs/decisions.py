@@ -34,6 +34,10 @@ A decision file asks which policy to choose when the future is uncertain. It is 
     leadership = {}
     resources = { range = [0.5, 1.5] }
     # [futures.vary_all]               # optional, as in experiments: by provenance tag
+    # posterior = "results/calibration/central"   # optional: a `partnersim calibrate` folder;
+    #                                  # each future draws one of its weighted particles (by
+    #                                  # weight) for the parameters it calibrated, which then
+    #                                  # leave the hypercube (path relative to this file)
 
     [[objective]]                      # at least one; the direction comes from outputs.py
     output = "output_vs_alone"
@@ -66,6 +70,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from partnersim import outputs
 from partnersim.errors import InputError, unknown
@@ -83,7 +88,9 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
 POLICY_KEYS: tuple[str, ...] = ("name", "description", "schedule", "rule")
 RULE_KEYS: tuple[str, ...] = ("measure", "below", "above", "relationship_time", "otherwise",
                               "month", "end_month")
-FUTURES_KEYS: tuple[str, ...] = ("n", "vary", "vary_all")
+FUTURES_KEYS: tuple[str, ...] = ("n", "vary", "vary_all", "posterior")
+POSTERIOR_FILE = "posterior.parquet"
+"""The weighted particles a calibration folder holds (``calibration.calibrate``)."""
 OBJECTIVE_KEYS: tuple[str, ...] = ("output", "at_least", "at_most", "margin", "direction")
 QUESTION_KEYS: tuple[str, ...] = ("name", "text", "objective", "best", "policy", "beats",
                                   "min_density")
@@ -186,11 +193,14 @@ class Decision:
         base_params: Fixed values under every policy and future.
         policies: The policies, in file order.
         futures: The futures' design, as an experiment (Latin hypercube; its ``factors`` are
-            the uncertainties, ``sample_size`` the number of futures).
+            the uncertainties it samples, ``sample_size`` the number of futures).
         objectives: The objectives, in file order.
         questions: The scenario-discovery questions.
         source: The file.
         text: Its text.
+        posterior: A calibration's weighted particles (one column per parameter,
+            ``weight``), or None; each future draws one particle by weight.
+        posterior_source: The posterior's file.
     """
 
     name: str
@@ -205,6 +215,8 @@ class Decision:
     questions: tuple[Question, ...] = ()
     source: str | None = None
     text: str = field(default="", repr=False, compare=False)
+    posterior: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    posterior_source: str | None = None
 
     @property
     def is_partnersim(self) -> bool:
@@ -216,7 +228,14 @@ class Decision:
 
     @property
     def uncertainties(self) -> list[str]:
-        return self.futures.names
+        """The hypercube's parameters, then those drawn from the posterior."""
+        return [*self.futures.names, *self.posterior_names]
+
+    @property
+    def posterior_names(self) -> list[str]:
+        if self.posterior is None:
+            return []
+        return [c for c in self.posterior.columns if c not in ("weight", "generation")]
 
     def policy_names(self) -> list[str]:
         return [p.name for p in self.policies]
@@ -245,12 +264,14 @@ def load_decision(path: str | Path) -> Decision:
     path = Path(path)
     doc = read_toml(path, what="decision")
     with doc.located():
-        d = decision_from_dict(doc.data, source=doc.source, default_name=path.stem)
+        d = decision_from_dict(doc.data, source=doc.source, default_name=path.stem,
+                               base_dir=path.parent)
     return replace(d, text=doc.text)
 
 
 def decision_from_dict(data: Mapping[str, Any], *, source: str | None = None,
-                       default_name: str = "decision") -> Decision:
+                       default_name: str = "decision",
+                       base_dir: Path | None = None) -> Decision:
     """Validate a decision given as a dict with the file's layout."""
     check_keys(data, TOP_LEVEL_KEYS, source=source)
     name = _string(data.get("name", default_name), source, "name")
@@ -263,9 +284,10 @@ def decision_from_dict(data: Mapping[str, Any], *, source: str | None = None,
                            MAX_REPLICATES, source=source, key="replicates")
     seed = check_int(data.get("seed", DEFAULT_SEED), 0, MAX_SEED, source=source, key="seed")
 
-    futures = _futures(data, source)
+    posterior, posterior_source = _posterior(data, source, base_dir or Path("."))
+    futures = _futures(data, source, exclude=() if posterior is None else posterior.columns)
     is_ps = futures.is_partnersim
-    uncertain = set(futures.names)
+    uncertain = set(futures.names) | set(posterior.columns if posterior is not None else ())
     horizon = int(futures.base_params.get("horizon_months",
                                           PARAMETERS["horizon_months"].default))
 
@@ -305,21 +327,64 @@ def decision_from_dict(data: Mapping[str, Any], *, source: str | None = None,
     return Decision(name=name, question=question_text, model=futures.model, seed=seed,
                     replicates=replicates, base_params=dict(futures.base_params),
                     policies=tuple(policies), futures=futures,
-                    objectives=tuple(objectives), questions=tuple(questions), source=source)
+                    objectives=tuple(objectives), questions=tuple(questions), source=source,
+                    posterior=posterior, posterior_source=posterior_source)
 
 
-def _futures(data: Mapping[str, Any], source: str | None) -> Experiment:
-    """The futures' Latin hypercube, validated as an experiment's [vary] (bounds, names)."""
+def _posterior(data: Mapping[str, Any], source: str | None,
+               base_dir: Path) -> tuple[pd.DataFrame | None, str | None]:
+    """The calibration posterior ``[futures] posterior`` names, checked: its parameters
+    declared, its weights positive and summing to 1."""
+    table = data.get("futures")
+    if not isinstance(table, dict) or "posterior" not in table:
+        return None, None
+    key = "futures.posterior"
+    folder = _string(table["posterior"], source, key)
+    if "model" in data and data["model"] != "partnersim":
+        raise InputError("a calibration posterior is of partnersim's parameters; it needs "
+                         "partnersim's model", source=source, key=key)
+    path = base_dir / folder / POSTERIOR_FILE
+    if not path.is_file():
+        raise InputError(f"no {POSTERIOR_FILE} in {base_dir / folder} (expected a folder "
+                         "made by 'partnersim calibrate')", source=source, key=key)
+    try:
+        post = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {path} ({exc})", source=source, key=key) from None
+    names = [c for c in post.columns if c not in ("weight", "generation")]
+    weights = post.get("weight")
+    if weights is None or not names or len(post) == 0:
+        raise InputError(f"{path} holds no weighted particles (expected parameter columns "
+                         "and 'weight')", source=source, key=key)
+    for name in names:
+        if name not in PARAMETERS:
+            raise unknown("parameter", name, PARAMETERS, source=source, key=key,
+                          show_name=True)
+    w = weights.to_numpy(dtype="float64")
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise InputError(f"{path}: particle weights must be non-negative and not all 0",
+                         source=source, key=key)
+    post = post[names].astype("float64").assign(weight=w / w.sum())
+    return post.reset_index(drop=True), str(path)
+
+
+def _futures(data: Mapping[str, Any], source: str | None,
+             exclude: Sequence[str] = ()) -> Experiment:
+    """The futures' Latin hypercube, validated as an experiment's [vary] (bounds, names);
+    parameters in ``exclude`` (drawn from a posterior) leave it."""
     table = data.get("futures")
     if not isinstance(table, dict):
         raise InputError("expected a [futures] table with n and [futures.vary]",
                          source=source, key="futures")
     check_keys(table, FUTURES_KEYS, source=source, prefix="futures")
     n = check_int(table.get("n", 0), 2, MAX_FUTURES, source=source, key="futures.n")
+    vary = table.get("vary", {})
+    if isinstance(vary, dict):
+        vary = {k: v for k, v in vary.items() if k not in set(exclude)}
     exp_data: dict[str, Any] = {"design": "latin", "sample_size": n,
                                 "seed": data.get("seed", DEFAULT_SEED),
                                 "params": data.get("params", {}),
-                                "vary": table.get("vary", {})}
+                                "vary": vary}
     if "vary_all" in table:
         exp_data["vary_all"] = table["vary_all"]
     if "model" in data:

@@ -29,6 +29,7 @@ analyses on their own.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ from partnersim.study import discovery
 from partnersim.study.replicates import add_cost_total
 from partnersim.study.sensitivity import build_design
 
+POSTERIOR_STREAM = 15
+"""Stream of the decision's seed that draws posterior particles (the bootstrap uses 14)."""
 N_BOOT = 400
 """Bootstrap resamples of the replicates for the intervals of regret and satisficing."""
 CI_LEVEL = 0.95
@@ -63,9 +66,18 @@ ALL_OBJECTIVES = "all objectives"
 
 
 def futures_table(decision: Decision) -> pd.DataFrame:
-    """The futures: ``future`` and each uncertainty's value (the Latin hypercube, seeded)."""
+    """The futures: ``future`` and each uncertainty's value (the Latin hypercube, seeded;
+    with a posterior, one particle per future drawn by weight, with replacement, from a
+    generator seeded by the decision's seed)."""
     design = build_design(decision.futures)
-    table = pd.DataFrame(design.points, columns=decision.uncertainties)
+    table = pd.DataFrame(design.points, columns=decision.futures.names)
+    if decision.posterior is not None:
+        post = decision.posterior
+        rng = np.random.default_rng([decision.seed, POSTERIOR_STREAM])
+        drawn = rng.choice(len(post), size=len(table), p=post["weight"].to_numpy())
+        for name in decision.posterior_names:
+            table[name] = post[name].to_numpy()[drawn]
+        table["particle"] = drawn.astype("int64")
     table.insert(0, "future", np.arange(len(table), dtype="int64"))
     return table
 
@@ -100,6 +112,11 @@ def decision_record(decision: Decision) -> dict[str, Any]:
                       "words": p.words()} for p in decision.policies],
         "uncertainties": [{"name": f.name, "type": f.type, "lower": f.lower,
                            "upper": f.upper} for f in decision.futures.factors],
+        "posterior": None if decision.posterior is None else {
+            "path": decision.posterior_source, "particles": len(decision.posterior),
+            "parameters": decision.posterior_names,
+            "sha256": hashlib.sha256(
+                Path(decision.posterior_source or "").read_bytes()).hexdigest()},
         "objectives": [{"output": o.output, "direction": o.direction,
                         "threshold": o.threshold, "margin": o.margin}
                        for o in decision.objectives],
