@@ -361,10 +361,6 @@ def discover_answers(analysis: DecisionAnalysis, means: list[np.ndarray]) -> Non
     """
     decision = analysis.decision
     x_all = analysis.futures[decision.uncertainties]
-    # integer uncertainties as floats: the EMA Workbench's PRIM pastes limits halfway between
-    # values, which pandas refuses to write into an integer column
-    x_all = x_all.astype({c: "float64" for c in x_all.columns
-                          if pd.api.types.is_integer_dtype(x_all[c])})
     rows, scores = [], {}
     for i, q in enumerate(decision.questions):
         y = answer(q, decision, means)
