@@ -10,9 +10,7 @@ chromium, Playwright or the prepared assets are missing, unless
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
@@ -429,27 +427,6 @@ def test_the_server_names_the_page_module_without_importing_solara() -> None:
 # ----------------------------------------------------------------------------------
 # in a real browser
 
-BROWSER_SKIP_REASON = ""
-if shutil.which("chromium") is None:
-    BROWSER_SKIP_REASON = "chromium is not installed (apt-get install -y chromium)"
-else:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        BROWSER_SKIP_REASON = "the playwright package is not installed"
-if not BROWSER_SKIP_REASON and dashboard.missing_assets(dashboard.default_assets_dir()):
-    BROWSER_SKIP_REASON = ("dashboard assets are not prepared "
-                           "(partnersim dashboard --prepare-assets)")
-
-
-@pytest.fixture(scope="session")
-def browser_requirements() -> None:
-    if BROWSER_SKIP_REASON:
-        if os.environ.get("PARTNERSIM_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests required but {BROWSER_SKIP_REASON}")
-        pytest.skip(BROWSER_SKIP_REASON)
-
-
 SMALL_SCENARIO = """\
 name = "small-workshop"
 question = "A small partnership with ground rules from month 2"
@@ -485,20 +462,6 @@ def server(browser_requirements: None, workdir: Path) -> Any:
     assert proc.returncode == 0, proc.output  # Ctrl-C (SIGINT) stops it cleanly
     assert "stopped" in proc.output
     assert "Traceback" not in proc.output, proc.output
-
-
-@pytest.fixture(scope="session")
-def browser(browser_requirements: None) -> Any:
-    from playwright.sync_api import expect, sync_playwright
-
-    # the 5 s default of expect() is too short on a loaded 2-core machine (a fresh server's
-    # first page builds a model); a longer wait changes nothing that is asserted
-    expect.set_options(timeout=20_000)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=shutil.which("chromium"),
-                              args=list(dashboard.CHROMIUM_ARGS))
-        yield b
-        b.close()
 
 
 class Session:

@@ -3,16 +3,14 @@ their own browser context, through a whole session on 127.0.0.1 with every outsi
 aborted: join, two rounds of choices, an event, a drop-out who rejoins, a participant's try
 at the console refused by the server, the end, the debrief and its files.
 
-Skips like the dashboard's browser tests (chromium, Playwright, prepared assets), unless
-``PARTNERSIM_REQUIRE_BROWSER=1``.
+Takes the session's Chromium (``browser`` in conftest.py), so it skips like the dashboard's
+browser tests (chromium, Playwright, prepared assets) unless ``PARTNERSIM_REQUIRE_BROWSER=1``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +21,6 @@ from partnersim.dashboard import server as dashboard
 from partnersim.dashboard.workshop import AGENCY_NAMES
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-
-SKIP = ""
-if shutil.which("chromium") is None:
-    SKIP = "chromium is not installed (apt-get install -y chromium)"
-else:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        SKIP = "the playwright package is not installed"
-if not SKIP and dashboard.missing_assets(dashboard.default_assets_dir()):
-    SKIP = "dashboard assets are not prepared (partnersim dashboard --prepare-assets)"
 
 SCENARIO = """\
 name = "room"
@@ -86,26 +73,17 @@ def _join(v: Visitor, name: str, agency: int) -> None:
 
 
 @pytest.mark.browser
-def test_a_facilitated_session_from_joining_to_the_debrief(tmp_path: Path) -> None:
-    if SKIP:
-        if os.environ.get("PARTNERSIM_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests required but {SKIP}")
-        pytest.skip(SKIP)
-    from playwright.sync_api import expect, sync_playwright
+def test_a_facilitated_session_from_joining_to_the_debrief(tmp_path: Path, browser: Any) -> None:
+    from playwright.sync_api import expect
 
-    expect.set_options(timeout=20_000)
     (tmp_path / "room.toml").write_text(SCENARIO)
     out = tmp_path / "results"
     with dashboard.DashboardProcess("room.toml", "--rounds", "2", "--out", str(out),
-                                    verb="workshop", cwd=tmp_path,
-                                    timeout=120) as proc, \
-            sync_playwright() as p:
+                                    verb="workshop", cwd=tmp_path, timeout=120) as proc:
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", proc.url)
         console = re.search(r"console .*: (http://127\.0\.0\.1:\d+/facilitator\?key=\S+)",
                             proc.output).group(1)  # type: ignore[union-attr]
         code = re.search(r"\(code ([A-Z2-9]{6})\)", proc.output).group(1)  # type: ignore[union-attr]
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"),
-                                    args=list(dashboard.CHROMIUM_ARGS))
         fac = Visitor(browser, console)
         f = fac.page
         expect(f.locator(".partnersim-code")).to_have_text(code)
@@ -194,7 +172,6 @@ def test_a_facilitated_session_from_joining_to_the_debrief(tmp_path: Path) -> No
         f.screenshot(path=str(ARTIFACTS / "workshop-console.png"), full_page=True)
         for v in (fac, asha, ben, cat):
             v.close()
-        browser.close()
     assert proc.returncode == 0 and "Traceback" not in proc.output, proc.output
     assert "stopped" in proc.output
 
