@@ -486,10 +486,12 @@ def compare(
     if model is None:  # partnersim's model: check names before any run
         _check_summary_names([*outputs, outcome])
 
-    drawn = {None if s.posterior is None else s.posterior.sha256 for s in scenarios}
-    if len(drawn) > 1:  # replicate i must have the same parameter draw in every scenario
-        other = next(s for s in scenarios if (s.posterior and s.posterior.sha256)
-                     != (ref.posterior and ref.posterior.sha256))
+    def drawn_from(s: Any) -> str | None:
+        return None if s.posterior is None else s.posterior.sha256
+
+    # replicate i must have the same parameter draw in every scenario
+    other = next((s for s in scenarios if drawn_from(s) != drawn_from(ref)), None)
+    if other is not None:
         raise InputError("the compared scenarios draw their parameters from different "
                          "posteriors (or some from none), so their replicates would not be "
                          f"paired; give {other.name} the reference's posterior",
