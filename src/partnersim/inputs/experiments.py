@@ -240,7 +240,7 @@ class Experiment:
         with ``seeds[0]``), the same at every design point (paired, like the seeds)."""
         if self.posterior is None:
             return [{} for _ in seeds]
-        return self.posterior.draws(len(seeds), seed=int(seeds[0])) if len(seeds) else []
+        return self.posterior.replicate_draws(seeds)
 
     @property
     def is_partnersim(self) -> bool:

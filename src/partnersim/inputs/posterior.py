@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,12 @@ class Posterior:
         values = self.particles[list(self.names)].to_numpy(dtype="float64")
         return [{name: float(values[k, j]) for j, name in enumerate(self.names)}
                 for k in picks]
+
+    def replicate_draws(self, seeds: Sequence[int]) -> list[dict[str, float]]:
+        """Replicate i's draw for these replicate seeds: draw i of ``len(seeds)``, resampled
+        with ``seeds[0]``, so the same seeds give the same draws in every scenario or design
+        point that names this posterior (paired, like the seeds)."""
+        return self.draws(len(seeds), seed=int(seeds[0])) if len(seeds) else []
 
     def record(self) -> dict[str, Any]:
         """What a manifest records of the posterior used."""

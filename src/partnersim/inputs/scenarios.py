@@ -146,8 +146,8 @@ class Scenario:
         i's draw does not depend on the replicate count) beneath the file's overrides."""
         if self.posterior is None:
             return [self.params] * len(seeds)
-        draws = self.posterior.draws(len(seeds), seed=int(seeds[0])) if len(seeds) else []
-        return [make_params({**draw, **self.overrides}, source=self.source) for draw in draws]
+        return [make_params({**draw, **self.overrides}, source=self.source)
+                for draw in self.posterior.replicate_draws(seeds)]
 
     def with_replicates(self, replicates: int) -> Scenario:
         """The same scenario with the replicate count given on the command line (validated;
