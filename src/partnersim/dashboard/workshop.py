@@ -177,10 +177,7 @@ class Workshop:
         if self.rounds < 1 or self.round_months < 1:
             raise ValueError("a workshop needs at least one round of at least one month")
         self.lock = threading.RLock()
-        self.model = PartnershipModel(rng=run_seed(self.scenario.seed),
-                                      interventions=self.scenario.interventions,
-                                      params=self.scenario.params)
-        self.model.collect_mesa = False
+        self.model = self._new_model(self.scenario.params)
         self.rounds = min(self.rounds, self.model.horizon // self.round_months)
         if self.rounds < 1:
             raise ValueError(f"the scenario's horizon ({self.model.horizon} months) is "
@@ -356,9 +353,7 @@ class Workshop:
                     applied[a], source[a] = last[a], "carried"
                 else:
                     applied[a], source[a] = None, "partnership"
-                for name in AGENCY_CHOICES:
-                    value = None if applied[a] is None else getattr(applied[a], name)
-                    self.model.set_agency_choice(a, name, value)
+                _apply_choice(self.model, a, applied[a])
             start = int(self.model.month)
             for _ in range(self.round_months):
                 if not self.model.running:
@@ -504,6 +499,14 @@ class Workshop:
                 "monthly": self.model.measures_frame(),
             }
 
+    def _new_model(self, params: Any) -> PartnershipModel:
+        """The session's model from month 0: its scenario's seed and interventions, these
+        parameters, no Mesa table (the live room and every replay start alike)."""
+        m = PartnershipModel(rng=run_seed(self.scenario.seed),
+                             interventions=self.scenario.interventions, params=params)
+        m.collect_mesa = False
+        return m
+
     def replay_model(self, share: float | None = None, *, room: bool = False) -> PartnershipModel:
         """The session's model run again from the start to where the room is, on the same
         seed with the same events at the same months: with the room's choices (``room``),
@@ -512,9 +515,7 @@ class Workshop:
         p = self.scenario.params
         if share is not None:
             p = p.model_copy(update={"relationship_time": float(share)})
-        m = PartnershipModel(rng=run_seed(self.scenario.seed),
-                             interventions=self.scenario.interventions, params=p)
-        m.collect_mesa = False
+        m = self._new_model(p)
         events: dict[int, list[str]] = {}
         for month, key in self.triggered:
             events.setdefault(month, []).append(key)
@@ -526,21 +527,9 @@ class Workshop:
                 m.apply_intervention(LIVE_INTERVENTIONS[key][1](m, month))
             if month in choices:
                 for a, choice in choices[month].applied.items():
-                    for name in AGENCY_CHOICES:
-                        m.set_agency_choice(a, name, None if choice is None
-                                            else getattr(choice, name))
+                    _apply_choice(m, a, choice)
             m.step()
         return m
-
-
-def agency_index(name: str) -> int:
-    """The agency's index from its name as shown (``AGENCY_NAMES``) or its sector."""
-    if name in AGENCY_NAMES:
-        return AGENCY_NAMES.index(name)
-    if name in SECTORS:
-        return SECTORS.index(name)
-    raise RefusedError(f"no agency {name!r}")
-
 
 
 @dataclass
@@ -571,3 +560,10 @@ def hosted() -> Hosted:
     if not _HOSTED:
         raise RuntimeError("no workshop is hosted here: start one with 'partnersim workshop'")
     return _HOSTED[0]
+
+
+def _apply_choice(model: PartnershipModel, agency: int, choice: Choice | None) -> None:
+    """Put an agency's choice for a round into a model (None: it follows the partnership),
+    the same way in the live room and in its replay."""
+    for name in AGENCY_CHOICES:
+        model.set_agency_choice(agency, name, None if choice is None else getattr(choice, name))
