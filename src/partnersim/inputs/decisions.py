@@ -285,9 +285,10 @@ def decision_from_dict(data: Mapping[str, Any], *, source: str | None = None,
     seed = check_int(data.get("seed", DEFAULT_SEED), 0, MAX_SEED, source=source, key="seed")
 
     posterior, posterior_source = _posterior(data, source, base_dir or Path("."))
-    futures = _futures(data, source, exclude=() if posterior is None else posterior.columns)
+    drawn = () if posterior is None else [c for c in posterior.columns if c != "weight"]
+    futures = _futures(data, source, exclude=drawn)
     is_ps = futures.is_partnersim
-    uncertain = set(futures.names) | set(posterior.columns if posterior is not None else ())
+    uncertain = set(futures.names) | set(drawn)
     horizon = int(futures.base_params.get("horizon_months",
                                           PARAMETERS["horizon_months"].default))
 

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from partnersim import __version__
 from partnersim.outputs import label
 from partnersim.present import discovery_plots, plots
-from partnersim.present.report import _CSS, _html_table, _md_table
+from partnersim.present.report import _CSS, _ci, _html_table, _md_table
 from partnersim.present.text import fmt
 from partnersim.run.storage import FIGURES_DIR
 
@@ -155,10 +155,6 @@ def caption(key: str, analysis: DecisionAnalysis) -> str:
 
 REGRET_HEADER = ["policy", "mean value", "mean regret [95% CI]", "median", "90th percentile [95% CI]",
                  "maximum", "best in (share of futures) [95% CI]"]
-
-
-def _ci(lo: Any, hi: Any) -> str:
-    return f"[{fmt(lo)}, {fmt(hi)}]"
 
 
 def _pct(x: Any) -> str:

@@ -45,6 +45,7 @@ from partnersim.run.options import RunOptions
 from partnersim.run.runner import execute, fingerprint
 from partnersim.run.specs import RunReport, RunSpec
 from partnersim.seeding import replicate_seeds
+from partnersim.stats import CI_LEVEL
 from partnersim.study import discovery
 from partnersim.study.replicates import add_cost_total
 from partnersim.study.sensitivity import build_design
@@ -52,8 +53,8 @@ from partnersim.study.sensitivity import build_design
 POSTERIOR_STREAM = 15
 """Stream of the decision's seed that draws posterior particles (the bootstrap uses 14)."""
 N_BOOT = 400
-"""Bootstrap resamples of the replicates for the intervals of regret and satisficing."""
-CI_LEVEL = 0.95
+"""Bootstrap resamples of the replicates for the intervals of regret and satisficing (fewer
+than ``stats.N_BOOT``: each resample re-ranks every policy in every future)."""
 DISCOVERY_DIMENSIONS = 8
 """Most uncertainties PRIM and CART look at for one question (see ``discover_answers``)."""
 CART_MASS_MIN = 0.05
