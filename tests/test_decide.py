@@ -345,6 +345,8 @@ def test_bad_input_gets_one_line_naming_the_file_line_and_key(tmp_path: Path,
 def test_futures_can_draw_from_a_calibration_posterior(tmp_path: Path) -> None:
     folder = tmp_path / "cal"
     folder.mkdir()
+    (folder / "manifest.json").write_text(  # a complete calibration, as calibrate leaves it
+        '{"kind": "calibration", "complete": true, "calibration": "c", "fingerprint": "f"}')
     pd.DataFrame({"synergy_max": [0.5, 1.8], "capacity_decay": [0.02, 0.005],
                   "weight": [0.9, 0.1], "generation": [3, 3]}).to_parquet(
         folder / "posterior.parquet")
@@ -368,6 +370,12 @@ def test_futures_can_draw_from_a_calibration_posterior(tmp_path: Path) -> None:
     bad.write_text(text.replace('posterior = "cal"', 'posterior = "nowhere"'))
     with pytest.raises(InputError, match=r"futures\.posterior: no posterior\.parquet"):
         load_decision(bad)
+    (folder / "manifest.json").write_text(
+        '{"kind": "calibration", "complete": false, "calibration": "c", "fingerprint": "f"}')
+    with pytest.raises(InputError, match="calibration is not complete"):
+        load_decision(path)  # an unfinished calibration is no posterior to draw from
+    (folder / "manifest.json").write_text(
+        '{"kind": "calibration", "complete": true, "calibration": "c", "fingerprint": "f"}')
     pd.DataFrame({"synergy_mx": [0.5], "weight": [1.0]}).to_parquet(
         folder / "posterior.parquet")
     with pytest.raises(InputError, match="unknown parameter 'synergy_mx'"):

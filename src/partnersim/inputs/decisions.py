@@ -75,6 +75,7 @@ import pandas as pd
 from partnersim import outputs
 from partnersim.errors import InputError, unknown
 from partnersim.inputs.experiments import Experiment, experiment_from_dict
+from partnersim.inputs.posterior import load_posterior
 from partnersim.inputs.toml import MAX_REPLICATES, check_int, check_keys, read_toml
 from partnersim.model.interventions import parse_interventions
 from partnersim.model.state import LEVERS
@@ -365,6 +366,8 @@ def _posterior(data: Mapping[str, Any], source: str | None,
     if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
         raise InputError(f"{path}: particle weights must be non-negative and not all 0",
                          source=source, key=key)
+    # and what every reader of a posterior checks: a complete calibration, values in bounds
+    load_posterior(base_dir / folder, source=source, key=key)
     post = post[names].astype("float64").assign(weight=w / w.sum())
     return post.reset_index(drop=True), str(path)
 
