@@ -36,6 +36,7 @@ from partnersim.model.simulate import simulate
 from partnersim.outputs import COST_OUTPUT, MONTHLY, OUTPUTS, SUMMARIES
 from partnersim.params import PARAMETERS, ParamSpec, make_params
 from partnersim.seeding import DEFAULT_SEED, replicate_seeds
+from partnersim.study.replicates import COST_MONEY_COLUMN, COST_TIME_COLUMN
 
 with warnings.catch_warnings():  # its optional ipyparallel evaluator, which partnersim does not use
     warnings.filterwarnings("ignore", message="ipyparallel not installed", category=UserWarning)
@@ -152,7 +153,7 @@ class PartnersimFunction:
         for seed in self.seeds:
             run = simulate(params, seed, measures=list(self.monthly))
             summary = dict(run.summary)
-            summary[COST_OUTPUT] = summary["cost_money_total"] + summary["cost_time_total"]
+            summary[COST_OUTPUT] = summary[COST_MONEY_COLUMN] + summary[COST_TIME_COLUMN]
             for o in self.outcomes:
                 value = (run.timeseries[o].to_numpy(float) if o in self.monthly
                          else float(summary[o]))
