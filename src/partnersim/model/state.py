@@ -141,6 +141,9 @@ class AgencyChoices:
 
     def __init__(self, n_agencies: int) -> None:
         self.chosen = {name: np.full(n_agencies, np.nan) for name in AGENCY_CHOICES}
+        # the last values() of each choice and the lever value it was built from: the
+        # stages ask four times a month, and the answer changes only with a choice or lever
+        self._values: dict[str, tuple[float, np.ndarray]] = {}
 
     def set(self, agency: int, name: str, value: float | bool | None) -> None:
         """Set one agency's choice (None: follow the partnership-wide value again).
@@ -152,6 +155,7 @@ class AgencyChoices:
             raise ValueError(f"unknown agency choice {name!r}; expected one of "
                              f"{', '.join(AGENCY_CHOICES)}")
         row = self.chosen[name]
+        self._values.pop(name, None)
         if not 0 <= agency < len(row):
             raise ValueError(f"agency {agency} does not exist (0 to {len(row) - 1})")
         if value is None:
@@ -165,11 +169,17 @@ class AgencyChoices:
 
     def values(self, name: str, levers: dict[str, Any]) -> np.ndarray:
         """Each agency's value of ``name`` in effect: its own choice, else the lever's value
-        (or 1 for a choice with no partnership-wide lever)."""
+        (or 1 for a choice with no partnership-wide lever). Shared until the choice or
+        lever changes: do not modify it."""
         lever = AGENCY_CHOICES[name][0]
         default = float(levers[lever]) if lever is not None else 1.0
+        cached = self._values.get(name)
+        if cached is not None and cached[0] == default:
+            return cached[1]
         row = self.chosen[name]
-        return np.where(np.isnan(row), default, row)
+        values = np.where(np.isnan(row), default, row)
+        self._values[name] = (default, values)
+        return values
 
     def made(self) -> dict[str, dict[int, float]]:
         """The choices made so far: name -> {agency: value}."""
