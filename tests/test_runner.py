@@ -228,6 +228,36 @@ def test_a_dead_worker_leaves_its_runs_missing_and_a_rerun_completes_them(tmp_pa
     assert again.computed == report.lost
 
 
+WORKER_START = """
+import sys
+from partnersim.run.executors.process import open_process_pool
+
+
+def compiled_in_worker():
+    from partnersim.model import stages
+    return "partnersim.model.preload" in sys.modules, len(stages._meetings.signatures)
+
+
+if __name__ == "__main__":
+    pool = open_process_pool(1)
+    preloaded, signatures = pool.executor.submit(compiled_in_worker).result()
+    pool.close()
+    print(preloaded, signatures)
+"""
+
+
+def test_pool_workers_start_with_the_compiled_model_loaded(tmp_path):
+    """The forkserver loads partnersim's compiled kernels once (``model.preload``), so a
+    worker forked from it has them before its first run (else each worker loads them,
+    about 0.4 s). In a fresh interpreter: the forkserver is one per process."""
+    script = tmp_path / "pool.py"
+    script.write_text(WORKER_START)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "1"]
+
+
 def test_results_stream_to_shards_with_bounded_buffers(tmp_path, monkeypatch):
     """Memory stays flat: finished runs leave memory in shards, tasks in flight are bounded."""
     monkeypatch.setattr(runner, "FLUSH_RUNS", 100)

@@ -20,7 +20,9 @@ Contract (see ``partnersim.run.specs`` for a spec, the model and one run):
   ``failed`` with the error, parameter values, outputs) and optionally its
   monthly rows. A run that raises is stored as failed; the others go on.
 * The process pool starts its workers from a clean "forkserver" process (set
-  on a multiprocessing context, never globally). As with any spawn-like start
+  on a multiprocessing context, never globally), started before the runner's own
+  checks so that its imports overlap theirs; for partnersim's model it loads the
+  compiled code once, so workers forked from it start ready. As with any spawn-like start
   method, a script that calls ``execute`` must do so under
   ``if __name__ == "__main__":`` (workers import the script), and a model
   passed as a function object must live in an importable module; the
@@ -50,7 +52,7 @@ from tqdm import tqdm
 
 from partnersim.errors import InputError
 from partnersim.run import storage
-from partnersim.run.executors import Pool, auto_chunk_size, open_executor
+from partnersim.run.executors import Pool, auto_chunk_size, open_executor, prepare_executor
 from partnersim.run.options import RunOptions
 from partnersim.run.specs import ModelRef, RunReport, RunSpec, model_name, resolve_model, run_chunk
 from partnersim.seeding import MAX_SEED
@@ -143,6 +145,7 @@ def execute(
     started = time.perf_counter()
     specs = list(specs)
     validate_specs(specs)
+    prepare_executor(options, model=model)  # the pool's server imports while we validate
     resolve_model(model)
     param_types = storage.param_types(specs)
     fp = fingerprint(specs, model, keep_timeseries=keep_timeseries, measures=measures)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from partnersim.errors import InputError
 from partnersim.run.executors.base import Pool
 from partnersim.run.executors.dask import open_dask
-from partnersim.run.executors.process import open_process_pool
+from partnersim.run.executors.process import open_process_pool, start_forkserver
 from partnersim.run.executors.serial import open_serial
 from partnersim.run.options import EXECUTORS
 from partnersim.run.specs import ModelRef
@@ -22,7 +22,8 @@ from partnersim.run.specs import ModelRef
 if TYPE_CHECKING:
     from partnersim.run.options import RunOptions
 
-__all__ = ["EXECUTORS", "Pool", "auto_chunk_size", "default_workers", "open_executor"]
+__all__ = ["EXECUTORS", "Pool", "auto_chunk_size", "default_workers", "open_executor",
+           "prepare_executor"]
 
 
 def default_workers() -> int:
@@ -37,6 +38,14 @@ def auto_chunk_size(n_runs: int, workers: int) -> int:
     """Runs per task: about 16 tasks per worker (so the last tasks balance), at most 50 runs
     a task (so 20 ms runs still amortise the ~1 ms cost of a task), at least 1."""
     return max(1, min(50, math.ceil(n_runs / (workers * 16))))
+
+
+def prepare_executor(options: RunOptions, *, model: ModelRef = None) -> None:
+    """Start now what takes a second to start, so it starts while the caller validates:
+    the process pool's forkserver imports the runner and the model (and loads its
+    compiled code) in the background. Nothing else; ``open_executor`` opens the pool."""
+    if options.executor == "process":
+        start_forkserver(model)
 
 
 def open_executor(options: RunOptions, *, model: ModelRef = None) -> Pool:
