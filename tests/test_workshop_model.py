@@ -127,3 +127,20 @@ def test_bad_choices_are_refused():
                                        "widen_communication": {}, "task_backing": {}}
     m.set_agency_choice(0, "relationship_time", None)
     assert m.agency_choices.values("relationship_time", m.levers)[0] == m.levers["relationship_time"]
+
+
+def test_each_agencys_values_follow_every_change_of_choice_or_lever():
+    """values() is kept between calls (the stages ask four times a month): a choice made,
+    a lever moved or a choice withdrawn after a call shows in the next one."""
+    m = _model()
+    share = m.levers["relationship_time"]
+    assert m.agency_choices.values("relationship_time", m.levers).tolist() == [share] * 5
+    m.set_agency_choice(2, "relationship_time", 0.0)
+    assert m.agency_choices.values("relationship_time", m.levers).tolist() == [
+        share, share, 0.0, share, share]
+    m.set_levers({"relationship_time": 0.3})
+    assert m.agency_choices.values("relationship_time", m.levers).tolist() == [
+        0.3, 0.3, 0.0, 0.3, 0.3]
+    m.set_agency_choice(2, "relationship_time", None)
+    assert m.agency_choices.values("relationship_time", m.levers).tolist() == [0.3] * 5
+    assert m.agency_choices.values("task_backing", m.levers).tolist() == [1.0] * 5
