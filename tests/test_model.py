@@ -187,3 +187,13 @@ def test_validated_params_are_used_as_they_are(monkeypatch):
     pd.testing.assert_frame_equal(validated.timeseries, by_overrides.timeseries)
     with pytest.raises(TypeError, match="either params"):
         PartnershipModel(rng=1, params=params, leadership=0.3)
+
+
+def test_measures_frame_keeps_the_measures_asked_for_in_their_order():
+    model = PartnershipModel(rng=3, horizon_months=14)
+    model.run()
+    full = model.measures_frame()
+    chosen = model.measures_frame(["output", "trust_across"])
+    pd.testing.assert_frame_equal(chosen, full[["month", "output", "trust_across"]])
+    with pytest.raises(KeyError, match="not monthly measures: outptu"):
+        model.measures_frame(["output", "outptu"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -402,9 +403,22 @@ class PartnershipModel(mesa.Model):
 
     # --- results ------------------------------------------------------------------------
 
-    def measures_frame(self) -> pd.DataFrame:
-        """Monthly measures so far, one row per month."""
-        df = pd.DataFrame(self._table[: self.month], columns=list(MONTHLY))
+    def measures_frame(self, measures: Sequence[str] | None = None) -> pd.DataFrame:
+        """Monthly measures so far, one row per month: ``month``, then ``measures`` in that
+        order (default: every one, in the order of ``outputs.MONTHLY``).
+
+        Raises:
+            KeyError: for a name that is not a monthly measure.
+        """
+        if measures is None:
+            names, table = list(MONTHLY), self._table[: self.month]
+        else:
+            names = list(measures)
+            unknown = [m for m in names if m not in MONTHLY]
+            if unknown:
+                raise KeyError(f"not monthly measures: {', '.join(unknown)}")
+            table = self._table[: self.month, [MONTHLY.index(m) for m in names]]
+        df = pd.DataFrame(table, columns=names)
         df.insert(0, "month", np.arange(self.month, dtype=np.int64))
         return df
 

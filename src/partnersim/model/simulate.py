@@ -50,7 +50,5 @@ def simulate(
         model = PartnershipModel(rng=seed, interventions=interventions, **dict(params or {}))
     model.collect_mesa = False  # the model's own table already holds every measure
     model.run()
-    table = model.measures_frame()
-    if measures is not None:
-        table = table[["month", *measures]]
-    return RunResult(seed=seed, summary=model.summary(), timeseries=table)
+    return RunResult(seed=seed, summary=model.summary(),
+                     timeseries=model.measures_frame(measures))

@@ -208,7 +208,8 @@ def run_one(spec: RunSpec, model: ModelRef = None, *, keep_timeseries: bool = Tr
             missing = [m for m in measures if m not in ts.columns]
             if missing:
                 raise ValueError(f"the model reports no monthly {', '.join(missing)}")
-            ts = ts[["month", *measures]]
+            if list(ts.columns) != ["month", *measures]:  # (partnersim's model kept only these)
+                ts = ts[["month", *measures]]
         for key in outputs:
             if key in spec.values or key in storage.ID_COLUMNS:
                 raise ValueError(f"output {key!r} has the name of a parameter or id column")
@@ -226,7 +227,9 @@ def _normalise(result: Any, keep_timeseries: bool) -> tuple[dict[str, float], pd
     if hasattr(result, "summary"):
         summary = dict(result.summary)
         ts = getattr(result, "timeseries", None)
-        ts = ts.copy() if (keep_timeseries and isinstance(ts, pd.DataFrame)) else None
+        # a new frame (the model's own is never changed below)
+        ts = ts.reset_index(drop=True) if (keep_timeseries and isinstance(ts, pd.DataFrame)) \
+            else None
     elif isinstance(result, Mapping):
         summary, series = {}, {}
         for key, value in result.items():
@@ -251,10 +254,8 @@ def _normalise(result: Any, keep_timeseries: bool) -> tuple[dict[str, float], pd
             outputs[str(key)] = float("nan")
         else:
             raise TypeError(f"output {key!r} is {type(value).__name__}, not a number")
-    if ts is not None:
-        if "month" not in ts.columns:
-            ts.insert(0, "month", np.arange(len(ts), dtype="int64"))
-        ts = ts.reset_index(drop=True)
+    if ts is not None and "month" not in ts.columns:
+        ts.insert(0, "month", np.arange(len(ts), dtype="int64"))
     return outputs, ts
 
 
