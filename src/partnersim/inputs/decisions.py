@@ -75,7 +75,7 @@ import pandas as pd
 from partnersim import outputs
 from partnersim.errors import InputError, unknown
 from partnersim.inputs.experiments import Experiment, experiment_from_dict
-from partnersim.inputs.posterior import load_posterior
+from partnersim.inputs.posterior import POSTERIOR_TABLE, load_posterior
 from partnersim.inputs.toml import MAX_REPLICATES, check_int, check_keys, read_toml
 from partnersim.model.interventions import parse_interventions
 from partnersim.model.state import LEVERS
@@ -90,8 +90,6 @@ POLICY_KEYS: tuple[str, ...] = ("name", "description", "schedule", "rule")
 RULE_KEYS: tuple[str, ...] = ("measure", "below", "above", "relationship_time", "otherwise",
                               "month", "end_month")
 FUTURES_KEYS: tuple[str, ...] = ("n", "vary", "vary_all", "posterior")
-POSTERIOR_FILE = "posterior.parquet"
-"""The weighted particles a calibration folder holds (``calibration.calibrate``)."""
 OBJECTIVE_KEYS: tuple[str, ...] = ("output", "at_least", "at_most", "margin", "direction")
 QUESTION_KEYS: tuple[str, ...] = ("name", "text", "objective", "best", "policy", "beats",
                                   "min_density")
@@ -335,8 +333,9 @@ def decision_from_dict(data: Mapping[str, Any], *, source: str | None = None,
 
 def _posterior(data: Mapping[str, Any], source: str | None,
                base_dir: Path) -> tuple[pd.DataFrame | None, str | None]:
-    """The calibration posterior ``[futures] posterior`` names, checked: its parameters
-    declared, its weights positive and summing to 1."""
+    """The calibration posterior ``[futures] posterior`` names, read and checked as every
+    reader of a posterior does (``inputs.posterior``: a complete calibration, declared
+    parameters, weights, values in bounds): its particles, weights summing to 1."""
     table = data.get("futures")
     if not isinstance(table, dict) or "posterior" not in table:
         return None, None
@@ -345,31 +344,13 @@ def _posterior(data: Mapping[str, Any], source: str | None,
     if "model" in data and data["model"] != "partnersim":
         raise InputError("a calibration posterior is of partnersim's parameters; it needs "
                          "partnersim's model", source=source, key=key)
-    path = base_dir / folder / POSTERIOR_FILE
+    path = base_dir / folder / POSTERIOR_TABLE
     if not path.is_file():
-        raise InputError(f"no {POSTERIOR_FILE} in {base_dir / folder} (expected a folder "
+        raise InputError(f"no {POSTERIOR_TABLE} in {base_dir / folder} (expected a folder "
                          "made by 'partnersim calibrate')", source=source, key=key)
-    try:
-        post = pd.read_parquet(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path} ({exc})", source=source, key=key) from None
-    names = [c for c in post.columns if c not in ("weight", "generation")]
-    weights = post.get("weight")
-    if weights is None or not names or len(post) == 0:
-        raise InputError(f"{path} holds no weighted particles (expected parameter columns "
-                         "and 'weight')", source=source, key=key)
-    for name in names:
-        if name not in PARAMETERS:
-            raise unknown("parameter", name, PARAMETERS, source=source, key=key,
-                          show_name=True)
-    w = weights.to_numpy(dtype="float64")
-    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise InputError(f"{path}: particle weights must be non-negative and not all 0",
-                         source=source, key=key)
-    # and what every reader of a posterior checks: a complete calibration, values in bounds
-    load_posterior(base_dir / folder, source=source, key=key)
-    post = post[names].astype("float64").assign(weight=w / w.sum())
-    return post.reset_index(drop=True), str(path)
+    posterior = load_posterior(base_dir / folder, source=source, key=key)
+    particles = posterior.particles[list(posterior.names)].astype("float64")
+    return particles.assign(weight=posterior.particles["weight"]), str(path)
 
 
 def _futures(data: Mapping[str, Any], source: str | None,

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from partnersim.errors import InputError
+from partnersim.errors import InputError, unknown
 from partnersim.params import PARAMETERS, make_params
 
 POSTERIOR_TABLE = "posterior.parquet"
@@ -122,11 +122,13 @@ def load_posterior(folder: str | os.PathLike[str], *, source: str | None = None,
     except (OSError, ValueError) as exc:
         raise fail(f"cannot read {POSTERIOR_TABLE} ({type(exc).__name__})") from None
     names = tuple(c for c in particles.columns if c not in NOT_PARAMETERS)
-    unknown = [n for n in names if n not in PARAMETERS]
-    if "weight" not in particles or not names or unknown or not len(particles):
-        why = (f"unknown parameter(s) {', '.join(unknown)}" if unknown
-               else "no particles, parameters or weights")
-        raise fail(f"{POSTERIOR_TABLE} is not a posterior ({why})")
+    undeclared = [n for n in names if n not in PARAMETERS]
+    if undeclared:
+        raise fail(f"{POSTERIOR_TABLE} is not a posterior of these parameters: "
+                   + unknown("parameter", undeclared[0], PARAMETERS, show_name=True).message)
+    if "weight" not in particles or not names or not len(particles):
+        raise fail(f"{POSTERIOR_TABLE} is not a posterior (no particles, parameters or "
+                   "weights)")
     w = particles["weight"].to_numpy(dtype="float64")
     if not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
         raise fail(f"{POSTERIOR_TABLE}: weights must be finite, non-negative and "
