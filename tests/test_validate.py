@@ -181,7 +181,7 @@ def test_the_record_of_another_validation_is_not_replaced_silently(tmp_path, cap
     assert main(quick) == 2
     err = capsys.readouterr().err
     assert "holds the results of another validation (14 pattern(s))" in err
-    assert "--overwrite" in err and err.count("\n") == 1
+    assert ": --out: " in err and "--overwrite" in err and err.count("\n") == 1
     assert (tmp_path / "patterns.csv").read_bytes() == (record / "patterns.csv").read_bytes()
     assert not (tmp_path / "runs_quick").exists()
     assert main([*quick, "--overwrite"]) == 0

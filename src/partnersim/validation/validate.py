@@ -148,7 +148,7 @@ def refuse_other_table(out_dir: str | os.PathLike[str], patterns: Sequence[str] 
     must not be replaced silently by a quick or partial run.
 
     Raises:
-        InputError: naming the table, what it holds and ``--overwrite``.
+        InputError: naming the table, what it holds, ``--out`` and ``--overwrite``.
     """
     table = Path(out_dir) / "patterns.csv"
     if overwrite or not table.is_file():
@@ -164,9 +164,9 @@ def refuse_other_table(out_dir: str | os.PathLike[str], patterns: Sequence[str] 
         kept = None
     if kept != planned:
         what = f"{len(kept)} pattern(s)" if kept else "a table it cannot read"
-        raise InputError(f"holds the results of another validation ({what}); pass --overwrite "
-                         f"to replace them, or choose another --out", source=str(table),
-                         key="--overwrite")
+        raise InputError(f"holds the results of another validation ({what}); choose another "
+                         f"--out for this one, or pass --overwrite to replace them",
+                         source=str(table), key="--out")
 
 
 def write_results(verdicts: Sequence[PatternVerdict], out_dir: str | os.PathLike[str]
