@@ -125,7 +125,7 @@ def test_overrides_are_validated():
     with pytest.raises(InputError, match=r"--sample-size: sample size 100 cannot be used: "
                                          r"sobol needs a power of 2.*64 or 128"):
         exp.with_overrides(sample_size=100)
-    with pytest.raises(InputError, match="--replicates"):
+    with pytest.raises(InputError, match=r"^--replicates: 0 is outside the bounds"):
         exp.with_overrides(replicates=0)
     grid = load_experiment(EXPERIMENTS / "grid_time_vs_resources.toml")
     with pytest.raises(InputError, match="a grid has no sample size"):

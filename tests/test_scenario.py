@@ -157,7 +157,7 @@ def test_measures_are_checked_against_the_model() -> None:
 def test_with_replicates_validates() -> None:
     scn = parse_scenario("replicates = 4", source="r.toml")
     assert scn.with_replicates(7).replicates == 7
-    with pytest.raises(InputError, match=r"r.toml: --replicates: 0 is outside the bounds"):
+    with pytest.raises(InputError, match=r"^--replicates: 0 is outside the bounds"):
         scn.with_replicates(0)
 
 

@@ -241,13 +241,14 @@ class Decision:
 
     def with_overrides(self, *, futures: int | None = None, replicates: int | None = None
                        ) -> Decision:
-        """The same decision with fewer or more futures or replicates (validated)."""
+        """The same decision with fewer or more futures or replicates (validated; an error
+        names the option alone, the file not being at fault)."""
         d = self
         if replicates is not None:
             d = replace(d, replicates=check_int(replicates, 1, MAX_REPLICATES,
-                                                source=d.source, key="--replicates"))
+                                                source=None, key="--replicates"))
         if futures is not None:
-            n = check_int(futures, 2, MAX_FUTURES, source=d.source, key="--futures")
+            n = check_int(futures, 2, MAX_FUTURES, source=None, key="--futures")
             d = replace(d, futures=replace(d.futures, sample_size=n))
         return d
 

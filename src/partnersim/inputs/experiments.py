@@ -259,13 +259,15 @@ class Experiment:
 
     def with_overrides(self, *, sample_size: int | None = None, replicates: int | None = None,
                        seed: int | None = None) -> Experiment:
-        """The same experiment with a command-line override (validated)."""
+        """The same experiment with a command-line override (validated: a bad ``--replicates``
+        or ``--seed`` is named alone, the file not being at fault; a bad ``--sample-size``
+        with the file, whose design sets what it may be)."""
         exp = self
         if replicates is not None:
             exp = replace(exp, replicates=check_int(replicates, 1, MAX_REPLICATES,
-                                                    source=exp.source, key="--replicates"))
+                                                    source=None, key="--replicates"))
         if seed is not None:
-            exp = replace(exp, seed=check_int(seed, 0, MAX_SEED, source=exp.source,
+            exp = replace(exp, seed=check_int(seed, 0, MAX_SEED, source=None,
                                               key="--seed"))
         if sample_size is not None:
             if exp.design == "grid":

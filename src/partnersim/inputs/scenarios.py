@@ -151,8 +151,8 @@ class Scenario:
 
     def with_replicates(self, replicates: int) -> Scenario:
         """The same scenario with the replicate count given on the command line (validated;
-        an error names ``--replicates``, not the file's key)."""
-        n = check_int(replicates, 1, MAX_REPLICATES, source=self.source, key="--replicates")
+        an error names ``--replicates``, not the file, which is not at fault)."""
+        n = check_int(replicates, 1, MAX_REPLICATES, source=None, key="--replicates")
         return replace(self, replicates=n)
 
 
