@@ -520,6 +520,7 @@ def test_page_loads_offline_with_no_errors(session: Session) -> None:
     from playwright.sync_api import expect
 
     page = session.page
+    expect(page).to_have_title("partnersim: partnership workshop")
     expect(page.get_by_text("Trust network")).to_be_visible()
     expect(page.get_by_text("Over time")).to_be_visible()
     expect(page.locator("img.partnersim-network")).to_be_visible()

@@ -87,7 +87,9 @@ def test_a_facilitated_session_from_joining_to_the_debrief(tmp_path: Path, brows
         fac = Visitor(browser, console)
         f = fac.page
         expect(f.locator(".partnersim-code")).to_have_text(code)
+        expect(f).to_have_title("partnersim workshop: facilitator")
         asha = Visitor(browser, f"{proc.url}/?code={code}")
+        expect(asha.page).to_have_title("partnersim workshop")
         ben = Visitor(browser, f"{proc.url}/")  # types the code in
         cat = Visitor(browser, f"{proc.url}/?code={code}")
         # a wrong code first: refused by the server

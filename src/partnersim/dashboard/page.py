@@ -552,6 +552,7 @@ def Page() -> None:
     render_interval = solara.use_reactive(1)
     use_threads = solara.use_reactive(False)
 
+    solara.Title("partnersim: partnership workshop")  # the browser tab's name
     try:
         seed = coerce_seed(seed_text.value)
     except InputError:

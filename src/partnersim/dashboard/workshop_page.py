@@ -455,12 +455,14 @@ def _query(name: str) -> str:
 @solara.component
 def ParticipantRoute() -> None:
     """``/``: the participants' page (``?code=`` fills in the room's code)."""
+    solara.Title("partnersim workshop")  # the browser tab's name
     ParticipantPage(hosted().workshop, _query("code"))
 
 
 @solara.component
 def FacilitatorRoute() -> None:
     """``/facilitator?key=...``: the facilitator's console."""
+    solara.Title("partnersim workshop: facilitator")
     FacilitatorPage(hosted(), _query("key"))
 
 
