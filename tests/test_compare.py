@@ -53,8 +53,9 @@ def test_bootstrap_of_constant_differences_is_exact() -> None:
     rng = np.random.default_rng(0)
     assert bootstrap_ci(np.zeros(10), rng=rng) == (0.0, 0.0)
     assert bootstrap_ci(np.full(7, 2.5), rng=rng) == (2.5, 2.5)
-    lo, hi = bootstrap_ci([], rng=rng)
-    assert np.isnan(lo) and np.isnan(hi)
+    for too_few in ([], [2.5]):  # one pair gives no interval, not a point
+        lo, hi = bootstrap_ci(too_few, rng=rng)
+        assert np.isnan(lo) and np.isnan(hi)
 
 
 @pytest.mark.parametrize("method", ["bca", "percentile"])
@@ -253,13 +254,16 @@ def test_compare_refuses_to_overwrite(compared) -> None:
     cmp, folder = compared
     before = cmp.files["report_html"].stat().st_mtime_ns
     with pytest.raises(InputError, match="already holds complete results"):
-        compare([folder / "base.toml"], cmp.out_dir, SERIAL)
+        compare([folder / "base.toml", folder / "base.toml"], cmp.out_dir, SERIAL)
     assert cmp.files["report_html"].stat().st_mtime_ns == before
+    with pytest.raises(InputError, match="SCENARIO: expected the reference scenario and at "
+                                         "least one to compare with it"):
+        compare([folder / "base.toml"], cmp.out_dir, SERIAL)
 
 
 def test_unknown_output_is_refused_before_any_run(tmp_path: Path) -> None:
     base = write_scenario(tmp_path, "base")
     with pytest.raises(InputError, match="outputs: unknown end-of-run output.*did you mean "
                                          "'cumulative_output'"):
-        compare([base], tmp_path / "out", SERIAL, outputs=["cumulative_outptu"])
+        compare([base, base], tmp_path / "out", SERIAL, outputs=["cumulative_outptu"])
     assert not (tmp_path / "out").exists()

@@ -36,18 +36,19 @@ def bootstrap_ci(
             jackknife has no spread).
 
     Returns:
-        ``(low, high)``; both equal the mean when all values are equal, and
-        both are NaN when there are no values.
+        ``(low, high)``; both equal the mean when two or more values are all equal,
+        and both are NaN when there are fewer than two values (one value says nothing
+        about how far the mean may be from it).
 
     References:
         Efron, B. (1987). Better bootstrap confidence intervals. JASA 82:171-185.
     """
     x = np.asarray(values, dtype=float)
     n = x.size
-    if n == 0:
+    if n < 2:
         return (math.nan, math.nan)
     theta = float(x.mean())
-    if n == 1 or np.all(x == x[0]):
+    if np.all(x == x[0]):
         return (theta, theta)
     idx = rng.integers(0, n, size=(n_boot, n))
     boot = x[idx].mean(axis=1)
