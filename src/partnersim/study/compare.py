@@ -450,12 +450,13 @@ def compare(
         The :class:`Comparison`, with ``files`` naming the report and tables.
 
     Raises:
-        InputError: a bad scenario file, fewer than one scenario, duplicate
+        InputError: a bad scenario file, fewer than two scenarios, duplicate
             names, an unknown output, a folder already holding results (without
             ``overwrite``) or an unwritable folder. Nothing is written then.
     """
-    if not scenario_paths:
-        raise InputError("give at least one scenario file", key="SCENARIO")
+    if len(scenario_paths) < 2:
+        raise InputError("expected the reference scenario and at least one to compare with it "
+                         "(one scenario alone: partnersim run)", key="SCENARIO")
     scenarios = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenario_paths]
     relabelled = []
     seen: dict[str, int] = {}
