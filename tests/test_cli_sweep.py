@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -214,3 +218,46 @@ def test_sweep_on_a_dask_cluster_matches_the_serial_sweep(tmp_path, capsys):
     for load in (storage.load_runs, storage.load_timeseries):
         a, b = load(tmp_path / "serial"), load(tmp_path / "dask")
         pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (Linux /proc)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        for k in map(int, kids):
+            if k not in found:
+                found.add(k)
+                todo.append(k)
+    return found
+
+
+def test_kill_stops_a_sweep_and_its_workers_and_the_rerun_resumes(tmp_path):
+    # `kill PID` (SIGTERM to the command alone, not its process group) must not leave the
+    # pool's server and workers running; the finished runs stay, and the rerun resumes
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "partnersim.cli", "sweep", "grid_time_vs_resources",
+               "--replicates", "6", "--workers", "2", "--no-progress", "--out", str(out)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(_descendants(proc.pid)) < 4:  # the resource tracker, the server, two workers
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(1.0)  # some runs under way
+    below = _descendants(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143
+    assert err.startswith("partnersim: stopped (SIGTERM); finished runs are kept")
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{p}").exists() for p in below):
+        assert time.monotonic() < deadline, "workers outlived the killed sweep"
+        time.sleep(0.1)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert len(storage.completed_run_ids(out)) == 45 * 6

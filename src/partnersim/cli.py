@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -575,21 +576,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(Exception):
+    """SIGTERM (``kill``) arrived during a command that runs a study."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # ``kill`` stops a study as Ctrl-C does: the runner stops its workers (which would
+    # otherwise outlive it) and keeps the finished runs. The servers handle it themselves.
+    stoppable = (args.handler not in (_cmd_dashboard, _cmd_workshop)
+                 and threading.current_thread() is threading.main_thread())
+    previous = signal.signal(signal.SIGTERM, _terminate) if stoppable else None
     try:
         return int(args.handler(args))
     except InputError as exc:
         print(f"partnersim: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("partnersim: interrupted; finished runs are kept: run the same command again to "
+    except (KeyboardInterrupt, Terminated) as exc:
+        how = "stopped (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        print(f"partnersim: {how}; finished runs are kept: run the same command again to "
               "resume", file=sys.stderr)
-        return 130
+        return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    finally:
+        if stoppable:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 if __name__ == "__main__":
