@@ -124,6 +124,7 @@ def test_manifest_records_provenance(tmp_path):
     assert m["inputs"][0]["text"] == "a = 1\n" and len(m["inputs"][0]["sha256"]) == 64
     env = m["environment"]
     assert env["packages"]["numpy"] and env["packages"]["SALib"] and env["python"]
+    assert env["packages"]["numba"] and env["packages"]["llvmlite"]  # they compile the model
     assert "git" in env
     session = m["sessions"][0]
     assert session["start"] and session["end"] and session["executor"] == "serial"

@@ -67,9 +67,11 @@ ID_COLUMNS: tuple[str, ...] = (
 """Leading columns of the runs table, in order; parameters and outputs follow."""
 
 DEPENDENCIES: tuple[str, ...] = (
-    "mesa", "numpy", "pandas", "pyarrow", "scipy", "SALib", "pydantic", "dask", "distributed",
-    "tqdm", "matplotlib",
+    "mesa", "numpy", "numba", "llvmlite", "pandas", "pyarrow", "scipy", "SALib", "pydantic",
+    "pyabc", "ema_workbench", "dask", "distributed", "tqdm", "matplotlib",
 )
+"""Packages whose versions every manifest records: those that compute results (numba and
+llvmlite compile the model's loops, so they belong with numpy) and those that store them."""
 
 
 # --------------------------------------------------------------------------- folders
