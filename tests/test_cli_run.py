@@ -300,7 +300,21 @@ def test_params_lists_groups_and_rejects_an_unknown_group(capsys: pytest.Capture
     assert main(["params", "--group", "trust"]) == 0
     out = capsys.readouterr().out
     assert "provenance: E empirical" in out and "trust_loss_ratio" in out
+    assert "[Slovic 1993" in out  # each parameter's source, not only its tag
     assert "leadership " not in out
     assert main(["params", "--group", "trst"]) == 2
     err = capsys.readouterr().err
     assert "unknown group 'trst'" in err and "did you mean 'trust'" in err and "Traceback" not in err
+
+
+def test_outputs_lists_every_column_with_its_unit(capsys: pytest.CaptureFixture[str]) -> None:
+    from partnersim.outputs import MONTHLY, OUTPUTS
+
+    assert main(["outputs", "--format", "markdown"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| `")]
+    assert [r.split("`")[1] for r in rows] == list(OUTPUTS)
+    for r, o in zip(rows, OUTPUTS.values(), strict=True):
+        assert f" | {o.unit} | " in r and r.endswith(f" | {o.meaning} |")
+    assert main(["outputs", "--kind", "monthly"]) == 0
+    lines = capsys.readouterr().out.splitlines()[2:]  # after the note and the header
+    assert [line.split()[0] for line in lines] == list(MONTHLY)

@@ -39,7 +39,27 @@ def _cmd_params(args: argparse.Namespace) -> int:
         bounds = f"[{s.lower}, {s.upper}]" if s.is_numeric else (
             "{" + ", ".join(s.choices) + "}" if s.choices else "{true, false}")
         print(f"{s.name:<{width}}  {s.group:<20} {s.default!s:<10} {bounds:<18} {s.provenance}     "
-              f"{s.unit}: {s.description}")
+              f"{s.unit}: {s.description}" + (f" [{s.ref}]" if s.ref else ""))
+    return 0
+
+
+def _cmd_outputs(args: argparse.Namespace) -> int:
+    from partnersim.outputs import OUTPUTS  # imported here: start-up time of the CLI
+
+    rows = [o for o in OUTPUTS.values() if args.kind in (None, o.kind)]
+    header = ["output", "kind", "unit", "better", "meaning"]
+    cells = [[o.name, "monthly measure" if o.kind == "monthly" else "end of run", o.unit,
+              {1: "higher", -1: "lower", 0: ""}[o.better], o.meaning] for o in rows]
+    if args.format == "markdown":
+        print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
+        for c in cells:
+            print("| " + " | ".join([f"`{c[0]}`", *c[1:]]) + " |")
+        return 0
+    print("monthly measures are the timeseries columns, one row per run and month; end-of-run "
+          "outputs the runs table's, one row per run (docs/ODD.md section 7.13)")
+    widths = [max(len(h), *(len(c[k]) for c in cells)) for k, h in enumerate(header[:-1])]
+    for c in [header, *cells]:
+        print("  ".join(v.ljust(w) for v, w in zip(c[:-1], widths, strict=True)) + "  " + c[-1])
     return 0
 
 
@@ -455,6 +475,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group", help="only parameters of this group (lever)")
     p.add_argument("--format", choices=("text", "markdown"), default="text")
     p.set_defaults(handler=_cmd_params)
+
+    p = sub.add_parser("outputs", help="every output column: monthly measures and end-of-run "
+                                       "outputs, with unit and meaning")
+    p.add_argument("--kind", choices=("monthly", "summary"),
+                   help="only monthly measures (timeseries columns) or end-of-run outputs "
+                        "(runs table columns)")
+    p.add_argument("--format", choices=("text", "markdown"), default="text")
+    p.set_defaults(handler=_cmd_outputs)
 
     p = sub.add_parser("run", help="replicates of one scenario -> results folder, summary, figures")
     p.add_argument("scenario", metavar="SCENARIO",
