@@ -385,8 +385,9 @@ class Params(BaseModel):
     p_turnover: float = _p(0.01, 0.0, 0.06, "per month",
         "Monthly hazard that a member leaves (scaled by sector, see ODD).",
         "L", "NES 2024, NHS Scotland Workforce (phase one) at 31 March 2024, main points: 12,546 "
-        "of 187,157 staff left NHS Scotland in the year (6.7%, a constant hazard of ~0.0058 a month), a lower bound "
-        "(moves within NHS Scotland also leave a partnership); default not measured",
+        "of 187,157 staff left NHS Scotland in the year (6.7%, a constant hazard of ~0.0058 a "
+        "month), a lower bound (moves within NHS Scotland also leave a partnership); default "
+        "not measured",
         "turnover")
     newcomer_capacity: float = _p(0.1, 0.0, 0.5, "capacity 0-1",
         "Personal collaborative capacity of a newcomer before structures help them.",
