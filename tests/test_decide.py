@@ -161,6 +161,7 @@ def test_decide_names_the_right_policy_per_region_and_prim_finds_the_threshold(
     assert box.density == 1.0 and box.coverage > 0.9
     assert a.answers.set_index("question").loc["high_best", "density_outside"] < 0.05
     assert "x1 is above 0.6" in box.words
+    assert not [n for n in a.notes if n.startswith("only ")]  # 100 futures: no warning
     scores = a.feature_scores["best policy (y)"]
     assert scores["x1"] > 0.8 > scores["x2"]
 
@@ -273,8 +274,12 @@ def test_report_and_command_line(tmp_path: Path, capsys) -> None:
     assert "least 90th-percentile regret is 'middle'" in printed
     html = (tmp_path / "out" / "report.html").read_text()
     md = (tmp_path / "out" / "report.md").read_text()
+    warning = ("only 40 futures: each future moves a share of futures by 2%, and PRIM's and "
+               "CART's boxes rest on a few futures")
+    assert warning in printed
     for text in (html, md):
         assert "Regret: y" in text and "Satisficing" in text and "x1 is above 0.6" in text
+        assert warning in text.replace("&#x27;", "'")
     assert "data:image/png;base64," in html
     assert (tmp_path / "out" / "figures" / "best_policy_map.png").exists()
     assert (tmp_path / "out" / "figures" / "prim_tradeoff_high_best.png").exists()
@@ -380,3 +385,10 @@ def test_futures_can_draw_from_a_calibration_posterior(tmp_path: Path) -> None:
         folder / "posterior.parquet")
     with pytest.raises(InputError, match="unknown parameter 'synergy_mx'"):
         load_decision(path)
+
+
+def test_a_share_neither_none_nor_all_never_reads_0_or_100_percent() -> None:
+    from partnersim.present.decision_report import _pct
+
+    assert [_pct(v) for v in (0.0, 0.0048, 0.12, 0.996, 1.0)] == ["0%", "<1%", "12%", ">99%",
+                                                                  "100%"]

@@ -142,7 +142,19 @@ def test_box_in_words_speaks_the_declared_units():
     assert box_in_words(limits, x) == (
         "when relationship time is between 10% of working time and 25% of working time, "
         "n agenda items is at least 4 items per month and my factor is above 1.25")
-    assert box_in_words(limits.iloc[:0], x) == "in every future"
+    assert box_in_words(limits.iloc[:0], x) == "over all 500 futures (no restriction)"
+    # a limit the data do not support (quasi-p above WEAK_QP) is said apart, as weak
+    qp = limits.assign(qp_lower=[0.001, 0.2, np.nan], qp_upper=[0.01, np.nan, 0.04])
+    assert box_in_words(qp, x) == (
+        "when relationship time is between 10% of working time and 25% of working time and "
+        "my factor is above 1.25 (weak, quasi-p above 0.05: n agenda items is at least 4 items "
+        "per month)")
+    assert box_in_words(qp.iloc[1:2], x) == (
+        "when n agenda items is at least 4 items per month (all weak, quasi-p above 0.05)")
+    one_side = qp.iloc[:1].assign(qp_upper=0.3)  # a firm lower side, a weak upper one
+    assert box_in_words(one_side, x) == (
+        "when relationship time is above 10% of working time (weak, quasi-p above 0.05: "
+        "relationship time is below 25% of working time)")
     flags = pd.DataFrame([
         {"uncertainty": "joint_chair", "lower": np.nan, "upper": np.nan, "categories": (True,)},
         {"uncertainty": "budget_earmark", "lower": np.nan, "upper": np.nan,

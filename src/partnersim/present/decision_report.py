@@ -158,7 +158,15 @@ REGRET_HEADER = ["policy", "mean value", "mean regret [95% CI]", "median", "90th
 
 
 def _pct(x: Any) -> str:
-    return "" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.0f}%"
+    """A share as a whole percentage; a share that is neither none nor all never rounds to
+    0% or 100% ("<1%", ">99%")."""
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return ""
+    if 0 < x < 0.005:
+        return "<1%"
+    if 0.995 < x < 1:
+        return ">99%"
+    return f"{100 * x:.0f}%"
 
 
 def regret_rows(analysis: DecisionAnalysis, objective: str) -> list[list[str]]:
@@ -281,9 +289,10 @@ NOTES = {
     "regret": "Regret is the distance, in the objective's units and better direction, from "
               "the best policy in the same future (means over replicates). Intervals: 95% "
               "percentile intervals over bootstrap resamples of each future's replicates, the "
-              "same resample for every policy (paired). Those of the maximum and the 90th "
-              "percentile lean high: a resample's means are noisier than the means over all "
-              "replicates, so their extremes are larger.",
+              "same resample for every policy (paired). They lean high, and may lie wholly "
+              "above the value itself: a resample's means are noisier than the means over all "
+              "replicates, so the best policy in a future looks better in a resample and every "
+              "regret larger; the maximum and the 90th percentile most.",
     "satisficing": "Share of futures in which the policy meets the objective's threshold or "
                    "is within its margin of the best policy there; 'all objectives': every "
                    "objective at once. Intervals as for regret.",

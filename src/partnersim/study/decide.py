@@ -59,6 +59,8 @@ DISCOVERY_DIMENSIONS = 8
 """Most uncertainties PRIM and CART look at for one question (see ``discover_answers``)."""
 CART_MASS_MIN = 0.05
 """CART's smallest leaf, as a share of the futures."""
+FEW_FUTURES = 100
+"""Below this many futures the report warns that its shares and boxes rest on few futures."""
 ALL_OBJECTIVES = "all objectives"
 """The ``objective`` label of satisficing on every objective at once."""
 
@@ -362,6 +364,11 @@ def discover_answers(analysis: DecisionAnalysis, means: list[np.ndarray]) -> Non
     """
     decision = analysis.decision
     x_all = analysis.futures[decision.uncertainties]
+    if len(x_all) < FEW_FUTURES:
+        analysis.notes.append(
+            f"only {len(x_all)} futures: each future moves a share of futures by "
+            f"{1 / len(x_all):.0%}, and PRIM's and CART's boxes rest on a few futures; read "
+            f"the shares and boxes from {FEW_FUTURES} futures or more")
     rows, scores = [], {}
     for i, q in enumerate(decision.questions):
         y = answer(q, decision, means)
@@ -372,7 +379,8 @@ def discover_answers(analysis: DecisionAnalysis, means: list[np.ndarray]) -> Non
         if y.all() or not y.any():
             analysis.notes.append(f"question {q.name!r}: the answer holds in "
                                   f"{'every' if y.all() else 'no'} future; no box to find")
-            row["words"] = "in every future" if y.all() else "in no future"
+            row["words"] = (f"in all {len(y):,} futures" if y.all()
+                            else f"in none of the {len(y):,} futures")
         else:
             seed = decision.seed + 1000 * (i + 1)
             x = x_all

@@ -40,6 +40,11 @@ RESAMPLE_SHARE = 0.5
 LIMIT_COLUMNS = ("uncertainty", "lower", "upper", "qp_lower", "qp_upper", "categories")
 """Columns of a box's limits table."""
 
+WEAK_QP = 0.05
+"""A limit whose quasi-p-value (Bryant & Lempert 2010: how likely a box this dense would be
+without that limit) is above this is weak: the data do not show it is a condition, and the
+words say so."""
+
 STABILITY_COLUMNS = ["uncertainty", "share", "in_chosen", "lower_min", "lower_max", "upper_min",
                      "upper_max"]
 """Columns of PRIM's stability table."""
@@ -444,6 +449,38 @@ def _phrase(row: pd.Series, x: pd.DataFrame) -> str:
     return f"{words} is between {_value(name, lo)} and {_value(name, hi)}"
 
 
+def _sides(row: pd.Series) -> tuple[pd.Series | None, pd.Series | None]:
+    """A limit split by the strength of its sides: the limit on its sides with a quasi-p-value
+    of at most ``WEAK_QP`` (or none: CART's, a table without the columns), and the limit on
+    its weak sides; None where there is no such side. A categorical limit is one side."""
+    def qp(name: str) -> float:
+        v = row.get(name)
+        return np.nan if v is None else float(v)
+
+    lower_weak, upper_weak = qp("qp_lower") > WEAK_QP, qp("qp_upper") > WEAK_QP
+    categorical = row.get("categories") is not None and not (
+        isinstance(row["categories"], float) and np.isnan(row["categories"]))
+    if categorical or not (lower_weak or upper_weak):
+        return (None, row) if lower_weak else (row, None)
+    weak = row.copy()
+    strong = row.copy()
+    if lower_weak:
+        strong["lower"] = -np.inf
+    else:
+        weak["lower"] = -np.inf
+    if upper_weak:
+        strong["upper"] = np.inf
+    else:
+        weak["upper"] = np.inf
+    # PRIM gives a quasi-p-value for each restricted side only
+    firm = any(q <= WEAK_QP for q in (qp("qp_lower"), qp("qp_upper")))
+    return (strong if firm else None), weak
+
+
+def _joined(phrases: list[str]) -> str:
+    return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+
+
 def box_in_words(limits: pd.DataFrame, x: pd.DataFrame) -> str:
     """A box's limits as a phrase a policy reader understands.
 
@@ -452,16 +489,26 @@ def box_in_words(limits: pd.DataFrame, x: pd.DataFrame) -> str:
     names as they are. A side of a limit at the data's own extreme (in ``x``) is not a
     restriction, so one-sided limits read "below" or "above" (for whole-number dimensions,
     "at most" or "at least" the whole values inside the box); flags read "with" or
-    "without"; a box with no restriction reads "in every future".
+    "without"; a box with no restriction reads "over all N futures (no restriction)".
+    Limits, or sides of limits, whose quasi-p-value is above ``WEAK_QP`` are said apart,
+    as weak: "when A (weak, quasi-p above 0.05: B)", or "when A and B (all weak, ...)".
 
     Args:
         limits: A limits table (``LIMIT_COLUMNS``: ``uncertainty``, ``lower``, ``upper``,
-            ``categories``), one row per restricted dimension.
+            ``categories``, and the quasi-p-values where PRIM gives them), one row per
+            restricted dimension.
         x: The futures the box was found in (for the range of each dimension).
     """
     if limits is None or len(limits) == 0:
-        return "in every future"
-    phrases = [_phrase(row, x) for _, row in limits.iterrows()]
-    if len(phrases) == 1:
-        return f"when {phrases[0]}"
-    return "when " + ", ".join(phrases[:-1]) + " and " + phrases[-1]
+        return f"over all {len(x):,} futures (no restriction)"
+    strong, weak = [], []
+    for _, row in limits.iterrows():
+        firm, loose = _sides(row)
+        strong += [] if firm is None else [_phrase(firm, x)]
+        weak += [] if loose is None else [_phrase(loose, x)]
+    caveat = f"quasi-p above {WEAK_QP:g}"
+    if not weak:
+        return f"when {_joined(strong)}"
+    if not strong:
+        return f"when {_joined(weak)} (all weak, {caveat})"
+    return f"when {_joined(strong)} (weak, {caveat}: {_joined(weak)})"
