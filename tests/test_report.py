@@ -127,17 +127,21 @@ def test_every_output_has_a_plain_meaning_unit_and_label() -> None:
 
 def test_both_reports_explain_every_output_they_name(report) -> None:
     cmp, _, files = report
-    rows = dict(glossary_rows(cmp))
+    rows = {name: (unit, meaning) for name, unit, meaning in glossary_rows(cmp)}
     # every output in the tables: the differences, the cost and the failure features
     assert set(rows) == {*OUTPUTS, COST_OUTPUT, "time_to_trust_months"}
-    assert rows["trust_across_final"] == outputs.meaning("trust_across_final")
-    assert "money plus staff time" in rows[COST_OUTPUT]
+    assert rows["trust_across_final"] == ("0-1", outputs.meaning("trust_across_final"))
+    assert rows[COST_OUTPUT][0] == "GBP k" and "money plus staff time" in rows[COST_OUTPUT][1]
     md = files["report_md"].read_text()
     html = files["report_html"].read_text()
     assert "## Outputs in this report" in md and "Outputs in this report" in html
-    for name, meaning in rows.items():
-        assert f"| {name} | {meaning} |" in md
+    for name, (unit, meaning) in rows.items():
+        assert f"| {name} | {unit} | {meaning} |" in md
         assert html_escape(meaning) in html
+    # the price of staff time behind the cost, and the level of every interval stated
+    price = f"GBP {fmt(cmp.scenarios[0].params.staff_month_cost)}k a staff-month"
+    assert price in md and price in html
+    assert "(95% CI [" in md.split("## Findings on the primary outcome")[1].split("##")[0]
 
 
 def test_every_figure_is_written(report) -> None:

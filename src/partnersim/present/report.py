@@ -175,14 +175,22 @@ def failure_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
 
 
 def glossary_rows(cmp: Comparison) -> list[list[str]]:
-    """What each output the report names means, in plain words (``outputs.meaning``)."""
+    """Each output the report names: its unit and what it means, in plain words
+    (``outputs.OUTPUTS``)."""
     names = dict.fromkeys([*cmp.differences["output"], *cmp.costs["outcome"],
                            *_failure_features(cmp)])
-    return [[name, outputs.meaning(name) or "defined in docs/ODD.md, section 7.13"]
-            for name in names]
+    return [[name, o.unit, o.meaning] if (o := outputs.OUTPUTS.get(name)) is not None
+            else [name, "", "defined in docs/ODD.md, section 7.13"] for name in names]
 
 
-GLOSSARY_HEADER = ["output", "meaning"]
+GLOSSARY_HEADER = ["output", "unit", "meaning"]
+
+
+def _staff_month_price(cmp: Comparison) -> str:
+    """What a staff-month of partnership time is priced at, in the compared scenarios."""
+    prices = sorted({float(s.params.staff_month_cost) for s in cmp.scenarios})
+    words = " or ".join(f"GBP {fmt(v)}k" for v in prices)
+    return f"{words} a staff-month" + (" (as each scenario sets it)" if len(prices) > 1 else "")
 
 
 def section_notes(cmp: Comparison) -> dict[str, str]:
@@ -193,7 +201,8 @@ def section_notes(cmp: Comparison) -> dict[str, str]:
             f"{int(CI_LEVEL * 100)}% BCa bootstrap confidence interval over seeds. \"Worse "
             f"in\": share of paired seeds on which the option does worse than the reference, "
             f"given which direction is better for that output. {COST_OUTPUT} is in GBP k "
-            f"(money plus staff time priced at staff_month_cost)."),
+            f"(money plus staff time priced at staff_month_cost, {_staff_month_price(cmp)}); "
+            f"each output's unit is in the table at the end."),
         "costs": (
             "Incremental cost: paired difference in total cost (GBP k). Gain: paired "
             "difference in the outcome, in the outcome's own units, signed so that a gain is "
@@ -233,7 +242,8 @@ def headline_sentences(cmp: Comparison) -> list[str]:
             verdict = "better" if better else "worse"
         out.append(
             f"{r['scenario']}: {_named(cmp.outcome)} {fmt(r['difference'])} "
-            f"{_ci(r['ci_low'], r['ci_high'])} against {cmp.reference} ({verdict}); "
+            f"({int(CI_LEVEL * 100)}% CI {_ci(r['ci_low'], r['ci_high'])}) against "
+            f"{cmp.reference} ({verdict}); "
             f"worse than {cmp.reference} on {_pct(r['share_worse'])} of paired seeds.")
     return out
 
