@@ -207,6 +207,9 @@ def test_compare_uses_the_reference_seeds_for_every_scenario(compared) -> None:
         got = cmp.runs.loc[cmp.runs["scenario"] == name].sort_values("replicate")["seed"]
         assert got.tolist() == expected
     assert any("base_copy" in n and "seed 999" in n for n in cmp.notes)
+    # three pairs: the report says how rough its intervals are
+    assert "Only 3 paired seeds: bootstrap intervals from so few pairs miss" in " ".join(
+        cmp.notes)
 
 
 def test_identical_scenarios_give_exactly_zero_differences(compared) -> None:

@@ -57,6 +57,9 @@ from partnersim.study.replicates import (
     scenario_specs,
 )
 
+FEW_PAIRS = 10
+"""Below this many paired seeds the report warns that its intervals are rough (a rule of
+thumb: bootstrap intervals under-cover in small samples)."""
 EFFECT_EPS = 1e-9
 """Effects smaller than this (in absolute value) count as zero when dividing cost by effect."""
 
@@ -474,6 +477,12 @@ def compare(
     notes = [f"Common random numbers: all scenarios ran with {ref.name}'s master seed "
              f"({ref.seed}) and {n} replicates ({how} count): replicate i has the same "
              f"seed in every scenario.", *relabelled]
+    if n < FEW_PAIRS:
+        notes.append(f"Only {n} paired seed{'' if n == 1 else 's'}: "
+                     + ("one pair gives no interval" if n == 1 else
+                        "bootstrap intervals from so few pairs miss the true difference "
+                        "more often than their level says")
+                     + f"; use {FEW_PAIRS} or more (the shipped scenarios use 20).")
     for s in scenarios[1:]:
         if s.seed != ref.seed or (replicates is None and s.replicates != ref.replicates):
             notes.append(f"{s.name}: its file asks for seed {s.seed} and {s.replicates} "
