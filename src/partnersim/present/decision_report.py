@@ -22,6 +22,7 @@ from partnersim.present import discovery_plots, plots
 from partnersim.present.report import _CSS, _ci, _html_table, _md_table
 from partnersim.present.text import fmt
 from partnersim.run.storage import FIGURES_DIR
+from partnersim.stats import CI_LEVEL
 
 if TYPE_CHECKING:  # present sits below study: the type for hints only
     from partnersim.study.decide import DecisionAnalysis
@@ -153,8 +154,10 @@ def caption(key: str, analysis: DecisionAnalysis) -> str:
 # --------------------------------------------------------------------------- tables
 
 
-REGRET_HEADER = ["policy", "mean value", "mean regret [95% CI]", "median", "90th percentile [95% CI]",
-                 "maximum", "best in (share of futures) [95% CI]"]
+_LEVEL = f"{CI_LEVEL:.0%} CI"
+REGRET_HEADER = ["policy", "mean value", f"mean regret [{_LEVEL}]", "median",
+                 f"90th percentile [{_LEVEL}]", "maximum",
+                 f"best in (share of futures) [{_LEVEL}]"]
 
 
 def _pct(x: Any) -> str:
@@ -287,9 +290,9 @@ def _intro(analysis: DecisionAnalysis) -> str:
 
 NOTES = {
     "regret": "Regret is the distance, in the objective's units and better direction, from "
-              "the best policy in the same future (means over replicates). Intervals: 95% "
-              "percentile intervals over bootstrap resamples of each future's replicates, the "
-              "same resample for every policy (paired). They lean high, and may lie wholly "
+              "the best policy in the same future (means over replicates). Intervals: "
+              f"{CI_LEVEL:.0%} percentile intervals over bootstrap resamples of each future's "
+              "replicates, the same resample for every policy (paired). They lean high, and may lie wholly "
               "above the value itself: a resample's means are noisier than the means over all "
               "replicates, so the best policy in a future looks better in a resample and every "
               "regret larger; the maximum and the 90th percentile most.",
