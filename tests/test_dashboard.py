@@ -391,8 +391,9 @@ def test_dashboard_without_assets_fails_with_the_preparation_command(
     code = main(["dashboard", "--assets-dir", str(tmp_path / "empty"), "--port", "0"])
     assert code == 2
     err = capsys.readouterr().err
-    assert "partnersim dashboard --prepare-assets" in err and "\n" == err[-1]
-    assert err.count("\n") == 1
+    # the command fills the folder asked for, not the default one
+    assert f"'partnersim dashboard --prepare-assets --assets-dir {tmp_path / 'empty'}'" in err
+    assert err.count("\n") == 1 and "\n" == err[-1]
 
 
 def test_dashboard_refuses_a_bad_scenario_before_serving(
@@ -613,7 +614,7 @@ def test_saved_scenario_file_runs_with_partnersim_run(session: Session, tmp_path
         page.get_by_role("button", name="Save settings and interventions").click()
     saved = tmp_path / info.value.suggested_filename
     info.value.save_as(saved)
-    assert saved.name == "dashboard-dashboard.toml"
+    assert saved.name == "default-dashboard.toml"  # every default: the scenario "default"
     scenario = load_scenario(saved)
     assert [(iv.kind, iv.month) for iv in scenario.interventions] == [
         ("ground_rules", 3), ("chair_leaves", 3)]

@@ -275,14 +275,16 @@ def _fake_assets(root: Path) -> Path:
 @pytest.mark.parametrize(("args", "expected"), [
     (["--rounds", "0"], "--rounds"),
     (["missing.toml"], "missing.toml"),
+    (["--port", "99999"], "--port: expected a port from 0 to 65535"),
+    (["--host", "nosuch.invalid"], "--host: cannot listen on nosuch.invalid"),
 ])
 def test_the_command_refuses_bad_input_in_one_line_before_serving(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
         expected: str) -> None:
     assets = _fake_assets(tmp_path / "assets")
     out = tmp_path / "results"
-    code = main(["workshop", *args, "--assets-dir", str(assets), "--out", str(out),
-                 "--port", "0"])
+    code = main(["workshop", "--assets-dir", str(assets), "--out", str(out), "--port", "0",
+                 *args])
     err = capsys.readouterr().err.strip()
     assert code == 2 and expected in err and len(err.splitlines()) == 1
     assert not out.exists()
@@ -297,7 +299,18 @@ def test_the_banner_gives_the_links_and_warns_beyond_this_computer() -> None:
     assert local[-1].startswith("partnersim workshop: http://127.0.0.1:8766")
     room = dashboard.workshop_banner(w, "0.0.0.0", 8766)
     assert room[0].startswith("partnersim workshop: WARNING: listening on 0.0.0.0")
-    assert room[1:] == [line.replace("127.0.0.1", "0.0.0.0") for line in local]
+    # the links name an address participants can open, not the wildcard
+    address = dashboard.reachable_address("0.0.0.0")
+    assert address not in ("0.0.0.0", "") and "0.0.0.0" not in " ".join(room[1:])
+    assert room[1:] == [line.replace("127.0.0.1", address) for line in local]
+    assert dashboard.reachable_address("::1") == "[::1]"
+    # rounds cut to the horizon are said; where the results go and how to end
+    told = dashboard.workshop_banner(w, "127.0.0.1", 8766, asked_rounds=w.rounds + 5,
+                                     out_dir=Path("results/workshops"))
+    assert f"{w.rounds} rounds of 3 months (cut from {w.rounds + 5}: the scenario's " in told[0]
+    assert str(Path("results/workshops").resolve()) in told[-2]
+    assert "'End the workshop' on the console writes the debrief" in told[-2]
+    assert told[-1] == local[-1]
 
 
 def test_the_log_is_kept_after_each_round_and_completed_at_the_end(tmp_path: Path) -> None:

@@ -591,8 +591,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=8,
                    help="rounds of three months each (default 8)")
     p.add_argument("--out", default="results/workshops", metavar="DIR",
-                   help="where the session's results folder is written at the end "
-                        "(default results/workshops)")
+                   help="where the session's results folder is written, after every round "
+                        "and with the debrief at the end (default results/workshops)")
     p.add_argument("--host", default="127.0.0.1",
                    help="interface to listen on (default 127.0.0.1, this computer only; "
                         "another address serves the room's network, with a warning)")

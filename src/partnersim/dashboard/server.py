@@ -134,9 +134,11 @@ def check_assets(assets_dir: Path) -> None:
     missing = missing_assets(assets_dir)
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        command = PREPARE_COMMAND + (
+            "" if assets_dir.resolve() == default_assets_dir() else f" --assets-dir {assets_dir}")
         raise InputError(
             f"the dashboard's front-end assets are not prepared: {missing[0]} is missing{more}. "
-            f"Run '{PREPARE_COMMAND}' once while the npm registry is reachable "
+            f"Run '{command}' once while the npm registry is reachable "
             f"(or copy a prepared folder there); nothing is fetched at run time",
             source=str(assets_dir),
         )
@@ -287,25 +289,51 @@ def serve(
         scenario = scenario.resolve()
     sock, port = _bind(host, port)
     configure_solara(assets_dir, scenario)
-    shown = f"[{host}]" if ":" in host else host
     return _run_server(sock, host, port, assets_dir,
-                       [f"partnersim dashboard: http://{shown}:{port}  (Ctrl-C stops it)"],
+                       [f"partnersim dashboard: http://{reachable_address(host)}:{port}  "
+                        "(Ctrl-C stops it)"],
                        "partnersim dashboard: stopped", announce)
 
 
 def _bind(host: str, port: int) -> tuple[socket.socket, int]:
     """A listening socket on ``host:port`` (port 0: a free one) and its port."""
     # bind first, so a busy port is one clear message rather than a uvicorn traceback
+    if not 0 <= port <= 65535:
+        raise InputError(f"expected a port from 0 to 65535 (0: any free one), got {port}",
+                         key="--port")
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+    except socket.gaierror as exc:  # the name does not resolve: the host is at fault
+        sock.close()
+        raise InputError(f"cannot listen on {host}: {exc.strerror}", key="--host") from None
     except OSError as exc:
         sock.close()
         raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}",
                          key="--port") from None
     sock.listen(128)  # visitors arriving before uvicorn is ready wait in the backlog
     return sock, sock.getsockname()[1]
+
+
+WILDCARDS = ("0.0.0.0", "::", "")
+"""Hosts that mean every interface of this computer."""
+
+
+def reachable_address(host: str) -> str:
+    """The address others reach a server listening on ``host`` at: ``host`` itself, or for
+    a wildcard this computer's address on its network (that of the interface its traffic
+    leaves by; its name when it has no network), shown in brackets when it is IPv6."""
+    if host not in WILDCARDS:
+        return f"[{host}]" if ":" in host else host
+    six = host == "::"
+    try:
+        with socket.socket(socket.AF_INET6 if six else socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("2001:db8::1" if six else "192.0.2.1", 9))  # UDP: picks a route, sends nothing
+            address = s.getsockname()[0]
+    except OSError:
+        return socket.gethostname()
+    return f"[{address}]" if six else address
 
 
 def _run_server(sock: socket.socket, host: str, port: int, assets_dir: Path,
@@ -371,18 +399,28 @@ def serve_workshop(
     except ValueError as exc:
         raise InputError(str(exc), source=str(scenario) if scenario else None,
                          key="--rounds") from None
-    host_workshop(Hosted(w, str(out_dir), command))
+    session = Hosted(w, str(out_dir), command)
+    host_workshop(session)
     sock, port = _bind(host, port)
     configure_solara(assets_dir, app=WORKSHOP_PAGE_MODULE)
-    return _run_server(sock, host, port, assets_dir, workshop_banner(w, host, port),
+    code = _run_server(sock, host, port, assets_dir,
+                       workshop_banner(w, host, port, asked_rounds=rounds, out_dir=out_dir),
                        "partnersim workshop: stopped", announce)
+    if session.writer is not None:
+        announce(f"partnersim workshop: the session's results are in "
+                 f"{Path(session.writer.folder).resolve()}")
+    return code
 
 
-def workshop_banner(w: Workshop, host: str, port: int) -> list[str]:
+def workshop_banner(w: Workshop, host: str, port: int, *, asked_rounds: int | None = None,
+                    out_dir: Path | None = None) -> list[str]:
     """What ``partnersim workshop`` prints on start: a warning when it listens beyond this
-    computer, the console's secret link, the join link and code, and the address (last)."""
-    shown = f"[{host}]" if ":" in host else host
-    base = f"http://{shown}:{port}"
+    computer, the session (and rounds cut to the horizon), the console's secret link, the
+    join link and code, where the results go and how to end, and the address (last).
+    Links name the address participants reach (``reachable_address``)."""
+    base = f"http://{reachable_address(host)}:{port}"
+    cut = (f" (cut from {asked_rounds}: the scenario's horizon is {w.model.horizon} months)"
+           if asked_rounds is not None and asked_rounds > w.rounds else "")
     lines = []
     if host not in LOOPBACK:
         lines.append(f"partnersim workshop: WARNING: listening on {host}, not only this "
@@ -390,11 +428,15 @@ def workshop_banner(w: Workshop, host: str, port: int) -> list[str]:
                      "join page (they still need the code); use it on the room's own network")
     return [*lines,
             f"partnersim workshop: {w.scenario.name}, {w.rounds} rounds of {w.round_months} "
-            "months",
+            f"months{cut}",
             f"partnersim workshop: facilitator's console (keep this link to yourself): "
             f"{base}/facilitator?key={w.facilitator_key}",
             f"partnersim workshop: participants join at {base}/?code={w.join_code}  "
             f"(code {w.join_code})",
+            *([] if out_dir is None else [
+                f"partnersim workshop: each round is written to a folder in "
+                f"{Path(out_dir).resolve()}; 'End the workshop' on the console writes the "
+                "debrief there"]),
             f"partnersim workshop: {base}  (Ctrl-C stops it)"]
 
 
