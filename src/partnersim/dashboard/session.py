@@ -56,7 +56,7 @@ SCENARIO_ENV = "PARTNERSIM_DASHBOARD_SCENARIO"
 
 def default_scenario() -> Scenario:
     """The scenario a session starts from when no file is given: every default, one run."""
-    return make_scenario(name="dashboard",
+    return make_scenario(name="default",
                          question="What happens to this partnership over time?")
 
 
