@@ -158,6 +158,34 @@ def test_joint_chair_halves_the_loss_of_a_chair():
     assert single.chair_presence == 0.0 and joint.chair_presence == 0.5
 
 
+def test_going_down_to_one_chair_keeps_nhs_acutes_even_after_a_replacement():
+    model = PartnershipModel(rng=1, joint_chair=True, p_chair_leaves=0.0, **SMALL)
+    acute, social_work = model.chairs
+    assert model.staff.agency[[acute, social_work]].tolist() == [0, 2]
+    model.replace_members(np.array([acute]), stream="shocks")  # acute's chair leaves
+    new_acute = model.chairs[0]
+    assert model.staff.agency[new_acute] == 0 and model.chairs[1] == social_work
+    model.set_levers({"joint_chair": False})  # the second chair, social work's, stands down
+    assert model.chairs == [new_acute]
+
+
+def test_newcomers_of_a_month_0_shock_are_not_founders():
+    # they join before anyone has met: no personal familiarity from their agencies' past
+    model = PartnershipModel(rng=4, interventions=[
+        {"kind": "member_leaves", "month": 0, "count": 12}], **SMALL)
+    model.step()
+    s, t = model.staff, model.ties
+    newcomers = np.flatnonzero(~s.founder)
+    assert len(newcomers) >= 12 and not s.founder[newcomers].any()
+    theirs = np.isin(t.src, newcomers) | np.isin(t.dst, newcomers)
+    assert theirs.any() and (~theirs).any()
+    # a first meeting's familiarity is 0 for a newcomer, the agencies' for founders; one
+    # month's meeting then adds familiarity_gain of the gap
+    gain = model.p.familiarity_gain
+    assert np.allclose(t.familiarity[theirs], gain)
+    assert (t.familiarity[~theirs] > gain).all()
+
+
 def test_champion_and_member_shocks():
     model = PartnershipModel(rng=3, n_champions_senior=2, n_champions_operational=4, **SMALL)
     assert model.staff.champion.sum() == 6

@@ -140,7 +140,7 @@ class PartnershipModel(mesa.Model):
             commitment=np.zeros(n), info=np.zeros(n), position=np.zeros(n),
             capacity=np.zeros(n), tenure=np.zeros(n, dtype=np.int64), phi=np.zeros(n),
             engaged=np.ones(n, dtype=bool), attended=np.zeros(n, dtype=bool),
-            attendance=np.zeros(n))
+            attendance=np.zeros(n), founder=np.ones(n, dtype=bool))
         # senior staff: the first senior_share of each agency
         for a in range(len(SECTORS)):
             rows = np.flatnonzero(agency == a)
@@ -225,10 +225,13 @@ class PartnershipModel(mesa.Model):
         return int(rows[np.argmax(s.tenure[rows])])
 
     def _set_chairs(self, count: int) -> None:
-        """Keep ``count`` chairs in post: NHS acute first, then council social work."""
+        """Keep ``count`` chairs in post: NHS acute first, then council social work (a
+        chair replaced while two are in post goes back in its place, so going down to one
+        chair always keeps NHS acute's)."""
         for agency in (0, 2)[:count]:
             if not any(self.staff.agency[c] == agency for c in self.chairs):
                 self.chairs.append(self._senior_candidate(agency))
+        self.chairs.sort(key=lambda c: self.staff.agency[c] != 0)  # stable: acute first
         del self.chairs[count:]
 
     def appoint_champions(self, senior: int, operational: int, *, record: bool = True) -> None:
@@ -282,6 +285,7 @@ class PartnershipModel(mesa.Model):
                                                    len(self.agencies.sector))
         stages.agencies_forget(self, held, dropped)  # organisational familiarity leaves too
         self._draw_members(rows, self.streams[stream], newcomer=True)
+        self.staff.founder[rows] = False
         self.integration[rows] = 0.0  # a newcomer has no working relationships yet
         self._new_members[rows] = True  # their agents are replaced when next looked at
         if lost_chairs:

@@ -260,7 +260,7 @@ def _ensure_ties(model: PartnershipModel, i: np.ndarray, j: np.ndarray) -> np.nd
     s, p = model.staff, model.p
     src, dst = np.concatenate((i, j)), np.concatenate((j, i))
     trust, familiarity = _first_meeting(
-        src, dst, model.month, s.agency, s.tenure, s.propensity, model.agencies.familiarity,
+        src, dst, s.agency, s.founder, s.propensity, model.agencies.familiarity,
         p.newcomer_reputation, p.trust_weight_propensity, p.trust_weight_familiarity,
         *trust_climate(model))
     return model.ties.meet(src, dst, model.month, p.familiarity_gain, trust, familiarity)
@@ -284,7 +284,7 @@ def trust_climate(model: PartnershipModel) -> tuple[float, float]:
 
 
 @compiled
-def _first_meeting(src, dst, month, agency, tenure, propensity, agency_familiarity,
+def _first_meeting(src, dst, agency, founder, propensity, agency_familiarity,
                    newcomer_reputation, w_propensity, w_familiarity, institution,
                    reputation):  # pragma: no cover - compiled
     """First trust and familiarity of pairs meeting for the first time. Members present
@@ -295,7 +295,7 @@ def _first_meeting(src, dst, month, agency, tenure, propensity, agency_familiari
     for k in range(len(src)):
         a, b = src[k], dst[k]
         fam = agency_familiarity[agency[a], agency[b]]
-        original = tenure[a] >= month and tenure[b] >= month
+        original = founder[a] and founder[b]
         known = fam if original else newcomer_reputation * fam
         trust[k] = first_trust(propensity[a], known, w_propensity, w_familiarity, institution,
                                reputation)

@@ -79,6 +79,7 @@ class StaffState:
     engaged: np.ndarray
     attended: np.ndarray
     attendance: np.ndarray  # moving average of attendance: core vs periphery
+    founder: np.ndarray  # present from the start (not a newcomer who took over a row)
 
 
 @dataclass
