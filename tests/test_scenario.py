@@ -209,6 +209,12 @@ BAD = [
     ("end_past_horizon", '[params]\nhorizon_months = 24\n[[interventions]]\n'
      'kind = "pressure_surge"\nmonth = 3\nend_month = 40\n',
      ["interventions[0].month", "past the horizon"]),
+    ("end_of_a_departure", '\n[[interventions]]\nkind = "champion_leaves"\nmonth = 3\n'
+     'end_month = 9\n', ["interventions[0]", "a champion_leaves intervention acts once and "
+                                           "cannot be undone"]),
+    ("end_of_a_schedule", '\n[[interventions]]\nkind = "relationship_time"\nmonth = 0\n'
+     'schedule = [[0, 0.1], [12, 0.2]]\nend_month = 24\n',
+     ["interventions[0]", "a schedule sets each share in turn"]),
     ("bad_name", 'name = "../escape"\n', ["name", "short name"]),
     ("params_not_table", "params = 3\n", ["params", "table"]),
 ]

@@ -11,7 +11,7 @@ staff time) plus the one-off costs recorded here (ground-rules and vision work).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -69,11 +69,18 @@ _Rule = Params.model_fields["decision_rule"].annotation
 class _Base(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
+    UNDOABLE: ClassVar[bool] = True
+    """Whether ``end_month`` means something: false for a kind that acts once (an
+    appointment, a departure), which refuses it rather than ignore it."""
+
     month: int = Field(ge=0, description="Month (0-based) at whose start it applies.")
     end_month: int | None = Field(None, ge=1, description="Month at which a lever is undone.")
 
     @model_validator(mode="after")
     def _end_after_start(self) -> _Base:
+        if self.end_month is not None and not self.UNDOABLE:
+            raise ValueError(f"end_month: a {self.kind} intervention acts once and cannot be "  # type: ignore[attr-defined]
+                             "undone")
         if self.end_month is not None and self.end_month <= self.month:
             raise ValueError(f"end_month {self.end_month} must be after month {self.month}")
         return self
@@ -111,6 +118,7 @@ class Leadership(_Base):
 class Champions(_Base):
     """Appoint champions at senior and/or operational level, by number."""
 
+    UNDOABLE = False
     kind: Literal["champions"]
     n_champions_senior: int = _lever("n_champions_senior", 0)
     n_champions_operational: int = _lever("n_champions_operational", 0)
@@ -194,6 +202,9 @@ class RelationshipTime(_Base):
                 raise ValueError("schedule months must be strictly increasing")
             if months[0] < self.month:
                 raise ValueError("schedule must not start before 'month'")
+            if self.end_month is not None:
+                raise ValueError("end_month: a schedule sets each share in turn; end it with "
+                                 "a last (month, share) pair")
         return self
 
     def last_month(self) -> int:
@@ -217,6 +228,7 @@ class DecisionRule(_Base):
 class ChairLeaves(_Base):
     """Shock: a chair leaves (the longest-serving one when there are two)."""
 
+    UNDOABLE = False
     kind: Literal["chair_leaves"]
 
     def apply(self, model: PartnershipModel) -> None:
@@ -226,6 +238,7 @@ class ChairLeaves(_Base):
 class ChampionLeaves(_Base):
     """Shock: champions leave the partnership (chosen at random among champions)."""
 
+    UNDOABLE = False
     kind: Literal["champion_leaves"]
     count: int = Field(1, ge=1, le=100)
 
@@ -236,6 +249,7 @@ class ChampionLeaves(_Base):
 class MemberLeaves(_Base):
     """Shock: ordinary members (not chairs or champions) leave, chosen at random."""
 
+    UNDOABLE = False
     kind: Literal["member_leaves"]
     count: int = Field(1, ge=1, le=100)
 
