@@ -197,7 +197,7 @@ def best_share_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     """How often each share is best across the sampled assumptions, and the first-order
     (S1) and delta indices (with 95% interval half-widths) of the best share, by output and
     index, largest first. The figure shows S1: on this zero-inflated, discrete output the
-    delta index sits at a bias floor (0.09-0.16 for every parameter; docs/validation.md)."""
+    delta index sits at a bias floor (0.05-0.16 for every parameter; docs/validation.md)."""
     folder = RUNS / "best_share"
     points = pd.read_parquet(folder / "points.parquet")
     dist = pd.DataFrame({label: points[f"{output}_mean"].value_counts(normalize=True)
