@@ -388,7 +388,7 @@ def test_futures_can_draw_from_a_calibration_posterior(tmp_path: Path) -> None:
 
 
 def test_a_share_neither_none_nor_all_never_reads_0_or_100_percent() -> None:
-    from partnersim.present.decision_report import _pct
+    from partnersim.present.text import pct
 
-    assert [_pct(v) for v in (0.0, 0.0048, 0.12, 0.996, 1.0)] == ["0%", "<1%", "12%", ">99%",
+    assert [pct(v) for v in (0.0, 0.0048, 0.12, 0.996, 1.0)] == ["0%", "<1%", "12%", ">99%",
                                                                   "100%"]

@@ -51,9 +51,9 @@ def _cmd_outputs(args: argparse.Namespace) -> int:
     cells = [[o.name, "monthly measure" if o.kind == "monthly" else "end of run", o.unit,
               {1: "higher", -1: "lower", 0: ""}[o.better], o.meaning] for o in rows]
     if args.format == "markdown":
-        print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
-        for c in cells:
-            print("| " + " | ".join([f"`{c[0]}`", *c[1:]]) + " |")
+        from partnersim.present.text import md_table
+
+        print(md_table(header, [[f"`{c[0]}`", *c[1:]] for c in cells]))
         return 0
     print("monthly measures are the timeseries columns, one row per run and month; end-of-run "
           "outputs the runs table's, one row per run (docs/ODD.md section 7.13)")

@@ -31,6 +31,7 @@ from partnersim.calibration.spec import Calibration, load_calibration
 from partnersim.errors import InputError
 from partnersim.outputs import label
 from partnersim.params import make_params
+from partnersim.present.text import md_table
 from partnersim.run import storage
 from partnersim.run.executors import Pool, open_executor
 from partnersim.run.options import RunOptions
@@ -306,9 +307,8 @@ def _fmt(x: Any) -> str:
 def _md_table(df: pd.DataFrame) -> str:
     if df.empty:
         return "(none)\n"
-    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
-    lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
+    return md_table(df.columns, [[_fmt(v) for v in row] for row in df.itertuples(index=False)]
+                    ) + "\n"
 
 
 def _target_rows(cal: Calibration) -> pd.DataFrame:

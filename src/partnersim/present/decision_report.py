@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,8 +19,8 @@ from matplotlib.axes import Axes
 from partnersim import __version__
 from partnersim.outputs import label
 from partnersim.present import discovery_plots, plots
-from partnersim.present.report import _CSS, _ci, _html_table, _md_table
-from partnersim.present.text import fmt
+from partnersim.present.report import _CSS, _ci, _html_table
+from partnersim.present.text import fmt, md_table, pct
 from partnersim.run.storage import FIGURES_DIR
 from partnersim.stats import CI_LEVEL
 
@@ -160,24 +160,12 @@ REGRET_HEADER = ["policy", "mean value", f"mean regret [{_LEVEL}]", "median",
                  f"best in (share of futures) [{_LEVEL}]"]
 
 
-def _pct(x: Any) -> str:
-    """A share as a whole percentage; a share that is neither none nor all never rounds to
-    0% or 100% ("<1%", ">99%")."""
-    if x is None or (isinstance(x, float) and np.isnan(x)):
-        return ""
-    if 0 < x < 0.005:
-        return "<1%"
-    if 0.995 < x < 1:
-        return ">99%"
-    return f"{100 * x:.0f}%"
-
-
 def regret_rows(analysis: DecisionAnalysis, objective: str) -> list[list[str]]:
     table = analysis.regret[analysis.regret["objective"] == objective]
     return [[r.policy, fmt(r.value), f"{fmt(r.mean)} {_ci(r.mean_lo, r.mean_hi)}",
              fmt(r.median),
              f"{fmt(r.p90)} {_ci(r.p90_lo, r.p90_hi)}", fmt(r.max),
-             f"{_pct(r.share_best)} [{_pct(r.share_best_lo)}, {_pct(r.share_best_hi)}]"]
+             f"{pct(r.share_best)} [{pct(r.share_best_lo)}, {pct(r.share_best_hi)}]"]
             for r in table.itertuples()]
 
 
@@ -190,8 +178,8 @@ def satisficing_rows(analysis: DecisionAnalysis) -> list[list[str]]:
     rows = []
     for name in analysis.decision.policy_names():
         sub = sat[sat["policy"] == name].set_index("objective")
-        rows.append([name] + [f"{_pct(sub.loc[o, 'share'])} [{_pct(sub.loc[o, 'share_lo'])}, "
-                              f"{_pct(sub.loc[o, 'share_hi'])}]"
+        rows.append([name] + [f"{pct(sub.loc[o, 'share'])} [{pct(sub.loc[o, 'share_lo'])}, "
+                              f"{pct(sub.loc[o, 'share_hi'])}]"
                               for o in satisficing_header(analysis)[1:]])
     return rows
 
@@ -217,7 +205,7 @@ def pareto_rows(analysis: DecisionAnalysis) -> tuple[list[str], list[list[str]]]
     t = analysis.pareto
     extra = [c for c in t.columns if c.startswith("mean_regret")]
     header = ["policy", "on the front of mean regret", "share of futures on the front", *extra]
-    rows = [[r["policy"], "yes" if r["on_front"] else "no", _pct(r["share_on_front"]),
+    rows = [[r["policy"], "yes" if r["on_front"] else "no", pct(r["share_on_front"]),
              *[fmt(r[c]) for c in extra]] for _, r in t.iterrows()]
     return header, rows
 
@@ -238,8 +226,8 @@ def answer_rows(analysis: DecisionAnalysis) -> list[list[str]]:
                                for u, s in zip(st["uncertainty"], st["share"], strict=True))
         cart = analysis.cart.get(r.question)
         cart_words = "; ".join(cart.words[:3]) if cart is not None else ""
-        rows.append([r.text, f"{r.futures} ({_pct(r.share)})", r.words,
-                     _pct(r.coverage), _pct(r.density), _pct(r.density_outside),
+        rows.append([r.text, f"{r.futures} ({pct(r.share)})", r.words,
+                     pct(r.coverage), pct(r.density), pct(r.density_outside),
                      stable or "none", cart_words])
     return rows
 
@@ -267,13 +255,13 @@ def headline_sentences(analysis: DecisionAnalysis) -> list[str]:
         out.append(f"On {label(o.output)}, the policy with the least 90th-percentile regret "
                    f"is '{name}': regret {fmt(r.p90)} {_ci(r.p90_lo, r.p90_hi)} at the 90th "
                    f"percentile, {fmt(r['mean'])} on average, {fmt(r['max'])} at worst; best "
-                   f"in {_pct(r.share_best)} of futures; satisfices in {_pct(s.share)}.")
+                   f"in {pct(r.share_best)} of futures; satisfices in {pct(s.share)}.")
     for r in analysis.answers.itertuples():
         if r.question in analysis.prim:
             out.append(f"{r.text} In {r.futures} future{'' if r.futures == 1 else 's'} "
-                       f"({_pct(r.share)}); PRIM: {r.words}: in {_pct(r.density)} of the "
-                       f"futures there, {_pct(r.density_outside)} elsewhere (coverage "
-                       f"{_pct(r.coverage)}).")
+                       f"({pct(r.share)}); PRIM: {r.words}: in {pct(r.density)} of the "
+                       f"futures there, {pct(r.density_outside)} elsewhere (coverage "
+                       f"{pct(r.coverage)}).")
         else:
             out.append(f"{r.text} {r.words.capitalize()}.")
     return out
@@ -364,25 +352,25 @@ def render_markdown(analysis: DecisionAnalysis, figures: dict[str, Path], *,
            "## Findings", "", *[f"- {t}" for t in headline_sentences(analysis)], ""]
     if analysis.notes:
         out += ["## Notes", "", *[f"- {n}" for n in analysis.notes], ""]
-    out += ["## Policies", "", _md_table(["policy", "what it does"], policy_rows(analysis)),
+    out += ["## Policies", "", md_table(["policy", "what it does"], policy_rows(analysis)),
             "", "## Objectives", "",
-            _md_table(["output", "label", "direction", "satisfices when"],
+            md_table(["output", "label", "direction", "satisfices when"],
                       objective_rows(analysis)), ""]
     for o in d.objectives:
         out += [f"## Regret: {label(o.output)}", "", NOTES["regret"], "",
-                _md_table(REGRET_HEADER, regret_rows(analysis, o.output)), ""]
+                md_table(REGRET_HEADER, regret_rows(analysis, o.output)), ""]
     out += ["## Satisficing", "", NOTES["satisficing"], "",
-            _md_table(satisficing_header(analysis), satisficing_rows(analysis)), ""]
+            md_table(satisficing_header(analysis), satisficing_rows(analysis)), ""]
     if len(d.objectives) > 1:
         out += ["## Pareto front", "", NOTES["pareto"], "",
-                _md_table(*pareto_rows(analysis)), ""]
+                md_table(*pareto_rows(analysis)), ""]
     if len(analysis.answers):
         out += ["## Where the answer changes (scenario discovery)", "", NOTES["answers"], "",
-                _md_table(ANSWER_HEADER, answer_rows(analysis)), ""]
+                md_table(ANSWER_HEADER, answer_rows(analysis)), ""]
     header, rows = feature_rows(analysis)
     if rows:
         out += ["## Which uncertainties decide the best policy (extra-trees scores)", "",
-                _md_table(header, rows), ""]
+                md_table(header, rows), ""]
     out += ["## Figures", ""]
     for key, path in figures.items():
         rel = Path(path).relative_to(base) if base is not None else Path(path)

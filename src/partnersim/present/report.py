@@ -9,7 +9,6 @@ it reads a :class:`~partnersim.study.compare.Comparison` built from stored table
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from partnersim import __version__, outputs
 from partnersim.outputs import COST_OUTPUT
 from partnersim.present import plots
-from partnersim.present.text import fmt
+from partnersim.present.text import fmt, md_table, pct
 from partnersim.run.storage import FIGURES_DIR
 from partnersim.stats import CI_LEVEL
 
@@ -80,14 +79,6 @@ def _ci(lo: Any, hi: Any) -> str:
     return f"[{fmt(lo)}, {fmt(hi)}]"
 
 
-def _pct(x: Any) -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return "n/a"
-    return "n/a" if not math.isfinite(v) else f"{v:.0%}"
-
-
 def _interventions_text(scn: Any) -> str:
     items = []
     for iv in scn.intervention_dicts():
@@ -123,7 +114,7 @@ def difference_rows(cmp: Comparison) -> list[list[str]]:
         rows.append([
             r["scenario"], r["output"], r["direction"], fmt(r["reference_mean"]),
             fmt(r["scenario_mean"]), fmt(r["difference"]), _ci(r["ci_low"], r["ci_high"]),
-            "yes" if r["significant"] else "no", _pct(r["share_worse"]), str(r["n_pairs"]),
+            "yes" if r["significant"] else "no", pct(r["share_worse"]), str(r["n_pairs"]),
         ])
     return rows
 
@@ -167,7 +158,7 @@ def failure_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
     rows = []
     for _, r in f.iterrows():
         row = [r["scenario"], r["outcome"], f"{r['n_failed']} of {r['n_pairs']} seeds "
-               f"({_pct(r['share_failed'])})", fmt(r["worst_difference"])]
+               f"({pct(r['share_failed'])})", fmt(r["worst_difference"])]
         for feat in feats:
             row += [fmt(r[f"{feat}_when_failed"]), fmt(r[f"{feat}_otherwise"])]
         rows.append(row)
@@ -244,7 +235,7 @@ def headline_sentences(cmp: Comparison) -> list[str]:
             f"{r['scenario']}: {_named(cmp.outcome)} {fmt(r['difference'])} "
             f"({int(CI_LEVEL * 100)}% CI {_ci(r['ci_low'], r['ci_high'])}) against "
             f"{cmp.reference} ({verdict}); "
-            f"worse than {cmp.reference} on {_pct(r['share_worse'])} of paired seeds.")
+            f"worse than {cmp.reference} on {pct(r['share_worse'])} of paired seeds.")
     return out
 
 
@@ -347,17 +338,6 @@ def render_html(cmp: Comparison, figures: dict[str, Path]) -> str:
 # --------------------------------------------------------------------------- Markdown
 
 
-def _md_escape(v: str) -> str:
-    return str(v).replace("|", "\\|").replace("\n", " ")
-
-
-def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(_md_escape(h) for h in header) + " |",
-             "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_md_escape(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def render_markdown(cmp: Comparison, figures: dict[str, Path], *, base: Path | None = None) -> str:
     """The Markdown summary; figures are linked relative to ``base`` (the report's folder)."""
     s0 = cmp.scenarios[0]
@@ -377,19 +357,19 @@ def render_markdown(cmp: Comparison, figures: dict[str, Path], *, base: Path | N
     if cmp.notes:
         out += ["## Notes", "", *[f"- {n}" for n in cmp.notes], ""]
     out += [
-        "## Scenarios", "", _md_table(SCENARIO_HEADER, scenario_rows(cmp)), "",
+        "## Scenarios", "", md_table(SCENARIO_HEADER, scenario_rows(cmp)), "",
         "## Differences from the reference", "", notes["differences"], "",
-        _md_table(DIFFERENCE_HEADER, difference_rows(cmp)), "",
+        md_table(DIFFERENCE_HEADER, difference_rows(cmp)), "",
         "## Costs beside effects", "", notes["costs"], "",
-        _md_table(COST_HEADER, cost_rows(cmp)), "",
+        md_table(COST_HEADER, cost_rows(cmp)), "",
         "## Where an option fails", "", notes["failures"], "",
-        _md_table(*failure_rows(cmp)), "",
+        md_table(*failure_rows(cmp)), "",
         "## Figures", "",
     ]
     for key, path in figures.items():
         rel = Path(path).relative_to(base) if base is not None else Path(path)
         out += [f"![{key}]({rel.as_posix()})", "", f"*{FIGURE_CAPTIONS.get(key, key)}*", ""]
-    out += ["## Outputs in this report", "", _md_table(GLOSSARY_HEADER, glossary_rows(cmp)),
+    out += ["## Outputs in this report", "", md_table(GLOSSARY_HEADER, glossary_rows(cmp)),
             "", "## How to reproduce", "", "```", cmp.command, "```", ""]
     return "\n".join(out)
 

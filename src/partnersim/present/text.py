@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,32 @@ def fmt(x: Any) -> str:
     if abs(v) >= 10:
         return f"{v:.1f}"
     return f"{v:#.3g}"  # 3 significant figures, trailing zeros kept: 0.540, 1.00
+
+
+def pct(x: Any) -> str:
+    """A share as a whole percentage, 'n/a' for missing; a share that is neither none nor all
+    never reads 0% or 100% ("<1%", ">99%")."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "n/a"
+    if not math.isfinite(v):
+        return "n/a"
+    if 0 < v < 0.005:
+        return "<1%"
+    if 0.995 < v < 1:
+        return ">99%"
+    return f"{v:.0%}"
+
+
+def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table (cells with a '|' or a line break made safe)."""
+    def cell(v: Any) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def format_summary(table: pd.DataFrame) -> str:
