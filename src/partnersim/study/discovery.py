@@ -453,28 +453,19 @@ def _sides(row: pd.Series) -> tuple[pd.Series | None, pd.Series | None]:
     """A limit split by the strength of its sides: the limit on its sides with a quasi-p-value
     of at most ``WEAK_QP`` (or none: CART's, a table without the columns), and the limit on
     its weak sides; None where there is no such side. A categorical limit is one side."""
-    def qp(name: str) -> float:
-        v = row.get(name)
-        return np.nan if v is None else float(v)
-
-    lower_weak, upper_weak = qp("qp_lower") > WEAK_QP, qp("qp_upper") > WEAK_QP
-    categorical = row.get("categories") is not None and not (
-        isinstance(row["categories"], float) and np.isnan(row["categories"]))
-    if categorical or not (lower_weak or upper_weak):
-        return (None, row) if lower_weak else (row, None)
-    weak = row.copy()
-    strong = row.copy()
-    if lower_weak:
-        strong["lower"] = -np.inf
-    else:
-        weak["lower"] = -np.inf
-    if upper_weak:
-        strong["upper"] = np.inf
-    else:
-        weak["upper"] = np.inf
+    qp = {side: np.nan if row.get(f"qp_{side}") is None else float(row[f"qp_{side}"])
+          for side in ("lower", "upper")}
+    weak_sides = [side for side, q in qp.items() if q > WEAK_QP]
+    if not weak_sides:
+        return row, None
+    if row.get("categories") is not None and not (
+            isinstance(row["categories"], float) and np.isnan(row["categories"])):
+        return None, row
+    strong, weak = row.copy(), row.copy()
+    for side, free in (("lower", -np.inf), ("upper", np.inf)):  # a freed side is no limit
+        (strong if side in weak_sides else weak)[side] = free
     # PRIM gives a quasi-p-value for each restricted side only
-    firm = any(q <= WEAK_QP for q in (qp("qp_lower"), qp("qp_upper")))
-    return (strong if firm else None), weak
+    return (strong if any(q <= WEAK_QP for q in qp.values()) else None), weak
 
 
 def _joined(phrases: list[str]) -> str:
