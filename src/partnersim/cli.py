@@ -51,7 +51,7 @@ def _cmd_outputs(args: argparse.Namespace) -> int:
     cells = [[o.name, "monthly measure" if o.kind == "monthly" else "end of run", o.unit,
               {1: "higher", -1: "lower", 0: ""}[o.better], o.meaning] for o in rows]
     if args.format == "markdown":
-        from partnersim.present.text import md_table
+        from partnersim.present.text import md_table  # here: CLI start-up time (pandas)
 
         print(md_table(header, [[f"`{c[0]}`", *c[1:]] for c in cells]))
         return 0
