@@ -8,8 +8,13 @@ reproducible to the bit across the two.
 
 from __future__ import annotations
 
+import ctypes
+import functools
+
 import numba
 import numpy as np
+from numba.core import cgutils, types
+from numba.core.extending import intrinsic
 
 compiled = numba.njit(cache=True)
 """Decorator for the model's compiled kernels (machine code cached beside the source)."""
@@ -87,3 +92,51 @@ def std(a):  # pragma: no cover - compiled
     """``a.std()`` for a non-empty float array, bit for bit."""
     centred = a - mean(a)
     return np.sqrt(total(centred * centred) / len(a))
+
+
+# --- random streams inside compiled code ---------------------------------------------------
+#
+# numba takes a numpy Generator as an argument, but rebuilds its view of the generator on
+# every call through Python's ctypes (about 10 us a call, a month's worth of several small
+# stages). A stream's handle, the C addresses of its bit generator in a small array, crosses
+# for the cost of any array, and ``open_stream`` makes it a numba Generator again inside the
+# compiled code: the same generator, drawing the same numbers and advancing the same state
+# as numpy's methods would (tests/test_numerics.py).
+
+_GENERATOR = types.NumPyRandomGeneratorType("generator")
+_BIT_GENERATOR = types.NumPyRandomBitGeneratorType("bit_generator")
+_HANDLE_FIELDS = ("state_address", "state", "fnptr_next_uint64", "fnptr_next_uint32",
+                  "fnptr_next_double", "bit_generator")
+"""numba's fields of a bit generator, in the order of a handle."""
+
+
+@functools.cache
+def _entry_points(kind: type) -> tuple[int, int, int]:
+    """The C functions that draw 64-bit, 32-bit and double values from a bit generator of
+    this kind (the same for every instance of it)."""
+    example = kind().ctypes
+    return tuple(ctypes.cast(getattr(example, name), ctypes.c_void_p).value
+                 for name in ("next_uint64", "next_uint32", "next_double"))
+
+
+def stream_handle(rng: np.random.Generator) -> np.ndarray:
+    """The handle of ``rng`` for ``open_stream``: valid while ``rng`` lives, and only for it
+    (read it again after copying a model: a copy's streams are new generators)."""
+    bits = rng.bit_generator
+    c = bits.ctypes
+    return np.array([c.state_address, c.state_address, *_entry_points(type(bits)),
+                     c.bit_generator.value], dtype=np.uint64)
+
+
+@intrinsic
+def open_stream(typingctx, handle):  # pragma: no cover - compiled
+    """The numba Generator of a stream's handle (``stream_handle``)."""
+    def codegen(context, builder, signature, args):
+        addresses = context.make_array(signature.args[0])(context, builder, args[0])
+        bits = cgutils.create_struct_proxy(_BIT_GENERATOR)(context, builder)
+        for k, field in enumerate(_HANDLE_FIELDS):
+            setattr(bits, field, builder.load(cgutils.gep_inbounds(builder, addresses.data, k)))
+        generator = cgutils.create_struct_proxy(_GENERATOR)(context, builder)  # zeroed:
+        generator.bit_generator = bits._getvalue()  # no Python parent, no reference held
+        return generator._getvalue()
+    return _GENERATOR(handle), codegen

@@ -15,7 +15,7 @@ from partnersim.model import measures, stages
 from partnersim.model.agents import Agency, StaffMember
 from partnersim.model.interventions import parse_interventions
 from partnersim.model.network import Ties
-from partnersim.model.numerics import compiled
+from partnersim.model.numerics import compiled, open_stream, stream_handle
 from partnersim.model.state import (
     LEVERS,
     MOTIVE_HONESTY,
@@ -161,11 +161,7 @@ class PartnershipModel(mesa.Model):
             # (the mean of the operational and practice stocks, as numpy computes it)
             inherited = self.p.structure_transfer * (self.capacity_stocks[2] + self.capacity_stocks[3]) / 2.0
             newcomer_capacity = self.p.newcomer_capacity + inherited * (1.0 - self.p.newcomer_capacity)
-        m = len(rows)
-        draws = (rng.random(m), rng.normal(0.0, 0.05, m), rng.beta(6.0, 4.0, m),
-                 rng.beta(5.0, 5.0, m), rng.uniform(0.45, 0.75, m), rng.normal(0.0, 0.06, m),
-                 rng.normal(0.0, 0.03 if newcomer else 0.1, m))
-        _draw(*draws, rows, s.sector[rows], newcomer_capacity, s.motive,
+        _draw(stream_handle(rng), rows, s.sector[rows], newcomer_capacity, s.motive,
               s.honesty, s.ability, s.propensity, s.commitment, s.info, s.position, s.capacity,
               s.champion, s.tenure, s.engaged, s.attendance, s.attended, s.phi)
 
@@ -432,14 +428,19 @@ class PartnershipModel(mesa.Model):
 
 
 @compiled
-def _draw(motive_draw, honesty_noise, ability_draw, propensity_draw, commitment_draw,
-          position_noise, capacity_noise, rows, sector, newcomer_capacity, motive, honesty,
-          ability, propensity, commitment, info, position, capacity, champion, tenure, engaged,
-          attendance, attended, phi):  # pragma: no cover - compiled
-    """Set the attributes of the members in ``rows`` from their draws: motive (and honesty
-    by motive), ability, trust propensity, commitment, a problem definition near their
-    sector's culture and personal capacity: founding members' by sector; newcomers'
-    (``newcomer_capacity`` >= 0) from that level, which the structures in place raise."""
+def _draw(stream, rows, sector, newcomer_capacity, motive, honesty, ability, propensity,
+          commitment, info, position, capacity, champion, tenure, engaged, attendance, attended,
+          phi):  # pragma: no cover - compiled
+    """Set the attributes of the members in ``rows`` from draws from ``stream`` (a handle):
+    motive (and honesty by motive), ability, trust propensity, commitment, a problem
+    definition near their sector's culture and personal capacity: founding members' by
+    sector; newcomers' (``newcomer_capacity`` >= 0) from that level, which the structures
+    in place raise. Each attribute's draws are taken for all the rows in turn."""
+    rng, m = open_stream(stream), len(rows)
+    motive_draw, honesty_noise = rng.random(m), rng.normal(0.0, 0.05, m)
+    ability_draw, propensity_draw = rng.beta(6.0, 4.0, m), rng.beta(5.0, 5.0, m)
+    commitment_draw, position_noise = rng.uniform(0.45, 0.75, m), rng.normal(0.0, 0.06, m)
+    capacity_noise = rng.normal(0.0, 0.03 if newcomer_capacity >= 0 else 0.1, m)
     ability[rows] = ability_draw
     propensity[rows] = propensity_draw
     commitment[rows] = commitment_draw

@@ -5,10 +5,13 @@ draw from their own named random stream, and write back. ``ev`` carries what
 happened this month from one stage to the next (meeting pairs, trust signals,
 wins, output). Equations and their sources are in docs/ODD.md, section 7.
 
-Each stage is a readable Python function that gathers its inputs and draws its
-random numbers, and calls one or two compiled loops (``@compiled``, numba) that do
-the arithmetic member by member or tie by tie; a loop's docstring or comments
-state its equation where the stage's docstring does not.
+Each stage is a readable Python function that gathers its inputs and calls one or
+two compiled loops (``@compiled``, numba) that do the arithmetic member by member or
+tie by tie; a loop's docstring or comments state its equation where the stage's
+docstring does not. A stage draws its random numbers itself, or, where the draws
+depend on what the loop finds (who attends, how many items are on the agenda), the
+loop draws them as it goes from the stream's handle (``numerics.stream_handle``):
+the same numbers, in the order the ODD gives.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from partnersim.model.numerics import compiled, mean, std, total
+from partnersim.model.numerics import compiled, mean, open_stream, std, stream_handle, total
 from partnersim.model.state import (
     CAREER,
     SECTOR_CULTURE,
@@ -128,9 +131,9 @@ def meet(model: PartnershipModel, ev: MonthEvents) -> None:
     s, p, t = model.staff, model.p, model.ties
     t.remove_lapsed(model.month, p.tie_lapse_months)
     ev.pairs_i, ev.pairs_j = _meetings(
-        model.streams["meet"], participation(model), s.phi, s.commitment, s.engaged, s.attended,
-        s.attendance, s.champion | model.chair_flags(), t.start, t.dst, s.agency,
-        model.agency_choices.values("meeting_attendance", model.levers),
+        stream_handle(model.streams["meet"]), participation(model), s.phi, s.commitment,
+        s.engaged, s.attended, s.attendance, s.champion | model.chair_flags(), t.start, t.dst,
+        s.agency, model.agency_choices.values("meeting_attendance", model.levers),
         model.agencies.familiarity, p.full_attendance_share, p.contacts_per_month,
         p.champion_contacts, p.p_repeat_contact, p.champion_bridging)
     rows = _ensure_ties(model, ev.pairs_i, ev.pairs_j)
@@ -139,11 +142,13 @@ def meet(model: PartnershipModel, ev: MonthEvents) -> None:
 
 
 @compiled
-def _meetings(rng, participation, phi, commitment, engaged, attended, attendance, bridger,
+def _meetings(stream, participation, phi, commitment, engaged, attended, attendance, bridger,
               start, dst, agency, send, familiarity, full_share, per_month, bridger_contacts,
               p_repeat, bridging):  # pragma: no cover - compiled
     """This month's meeting pairs (i, j): who attends, how many contacts each makes, and
-    with whom. Updates ``attended`` and the moving average ``attendance``."""
+    with whom, drawn from ``stream`` (a handle). Updates ``attended`` and the moving
+    average ``attendance``."""
+    rng = open_stream(stream)
     # attendance: participation x relationship time relative to full_share (capped at 1)
     # x (0.5 + 0.5 commitment) x the share of its people their agency sends
     draws = rng.random(len(phi))
@@ -684,18 +689,10 @@ def decide(model: PartnershipModel, ev: MonthEvents) -> None:
         agenda[:, 1] += 1
         model.agenda = agenda[agenda[:, 1] < MAX_AGENDA_AGE]
         return
-    # each item in turn: a new item's proposal, then the voters' draws (soft support)
-    rng, soft = model.streams["deliberate"], p.acceptance_softness > 0
-    proposals = np.zeros(len(agenda))
-    draws = np.empty((len(agenda), len(x) if soft else 0))
-    for item in range(len(agenda)):
-        if agenda[item, 2]:
-            proposals[item] = rng.normal(0.0, 0.05)
-        if soft:
-            draws[item] = rng.random(len(x))
     rule = lv["decision_rule"]
     model.agenda, ev.decisions, ev.decision_delay, acceptability, ev.decision_equity = _decide(
-        agenda, proposals, draws, voters, x, float(power @ x), power, sector,
+        stream_handle(model.streams["deliberate"]), agenda, voters, x, float(power @ x), power,
+        sector,
         DECISION_RULES[rule], SECTOR_QUORUM[rule], p.acceptance_width, p.acceptance_softness,
         t.start, t.src, t.dst, t.trust, t.damage, model.agencies.power[s.agency],
         p.overrule_signal, p.trust_gain_rate, p.trust_loss_ratio, p.power_gain_damping)
@@ -711,12 +708,13 @@ def _voters(attended, agency, sector, agency_power, position):  # pragma: no cov
 
 
 @compiled
-def _decide(agenda, proposals, draws, voters, x, power_x, power, sector, need, quorum, width,
-            softness, start, src, dst, trust, damage, staff_power, overrule_signal, gain_rate,
-            loss_ratio, damping):  # pragma: no cover - compiled
-    """Vote on each agenda item (rows: position, age in months, new). A new item is proposed
-    at the power-weighted view plus its entry in ``proposals``; ``draws`` holds each item's
-    voters' draws (soft support). A failing proposal compromises toward the members' mean
+def _decide(stream, agenda, voters, x, power_x, power, sector, need, quorum, width, softness,
+            start, src, dst, trust, damage, staff_power, overrule_signal, gain_rate, loss_ratio,
+            damping):  # pragma: no cover - compiled
+    """Vote on each agenda item (rows: position, age in months, new). Each item in turn
+    draws from ``stream`` (a handle): a new item's proposal, the power-weighted view plus
+    normal noise (s.d. 0.05); then, with soft support, one draw for each voter. A failing
+    proposal compromises toward the members' mean
     position; one still undecided after MAX_AGENDA_AGE months is dropped (a delay of the
     full agenda life). Members overruled by more powerful members lose trust in them.
 
@@ -736,11 +734,14 @@ def _decide(agenda, proposals, draws, voters, x, power_x, power, sector, need, q
     pending = np.empty_like(agenda)
     n_pending = decisions = closed = n_equity = 0
     delay_sum = acceptance_sum = equity_sum = 0.0
+    rng = open_stream(stream)
+    no_draws = np.empty(0)
     for item in range(len(agenda)):
         position, age, new = agenda[item, 0], agenda[item, 1], agenda[item, 2]
         if new:
-            position = proposal_mean + proposals[item]
-        passed, n_support, low_support = _vote(x, position, draws[item], width, softness, power,
+            position = proposal_mean + rng.normal(0.0, 0.05)
+        draws = rng.random(len(x)) if softness > 0 else no_draws
+        passed, n_support, low_support = _vote(x, position, draws, width, softness, power,
                                                power_needed, sector, sector_needed, low, voters,
                                                overruled, supporters)
         if passed:
