@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+import numba
 import numpy as np
 import pytest
 
@@ -54,3 +55,12 @@ def test_a_copied_generator_has_its_own_handle():
     assert not np.array_equal(stream_handle(rng), stream_handle(twin))
     _draws(stream_handle(twin), 10)  # drawing from the copy leaves the original alone
     assert rng.bit_generator.state == np.random.default_rng(3).bit_generator.state
+
+
+def test_only_a_handle_opens_a_stream():
+    @compiled
+    def first_draw(stream):  # pragma: no cover - compiled
+        return open_stream(stream).random()
+
+    with pytest.raises(numba.core.errors.TypingError):
+        first_draw(np.zeros(6))  # addresses must be unsigned 64-bit integers

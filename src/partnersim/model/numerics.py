@@ -124,13 +124,16 @@ def stream_handle(rng: np.random.Generator) -> np.ndarray:
     (read it again after copying a model: a copy's streams are new generators)."""
     bits = rng.bit_generator
     c = bits.ctypes
-    return np.array([c.state_address, c.state_address, *_entry_points(type(bits)),
+    return np.array([c.state_address, c.state.value, *_entry_points(type(bits)),
                      c.bit_generator.value], dtype=np.uint64)
 
 
 @intrinsic
 def open_stream(typingctx, handle):  # pragma: no cover - compiled
     """The numba Generator of a stream's handle (``stream_handle``)."""
+    if not (isinstance(handle, types.Array) and handle.ndim == 1
+            and handle.dtype == types.uint64):
+        return None  # not a handle: numba reports a typing error
     def codegen(context, builder, signature, args):
         addresses = context.make_array(signature.args[0])(context, builder, args[0])
         bits = cgutils.create_struct_proxy(_BIT_GENERATOR)(context, builder)
