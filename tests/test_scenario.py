@@ -217,6 +217,10 @@ BAD = [
      ["interventions[0]", "a schedule sets each share in turn"]),
     ("bad_name", 'name = "../escape"\n', ["name", "short name"]),
     ("params_not_table", "params = 3\n", ["params", "table"]),
+    ("intervention_not_table", "interventions = [1, 2]\n",
+     ["line 1: interventions[0]", "expected a table with 'kind' and 'month'"]),
+    ("intervention_as_list", 'interventions = [{kind = "chair_leaves", month = 10}, [5]]\n',
+     ["interventions[1]", "expected a table with 'kind' and 'month'"]),
 ]
 
 

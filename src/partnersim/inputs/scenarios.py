@@ -288,7 +288,8 @@ def make_scenario(
         except InputError as exc:  # in a file, a parameter's key is params.<name>
             raise exc.rekeyed(prefix=_params_key) from None
 
-    items = [iv if isinstance(iv, dict) else iv.as_table() for iv in interventions]
+    # parsed interventions as their tables; anything else is checked as a file's entry
+    items = [iv.as_table() if hasattr(iv, "as_table") else iv for iv in interventions]
     parsed = parse_interventions(items, horizon_months=full.horizon_months, source=source)
 
     kept: tuple[str, ...] | None = None
