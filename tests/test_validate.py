@@ -327,6 +327,31 @@ def test_draws_without_a_posterior_are_refused(tmp_path, capsys):
     assert "--draws: applies only with --posterior" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("option", "message"), [
+    (["--patterns", ""], "--patterns: expected comma-separated pattern ids"),
+    (["--patterns", " , "], "--patterns: expected comma-separated pattern ids"),
+    (["--robustness", "0"], "--robustness: expected a positive number of points, got 0"),
+    (["--robustness", "-3"], "--robustness: expected a positive number of points, got -3"),
+])
+def test_bad_validate_options_are_refused_before_any_run(tmp_path, capsys, option, message):
+    # an empty pattern list had validated every pattern, a robustness of 0 had run the
+    # ordinary validation and -3 had failed inside numpy
+    out = tmp_path / "x"
+    assert main(["validate", "--quick", *option, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and message in err
+    assert not out.exists()
+
+
+def test_a_negative_draw_seed_is_refused_before_any_run(tiny_posterior, tmp_path, capsys):
+    out = tmp_path / "post"
+    assert main(["validate", "--posterior", str(tiny_posterior), "--draw-seed", "-1",
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--draw-seed: -1 is outside the bounds [0," in err
+    assert not out.exists()
+
+
 # --------------------------------------------------------------------------- robustness
 
 

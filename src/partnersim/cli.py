@@ -282,6 +282,8 @@ def _validate_command(args: argparse.Namespace) -> str:
 def _validate_posterior(args: argparse.Namespace, ids: list[str] | None) -> int:
     # imported here, as every verb's modules are: start-up time of the CLI
     from partnersim.inputs.posterior import load_posterior
+    from partnersim.inputs.toml import check_int
+    from partnersim.seeding import MAX_SEED
     from partnersim.validation.posterior import (
         DEFAULT_DRAWS,
         DRAW_SEED,
@@ -301,7 +303,8 @@ def _validate_posterior(args: argparse.Namespace, ids: list[str] | None) -> int:
     draws = DEFAULT_DRAWS if args.draws is None else args.draws
     if draws < 1:
         raise InputError(f"expected a positive number of draws, got {draws}", key="--draws")
-    seed = DRAW_SEED if args.draw_seed is None else args.draw_seed
+    seed = DRAW_SEED if args.draw_seed is None else check_int(
+        args.draw_seed, 0, MAX_SEED, source=None, key="--draw-seed")
     post = load_posterior(args.posterior, key="--posterior")
     ids = check_patterns(post, ids)
     out = Path(args.out)
@@ -364,8 +367,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         write_results,
     )
 
-    ids = [p.strip().upper() for p in args.patterns.split(",") if p.strip()] \
-        if args.patterns else None
+    ids = None
+    if args.patterns is not None:
+        ids = [p.strip().upper() for p in args.patterns.split(",") if p.strip()]
+        if not ids:
+            raise InputError("expected comma-separated pattern ids, e.g. SF1,SF3",
+                             key="--patterns")
+    if args.robustness is not None and args.robustness < 1:
+        raise InputError(f"expected a positive number of points, got {args.robustness}",
+                         key="--robustness")
 
     def show(verdict) -> None:  # a PatternVerdict: the pattern at every master seed
         r = verdict.result
