@@ -318,3 +318,14 @@ def test_outputs_lists_every_column_with_its_unit(capsys: pytest.CaptureFixture[
     assert main(["outputs", "--kind", "monthly"]) == 0
     lines = capsys.readouterr().out.splitlines()[2:]  # after the note and the header
     assert [line.split()[0] for line in lines] == list(MONTHLY)
+
+
+def test_an_output_folder_the_system_refuses_is_one_line(scenario: Path, tmp_path: Path,
+                                                          capsys) -> None:
+    out = tmp_path / ("a" * 300)  # longer than a file name may be
+    assert main(["run", str(scenario), "--replicates", "1", "--out", str(out),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"partnersim: error: {out}") and "File name too long" in err
+    assert not out.exists()

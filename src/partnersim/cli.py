@@ -643,6 +643,13 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except OSError as exc:
+        if exc.filename is None:  # not about a path the user gave: a fault to report whole
+            raise
+        # a folder or file the system refuses (a name too long, a read-only or special
+        # file system, a full disk): what the user can act on, in one line
+        print(f"partnersim: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
     finally:
         if stoppable:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
