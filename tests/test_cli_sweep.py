@@ -177,6 +177,11 @@ BAD = [
     ("scheduler", 'design = "sobol"\nsample_size = 8\n[vary]\nleadership = {}',
      ["--scheduler", "tcp://127.0.0.1:9"], "--scheduler: cannot reach the Dask scheduler at "
      "tcp://127.0.0.1:9"),
+    # not a transport of distributed: refused before a client is made (one that failed to
+    # open hung for 40 s when the interpreter exited, printing a traceback)
+    ("scheduler_scheme", 'design = "sobol"\nsample_size = 8\n[vary]\nleadership = {}',
+     ["--scheduler", "http://x"], "--scheduler: expected a scheduler address like "
+     "tcp://host:8786"),
     ("grid_sensitivity", 'design = "grid"\n[vary]\nleadership = {}', [],
      "design: a grid has no sensitivity indices; run it with 'partnersim sweep'"),
 ]

@@ -9,6 +9,10 @@ from partnersim.errors import InputError
 from partnersim.run.executors.base import Pool
 
 
+SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+"""The transports distributed knows."""
+
+
 def open_dask(scheduler: str) -> Pool:
     """Connect to the scheduler at ``scheduler`` (fails fast if nothing listens there).
 
@@ -41,8 +45,12 @@ def open_dask(scheduler: str) -> Pool:
 def _probe_scheduler(address: str) -> None:
     """Fail fast (one line, no retries) when nothing listens at a tcp:// scheduler address."""
     parts = urlsplit(address if "://" in address else f"tcp://{address}")
-    if parts.scheme not in ("tcp", "tls"):
-        return  # other transports: leave it to distributed
+    if parts.scheme not in SCHEMES:
+        # refused here: a client that distributed fails to open hangs for 40 s on exit
+        raise InputError(f"expected a scheduler address like tcp://host:8786 (transports: "
+                         f"{', '.join(SCHEMES)}), got {address!r}", key="--scheduler")
+    if parts.scheme not in ("tcp", "tls", "ws", "wss"):
+        return  # no socket to probe: leave it to distributed
     try:
         host, port = parts.hostname, parts.port
     except ValueError:
