@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from partnersim.errors import InputError
 from partnersim.run.executors.base import Pool
 
-
 SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
 """The transports distributed knows."""
 
