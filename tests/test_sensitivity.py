@@ -10,6 +10,7 @@ the tests are deterministic.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 
 import matplotlib.axes
@@ -19,6 +20,7 @@ import pytest
 from SALib.test_functions import Ishigami
 
 from partnersim.designs import ANALYSERS
+from partnersim.errors import InputError
 from partnersim.inputs.experiments import experiment_from_dict
 from partnersim.present.sensitivity_plots import (
     plot_convergence,
@@ -275,3 +277,32 @@ def test_sensitivity_draws_the_design_and_reads_the_runs_once(tmp_path, monkeypa
     assert out.analysis is not None and len(out.analysis.indices)
     assert calls == {"build_design": 1, "load_runs": 1}
     assert len(out.runs) == len(out.design.points)  # one replicate per point
+
+
+@pytest.mark.parametrize(("design", "n", "needed"), [
+    # SALib's RBD-FAST bootstrap analyses half the sample, and needs more than 2*M of it:
+    # 16 runs with M=4 divided by zero, fewer gave meaningless intervals
+    ("rbd_fast", 16, "rbd_fast with M=4 needs at least 4*M + 2 = 18 runs"),
+    ("rbd_fast", 9, "rbd_fast with M=4 needs at least 4*M + 2 = 18 runs"),
+    # a Latin hypercube is analysed by all three and needs what each needs
+    ("latin", 12, "latin is analysed by rbd_fast, delta and pawn, and rbd_fast"),
+    ("latin", 19, "latin is analysed by rbd_fast, delta and pawn, and delta needs at least 20"),
+])
+def test_sample_sizes_too_small_for_the_analysis_are_refused(design, n, needed):
+    with pytest.raises(InputError, match=re.escape(needed)):
+        study(*ISHIGAMI[:3], design, n)
+
+
+def test_the_smallest_accepted_samples_analyse(tmp_path):
+    for design, n in (("rbd_fast", 18), ("latin", 20)):
+        out = run(study(*ISHIGAMI[:3], design, n), tmp_path, name=design, figures=False)
+        assert np.isfinite(out.analysis.indices["value"]).all()
+
+
+def test_the_indices_table_shows_a_method_without_intervals():
+    ix = pd.DataFrame({"output": "y", "method": "rbd_fast", "param": ["x1", "x2"],
+                       "index": "S1", "value": [0.6, 0.2], "conf": np.nan})
+    empty = pd.DataFrame()
+    text = sens.format_indices(sens.Analysis(ix, empty, empty, pd.DataFrame(
+        columns=["output", "method", "verdict"]), empty, []))
+    assert "x1" in text.splitlines()[1] and "S1  0.600" in text and "±" not in text

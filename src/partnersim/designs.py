@@ -147,8 +147,19 @@ def _need_fast(n: int, options: Options) -> str | None:
 
 
 def _need_rbd_fast(n: int, options: Options) -> str | None:
+    # each analysis needs more than 2*M runs, and SALib's bootstrap analyses half of them
     m = int(options["M"])
-    return f"rbd_fast with M={m} needs more than 2*M = {2 * m} runs" if n <= 2 * m else None
+    return (f"rbd_fast with M={m} needs at least 4*M + 2 = {4 * m + 2} runs (its bootstrap "
+            f"resamples half of them, and each analysis needs more than 2*M)"
+            if n // 2 <= 2 * m else None)
+
+
+def _need_latin(n: int, options: Options) -> str | None:
+    """A Latin hypercube is analysed by RBD-FAST, delta and PAWN: it needs what each needs."""
+    for need in (_need_rbd_fast, _need_at_least(20, "delta", "runs"), _need_pawn):
+        if (what := need(n, options)) is not None:
+            return f"latin is analysed by rbd_fast, delta and pawn, and {what}"
+    return None
 
 
 def _need_pawn(n: int, options: Options) -> str | None:
@@ -260,8 +271,9 @@ DESIGNS: dict[str, DesignMethod] = {
         needs=None, convergence_minimum=None, analysers=()),
     "latin": DesignMethod(
         label="Latin hypercube", sampler=_sample_latin, unit_rows=lambda k, o: 1,
-        default_sample_size=500, needs=_need_at_least(2, "latin", "runs"),
-        convergence_minimum=lambda o: 20, analysers=("rbd_fast", "delta", "pawn")),
+        default_sample_size=500, needs=_need_latin,
+        convergence_minimum=lambda o: max(20, 4 * int(o["M"]) + 2, 2 * int(o["S"])),
+        analysers=("rbd_fast", "delta", "pawn")),
     "sobol": DesignMethod(
         label="Sobol'", sampler=_sample_sobol,
         unit_rows=lambda k, o: 2 * k + 2 if o["second_order"] else k + 2,
@@ -277,7 +289,7 @@ DESIGNS: dict[str, DesignMethod] = {
     "rbd_fast": DesignMethod(
         label="RBD-FAST", sampler=_sample_latin, unit_rows=lambda k, o: 1,
         default_sample_size=500, needs=_need_rbd_fast,
-        convergence_minimum=lambda o: 2 * int(o["M"]) + 1, analysers=("rbd_fast",)),
+        convergence_minimum=lambda o: 4 * int(o["M"]) + 2, analysers=("rbd_fast",)),
     "pawn": DesignMethod(
         label="PAWN", sampler=_sample_latin, unit_rows=lambda k, o: 1, default_sample_size=500,
         needs=_need_pawn, convergence_minimum=lambda o: 2 * int(o["S"]), analysers=("pawn",)),

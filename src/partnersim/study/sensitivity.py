@@ -579,8 +579,10 @@ def format_indices(analysis: Analysis, *, max_params: int = 8) -> str:
         if len(v):
             head += f"  ({v['verdict'].iloc[0]})"
         lines.append(head)
+        # dropna=False: a method with no interval (or no value) keeps its column, as NaN
         wide = df[df["index"].isin(main)].pivot_table(index="param", columns="index",
-                                                      values=["value", "conf"], sort=False)
+                                                      values=["value", "conf"], sort=False,
+                                                      dropna=False)
         order = wide[("value", main[-1])].sort_values(ascending=False).index[:max_params]
         for param in order:
             cells = []
