@@ -306,3 +306,14 @@ def test_the_indices_table_shows_a_method_without_intervals():
     text = sens.format_indices(sens.Analysis(ix, empty, empty, pd.DataFrame(
         columns=["output", "method", "verdict"]), empty, []))
     assert "x1" in text.splitlines()[1] and "S1  0.600" in text and "±" not in text
+
+
+def test_an_output_the_model_does_not_return_is_named_and_its_runs_kept(tmp_path):
+    # a file's own model: its outputs are known only once it has run (it had been a
+    # KeyError after the runs); corrected, the study resumes the stored runs
+    exp = study(*ISHIGAMI[:3], "sobol", 4, outputs=["nosuch"])
+    with pytest.raises(InputError, match=r"outputs\[0\]: the model returned no output "
+                                         r"'nosuch'; it returned y \(its runs are stored"):
+        sweep(exp, tmp_path / "out", SERIAL)
+    fixed = replace(exp, outputs=("y",))
+    assert sweep(fixed, tmp_path / "out", SERIAL).report.computed == 0

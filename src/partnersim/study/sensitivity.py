@@ -193,11 +193,24 @@ def run_experiment(exp: Experiment, out_dir: str | Path,
 
 
 def output_names(exp: Experiment, runs: pd.DataFrame) -> list[str]:
-    """The outputs to analyse: the experiment's list, or every output column of the runs."""
-    if exp.outputs:
-        return list(exp.outputs)
+    """The outputs to analyse: the experiment's list, or every output column of the runs.
+
+    Raises:
+        InputError: ``outputs[i]``: a model (one of the file's, not partnersim's, whose
+            outputs are checked when the file is read) returned no such output.
+    """
     skip = set(storage.ID_COLUMNS) | set(exp.base_params) | set(exp.names)
-    return [c for c in runs.columns if c not in skip and runs[c].dtype.kind == "f"]
+    returned = [c for c in runs.columns if c not in skip and runs[c].dtype.kind == "f"]
+    if not exp.outputs:
+        return returned
+    if (runs["status"] == "ok").any():
+        for k, name in enumerate(exp.outputs):
+            if name not in runs.columns:
+                raise InputError(f"the model returned no output {name!r}; it returned "
+                                 f"{', '.join(returned) or 'none'} (its runs are stored: "
+                                 f"correct the file and run again to analyse them)",
+                                 source=exp.source, key=f"outputs[{k}]")
+    return list(exp.outputs)
 
 
 def point_means(runs: pd.DataFrame, output: str, n_points: int) -> tuple[np.ndarray, np.ndarray]:
