@@ -279,18 +279,28 @@ def test_sensitivity_draws_the_design_and_reads_the_runs_once(tmp_path, monkeypa
     assert len(out.runs) == len(out.design.points)  # one replicate per point
 
 
-@pytest.mark.parametrize(("design", "n", "needed"), [
+@pytest.mark.parametrize(("n", "needed"), [
     # SALib's RBD-FAST bootstrap analyses half the sample, and needs more than 2*M of it:
     # 16 runs with M=4 divided by zero, fewer gave meaningless intervals
-    ("rbd_fast", 16, "rbd_fast with M=4 needs at least 4*M + 2 = 18 runs"),
-    ("rbd_fast", 9, "rbd_fast with M=4 needs at least 4*M + 2 = 18 runs"),
-    # a Latin hypercube is analysed by all three and needs what each needs
-    ("latin", 12, "latin is analysed by rbd_fast, delta and pawn, and rbd_fast"),
-    ("latin", 19, "latin is analysed by rbd_fast, delta and pawn, and delta needs at least 20"),
+    (16, "sample size 16 cannot be used: rbd_fast with M=4 needs at least 4*M + 2 = 18 runs"),
+    (9, "sample size 9 cannot be used: rbd_fast with M=4 needs at least 4*M + 2 = 18 runs"),
 ])
-def test_sample_sizes_too_small_for_the_analysis_are_refused(design, n, needed):
+def test_rbd_fast_samples_too_small_for_its_bootstrap_are_refused(n, needed):
     with pytest.raises(InputError, match=re.escape(needed)):
-        study(*ISHIGAMI[:3], design, n)
+        study(*ISHIGAMI[:3], "rbd_fast", n)
+
+
+@pytest.mark.parametrize(("n", "needed"), [
+    (12, "latin is analysed by rbd_fast, delta and pawn, and rbd_fast"),
+    (19, "latin is analysed by rbd_fast, delta and pawn, and delta needs at least 20"),
+])
+def test_a_latin_hypercube_too_small_to_analyse_is_refused_before_any_run(tmp_path, n, needed):
+    # a sweep may sample a small Latin hypercube; its analyses need what each needs
+    exp = study(*ISHIGAMI[:3], "latin", n)
+    with pytest.raises(InputError, match=re.escape(f"sample size {n} cannot be analysed: "
+                                                   f"{needed}")):
+        run(exp, tmp_path)
+    assert not (tmp_path / "out").exists()
 
 
 def test_the_smallest_accepted_samples_analyse(tmp_path):

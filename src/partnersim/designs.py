@@ -59,6 +59,8 @@ class DesignMethod:
             size the convergence report analyses; ``None`` if there is no report.
         analysers: Names in ``ANALYSERS`` applied to the design, the first being
             the one used for time-resolved indices; empty: no sensitivity indices.
+        analysis_needs: As ``needs``, for analysing the design where that needs more
+            than sampling it (a Latin hypercube: its three analyses); ``None``: the same.
     """
 
     label: str
@@ -68,6 +70,7 @@ class DesignMethod:
     needs: Callable[[int, Options], str | None] | None
     convergence_minimum: Callable[[Options], int] | None
     analysers: tuple[str, ...]
+    analysis_needs: Callable[[int, Options], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -271,9 +274,9 @@ DESIGNS: dict[str, DesignMethod] = {
         needs=None, convergence_minimum=None, analysers=()),
     "latin": DesignMethod(
         label="Latin hypercube", sampler=_sample_latin, unit_rows=lambda k, o: 1,
-        default_sample_size=500, needs=_need_latin,
+        default_sample_size=500, needs=_need_at_least(2, "latin", "runs"),
         convergence_minimum=lambda o: max(20, 4 * int(o["M"]) + 2, 2 * int(o["S"])),
-        analysers=("rbd_fast", "delta", "pawn")),
+        analysers=("rbd_fast", "delta", "pawn"), analysis_needs=_need_latin),
     "sobol": DesignMethod(
         label="Sobol'", sampler=_sample_sobol,
         unit_rows=lambda k, o: 2 * k + 2 if o["second_order"] else k + 2,
@@ -337,13 +340,16 @@ NOT_SUPPORTED: dict[str, str] = {
 
 
 def check_sample_size(design: str, n: int, options: Options, *, source: str | None,
-                      key: str) -> None:
-    """Check that a design can use sample size ``n``; the message says what it needs.
+                      key: str, analysed: bool = False) -> None:
+    """Check that a design can use sample size ``n`` (``analysed``: for its sensitivity
+    indices too); the message says what it needs.
 
     Raises:
         InputError: naming the file and key.
     """
-    needs = DESIGNS[design].needs
+    method = DESIGNS[design]
+    needs = method.analysis_needs if analysed and method.analysis_needs else method.needs
     need = needs(n, options) if needs else "a grid has no sample size"
     if need:
-        raise InputError(f"sample size {n} cannot be used: {need}", source=source, key=key)
+        raise InputError(f"sample size {n} cannot be {'analysed' if analysed else 'used'}: "
+                         f"{need}", source=source, key=key)

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from partnersim.designs import ANALYSERS, DESIGNS
+from partnersim.designs import ANALYSERS, DESIGNS, check_sample_size
 from partnersim.errors import InputError
 from partnersim.inputs.experiments import Experiment
 from partnersim.present import sensitivity_plots as ps
@@ -671,11 +671,14 @@ def sensitivity(exp: Experiment, out_dir: str | Path,
     lost (a crashed worker) the analysis waits for the rerun that completes them.
 
     Raises:
-        InputError: a design without sensitivity indices (a grid), before anything runs.
+        InputError: a design without sensitivity indices (a grid), or a sample too small
+            for its analyses, before anything runs.
     """
     if not DESIGNS[exp.design].analysers:
         raise InputError("a grid has no sensitivity indices; run it with 'partnersim sweep'",
                          source=exp.source, key="design")
+    check_sample_size(exp.design, int(exp.sample_size), exp.options, source=exp.source,
+                      key="sample_size", analysed=True)
     outcome = sweep(exp, out_dir, options, figures=False, command=command)
     if outcome.report.complete:  # the design and runs just stored: nothing drawn or read twice
         analysis = analyse(exp, outcome.design, outcome.runs, out_dir)
