@@ -116,6 +116,32 @@ def test_dask_local_cluster_equals_serial_to_the_bit(reference, tmp_path):
     assert_identical(ts, reference[1])
 
 
+def test_a_cluster_whose_runs_could_not_run_or_would_differ_is_refused(tmp_path, monkeypatch):
+    # no worker: a study had waited silently for ever; a worker on other code: its runs
+    # had differed unseen. Both refused in one line before the folder is made.
+    import distributed
+
+    from partnersim.run.executors import dask as dask_executor
+
+    monkeypatch.setattr(dask_executor, "WAIT_FOR_WORKERS", 1.0)
+    out = tmp_path / "never"
+    with distributed.LocalCluster(n_workers=0, processes=True,
+                                  dashboard_address=None) as cluster:
+        with pytest.raises(InputError, match=r"--scheduler: the Dask scheduler at .* has no "
+                                             r"workers \(waited 1 s\)"):
+            execute(walk_specs(2, 1), out, RunOptions(scheduler=cluster.scheduler_address),
+                    model=WALK)
+        cluster.scale(1)
+        monkeypatch.setattr(dask_executor, "WAIT_FOR_WORKERS", 120.0)  # for it to start
+        # the workers hash their own source; this process pretends its code differs
+        monkeypatch.setattr(storage, "source_hash", lambda: "another checkout")
+        with pytest.raises(InputError, match=r"the Dask worker tcp://\S+ runs other "
+                                             r"partnersim code than this checkout's"):
+            execute(walk_specs(2, 1), out, RunOptions(scheduler=cluster.scheduler_address),
+                    model=WALK)
+    assert not out.exists()
+
+
 def test_failing_runs_are_recorded_with_seed_and_error_and_the_rest_go_on(reference):
     runs, _ = reference
     failed = runs[runs["status"] == "failed"]

@@ -27,6 +27,11 @@ def open_dask(scheduler: str) -> Pool:
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({exc})",
                          key="--scheduler") from None
+    try:
+        _check_workers(client, scheduler)
+    except BaseException:
+        client.close()
+        raise
     n = max(1, sum(client.nthreads().values()))
     executor = client.get_executor(pure=False)
 
@@ -39,6 +44,40 @@ def open_dask(scheduler: str) -> Pool:
         client.close()
 
     return Pool(executor, n, close, abort)
+
+
+WAIT_FOR_WORKERS = 30.0
+"""Seconds a study waits for the scheduler's first worker before it gives up."""
+
+
+def _check_workers(client, scheduler: str) -> None:
+    """Refuse a cluster whose runs could not run, or would not be this checkout's: no worker
+    (a study would wait silently for ever), or a worker that cannot import partnersim or
+    runs other partnersim code (its runs would differ, unseen)."""
+    from partnersim.run.storage import source_hash  # here: the runner has loaded it already
+
+    try:
+        client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
+    except TimeoutError:
+        raise InputError(f"the Dask scheduler at {scheduler} has no workers (waited "
+                         f"{WAIT_FOR_WORKERS:.0f} s): start them with 'dask worker "
+                         f"{scheduler}'", key="--scheduler") from None
+
+    def worker_source() -> tuple[str | None, str]:  # nested: sent whole, not as an import
+        try:
+            from partnersim.run.storage import source_hash
+        except Exception as exc:  # noqa: BLE001 - any failure to import is the answer
+            return None, f"cannot import partnersim ({type(exc).__name__}: {exc})"
+        return source_hash(), "runs other partnersim code than this checkout's"
+
+    ours = source_hash()
+    for worker, answer in sorted(client.run(worker_source, on_error="return").items()):
+        found, problem = ((None, f"failed to answer ({type(answer).__name__}: {answer})")
+                          if isinstance(answer, BaseException) else answer)
+        if found != ours:
+            raise InputError(f"the Dask worker {worker} {problem}: every worker must run "
+                             f"this checkout's partnersim (start the workers from its "
+                             f"environment)", key="--scheduler")
 
 
 def _probe_scheduler(address: str) -> None:
