@@ -142,6 +142,22 @@ def test_a_cluster_whose_runs_could_not_run_or_would_differ_is_refused(tmp_path,
     assert not out.exists()
 
 
+def test_a_folder_another_study_is_writing_is_refused(tmp_path):
+    # two studies on one folder at once had stored every run twice
+    out = tmp_path / "out"
+    specs = walk_specs(2, 1)
+    held = storage.lock_output_folder(out)  # as a study that is running holds it
+    with pytest.raises(InputError, match="another partnersim study is writing this folder"):
+        execute(specs, out, RunOptions(executor="serial", progress=False), model=WALK)
+    assert list(out.iterdir()) == []
+    storage.unlock_output_folder(held)
+    assert execute(specs, out, RunOptions(executor="serial", progress=False),
+                   model=WALK).complete
+    # the lock goes with the study: a rerun, and one that replaces it, go ahead
+    assert execute(specs, out, RunOptions(executor="serial", progress=False,
+                                          overwrite=True), model=WALK).computed == len(specs)
+
+
 def test_failing_runs_are_recorded_with_seed_and_error_and_the_rest_go_on(reference):
     runs, _ = reference
     failed = runs[runs["status"] == "failed"]

@@ -152,7 +152,9 @@ def execute(
     action = storage.check_output_folder(out_dir, fingerprint=fp, overwrite=options.overwrite)
     pool = open_executor(options, model=model)
     kind = options.executor
+    lock = None
     try:
+        lock = storage.lock_output_folder(out_dir)  # a second study here is refused
         out = storage.open_output_folder(out_dir, action)
         session = {"start": storage.now_utc(), "end": None, "executor": kind,
                    "workers": pool.workers, "argv": list(sys.argv)}
@@ -184,17 +186,22 @@ def execute(
                                 progress=options.progress)
     except BaseException:  # Ctrl-C or an error: finished runs are stored; stop the rest now
         pool.abort()
+        if lock is not None:
+            storage.unlock_output_folder(lock)
         raise
     else:
         pool.close()
-    runs = storage.load_runs(out, columns=["seed", "status", "error"])
-    failed = runs[runs["status"] == "failed"]
-    manifest = storage.read_manifest(out)
-    manifest["sessions"][-1]["end"] = storage.now_utc()
-    manifest["sessions"][-1]["chunk_size"] = size
-    manifest["complete"] = len(runs) == len(specs)
-    manifest["n_failed"] = int(len(failed))
-    storage.write_manifest(out, manifest)
+    try:
+        runs = storage.load_runs(out, columns=["seed", "status", "error"])
+        failed = runs[runs["status"] == "failed"]
+        manifest = storage.read_manifest(out)
+        manifest["sessions"][-1]["end"] = storage.now_utc()
+        manifest["sessions"][-1]["chunk_size"] = size
+        manifest["complete"] = len(runs) == len(specs)
+        manifest["n_failed"] = int(len(failed))
+        storage.write_manifest(out, manifest)
+    finally:
+        storage.unlock_output_folder(lock)
     return RunReport(
         out_dir=out, total=len(specs), resumed=len(done), computed=computed,
         failed=int(len(failed)), lost=lost,

@@ -28,6 +28,7 @@ This module computes nothing: it writes and reads.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -130,15 +131,47 @@ def _check_writable(path: Path) -> None:
                          source=str(path))
 
 
+def lock_output_folder(out_dir: str | os.PathLike[str]) -> int:
+    """Create the results folder if need be and hold it for this study alone (an exclusive
+    lock on the folder itself, which the system releases if the process dies): two studies
+    writing one folder at once stored every run twice.
+
+    Returns:
+        The lock, for ``unlock_output_folder``.
+
+    Raises:
+        InputError: another study holds the folder.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    lock = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        raise InputError("another partnersim study is writing this folder: wait for it to "
+                         "end, or choose another --out", source=str(out)) from None
+    return lock
+
+
+def unlock_output_folder(lock: int) -> None:
+    os.close(lock)
+
+
 def open_output_folder(out_dir: str | os.PathLike[str], action: str) -> Path:
     """Create (or clear, for ``"overwrite"``) a results folder checked by ``check_output_folder``.
 
     On ``"resume"`` only leftovers of an interrupted session are removed: temporary
-    files and ``timeseries`` shards without their ``runs`` twin.
+    files and ``timeseries`` shards without their ``runs`` twin. Cleared, the folder
+    itself stays (its lock is on it: ``lock_output_folder``).
     """
     out = Path(out_dir)
     if action == "overwrite":
-        shutil.rmtree(out)
+        for child in out.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
     out.mkdir(parents=True, exist_ok=True)
     (out / RUNS_DIR).mkdir(exist_ok=True)
     (out / TIMESERIES_DIR).mkdir(exist_ok=True)
