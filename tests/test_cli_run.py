@@ -329,3 +329,40 @@ def test_an_output_folder_the_system_refuses_is_one_line(scenario: Path, tmp_pat
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith(f"partnersim: error: {out}") and "File name too long" in err
     assert out.name not in [p.name for p in tmp_path.iterdir()]  # nothing written
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["run", "baseline", "--replicates", "abc"], "argument --replicates: invalid int value"),
+    (["run", "baseline", "--executor", "foo"], "argument --executor: invalid choice: 'foo'"),
+    (["run"], "the following arguments are required: SCENARIO"),
+])
+def test_argument_errors_are_one_line(argv, message, capsys) -> None:
+    # argparse had printed its usage block above the error (4 to 7 lines)
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count("\n") == 1 and message in err
+
+
+def test_an_empty_out_is_refused(scenario: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # an empty path had meant the current folder
+    before = sorted(tmp_path.iterdir())
+    assert main(["run", str(scenario), "--replicates", "1", "--out", ""]) == 2
+    assert "--out: expected a folder" in capsys.readouterr().err
+    assert sorted(tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("verb", ["sweep", "decide", "calibrate"])
+def test_a_study_name_that_is_a_path_is_refused(verb, tmp_path: Path, capsys,
+                                                monkeypatch) -> None:
+    # the name makes the results folder: '../../x' had written outside results/
+    text = {"sweep": 'name = "../x"\ndesign = "grid"\n[vary]\nleadership = { levels = [0.5] }\n',
+            "decide": 'name = "../x"\n',
+            "calibrate": 'name = "../x"\n'}[verb]
+    f = tmp_path / "bad.toml"
+    f.write_text(text)
+    monkeypatch.chdir(tmp_path)
+    assert main([verb, str(f), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"{f}: line 1: name: expected a short name" in err and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]

@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import NoReturn
 
 from partnersim import __version__
 from partnersim.errors import InputError, unknown
@@ -473,8 +474,15 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     return code
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors in one line (its usage block is what --help shows)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="partnersim",
         description="Agent-based model of health and social-care partnerships.",
     )
@@ -625,6 +633,10 @@ def _terminate(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "out", None) == "":  # an empty path is the current folder
+        print("partnersim: error: --out: expected a folder, got an empty string",
+              file=sys.stderr)
+        return 2
     # ``kill`` stops a study as Ctrl-C does: the runner stops its workers (which would
     # otherwise outlive it) and keeps the finished runs. The servers handle it themselves.
     stoppable = (args.handler not in (_cmd_dashboard, _cmd_workshop)

@@ -27,7 +27,7 @@ from typing import Any
 
 from partnersim.errors import InputError, unknown
 from partnersim.inputs.patterns import CALIBRATION_TARGET, HELD_OUT, load_definition
-from partnersim.inputs.toml import TomlFile, check_int, check_keys, read_toml
+from partnersim.inputs.toml import TomlFile, check_int, check_keys, check_name, read_toml
 from partnersim.outputs import MONTHLY, OUTPUTS, SUMMARIES
 from partnersim.params import PARAMETERS, make_params
 from partnersim.seeding import MAX_SEED
@@ -366,7 +366,7 @@ def load_calibration(path: str | Path) -> Calibration:
     inputs: list[dict[str, Any]] = []
     with doc.located():
         check_keys(data, CALIBRATION_KEYS, source=src)
-        name = data.get("name", Path(path).stem)
+        name = check_name(data.get("name", Path(path).stem), source=src)
         seed = check_int(data.get("seed", 1), 0, MAX_SEED, source=src, key="seed")
         replicates = check_int(data.get("replicates", 1), 1, 1000, source=src,
                                key="replicates")

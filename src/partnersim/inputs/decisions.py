@@ -76,7 +76,7 @@ from partnersim import outputs
 from partnersim.errors import InputError, unknown
 from partnersim.inputs.experiments import Experiment, experiment_from_dict
 from partnersim.inputs.posterior import POSTERIOR_TABLE, load_posterior
-from partnersim.inputs.toml import MAX_REPLICATES, check_int, check_keys, read_toml
+from partnersim.inputs.toml import MAX_REPLICATES, check_int, check_keys, check_name, read_toml
 from partnersim.model.interventions import parse_interventions
 from partnersim.model.state import LEVERS
 from partnersim.params import PARAMETERS, make_params
@@ -274,7 +274,7 @@ def decision_from_dict(data: Mapping[str, Any], *, source: str | None = None,
                        base_dir: Path | None = None) -> Decision:
     """Validate a decision given as a dict with the file's layout."""
     check_keys(data, TOP_LEVEL_KEYS, source=source)
-    name = _string(data.get("name", default_name), source, "name")
+    name = check_name(data.get("name", default_name), source=source)
     question_text = data.get("question", "")
     if isinstance(question_text, list):
         raise InputError("'question' is the decision's question (a string); scenario-"

@@ -83,6 +83,7 @@ from partnersim.inputs.toml import (
     SHIPPED_SCENARIOS,
     check_int,
     check_keys,
+    check_name,
     find_input,
     read_toml,
 )
@@ -316,7 +317,7 @@ def experiment_from_dict(data: Mapping[str, Any], *, source: str | None = None,
                          base_dir: Path | None = None) -> Experiment:
     """Validate an experiment given as a dict with the file's layout."""
     check_keys(data, TOP_LEVEL_KEYS, source=source)
-    name = _string(data.get("name", default_name), source, "name")
+    name = check_name(data.get("name", default_name), source=source)
     question = _string(data.get("question", ""), source, "question")
 
     model_ref = data.get("model", "partnersim")

@@ -42,7 +42,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -57,6 +56,7 @@ from partnersim.inputs.toml import (
     SHIPPED_SCENARIOS,
     TomlFile,
     check_int,
+    check_name,
     find_input,
     parse_toml,
     read_toml,
@@ -85,9 +85,6 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
     "interventions",
 )
 """The keys a scenario file may hold at its top level."""
-
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
-
 
 @dataclass(frozen=True)
 class Scenario:
@@ -268,10 +265,7 @@ def make_scenario(
     Raises:
         InputError: as :func:`load_scenario`.
     """
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise InputError(
-            f"expected a short name of letters, digits, '_', '-' or '.', got {name!r}",
-            source=source, key="name")
+    check_name(name, source=source)
     for key, value in (("question", question), ("description", description)):
         if not isinstance(value, str):
             raise InputError(f"expected a string, got {value!r}", source=source, key=key)

@@ -230,6 +230,22 @@ MAX_REPLICATES = 100_000
 """Most replicates (or seeds of a pattern) an input file or the command line may ask for."""
 
 
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+"""A study's name: it names its results folder (``results/<name>``), so no path in it."""
+
+
+def check_name(value: Any, *, source: str | None, key: str = "name") -> str:
+    """A study's name: a short name of letters, digits, '_', '-' or '.'.
+
+    Raises:
+        InputError: anything else (a path such as ``../x``, an empty string, not a string).
+    """
+    if not isinstance(value, str) or not NAME_PATTERN.match(value):
+        raise InputError(f"expected a short name of letters, digits, '_', '-' or '.', got "
+                         f"{value!r}", source=source, key=key)
+    return value
+
+
 def check_int(value: Any, lo: int, hi: int, *, source: str | None, key: str) -> int:
     """An integer in ``[lo, hi]`` (not a bool, not a float).
 
