@@ -208,7 +208,10 @@ BAD = [
                                        "past the horizon"]),
     ("end_past_horizon", '[params]\nhorizon_months = 24\n[[interventions]]\n'
      'kind = "pressure_surge"\nmonth = 3\nend_month = 40\n',
-     ["interventions[0].month", "past the horizon"]),
+     ["line 6: interventions[0].end_month: month 40 is past the horizon"]),
+    ("schedule_past_horizon", '[params]\nhorizon_months = 24\n[[interventions]]\n'
+     'kind = "relationship_time"\nmonth = 0\nschedule = [[0, 0.1], [30, 0.2]]\n',
+     ["line 6: interventions[0].schedule: month 30 is past the horizon"]),
     ("end_of_a_departure", '\n[[interventions]]\nkind = "champion_leaves"\nmonth = 3\n'
      'end_month = 9\n', ["interventions[0]", "a champion_leaves intervention acts once and "
                                            "cannot be undone"]),

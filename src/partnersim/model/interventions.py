@@ -410,11 +410,17 @@ def parse_interventions(
                                  key=key) from None
             raise InputError(f"{err['msg']} (got {err.get('input')!r})", source=source,
                              key=key) from None
-        last = max(iv.month, iv.end_month or 0,
-                   iv.last_month() if isinstance(iv, RelationshipTime) else 0)
-        if last >= horizon_months + (1 if iv.end_month is not None else 0):
-            raise InputError(
-                f"month {last} is past the horizon ({horizon_months} months, last month "
-                f"{horizon_months - 1})", source=source, key=f"{where}.month")
+        # each month the intervention names, under the key that names it: an end month
+        # may be the horizon itself (undone as the run ends)
+        months = [("month", iv.month, horizon_months)]
+        if iv.end_month is not None:
+            months.append(("end_month", iv.end_month, horizon_months + 1))
+        if isinstance(iv, RelationshipTime) and iv.schedule:
+            months.append(("schedule", iv.last_month(), horizon_months))
+        for key, month, limit in months:
+            if month >= limit:
+                raise InputError(
+                    f"month {month} is past the horizon ({horizon_months} months, last month "
+                    f"{horizon_months - 1})", source=source, key=f"{where}.{key}")
         parsed.append(iv)
     return tuple(parsed)
