@@ -134,7 +134,7 @@ def test_a_cluster_whose_runs_could_not_run_or_would_differ_is_refused(tmp_path,
         cluster.scale(1)
         monkeypatch.setattr(dask_executor, "WAIT_FOR_WORKERS", 120.0)  # for it to start
         # the workers hash their own source; this process pretends its code differs
-        monkeypatch.setattr(storage, "source_hash", lambda: "another checkout")
+        monkeypatch.setattr(dask_executor, "source_hash", lambda: "another checkout")
         with pytest.raises(InputError, match=r"the Dask worker tcp://\S+ runs other "
                                              r"partnersim code than this checkout's"):
             execute(walk_specs(2, 1), out, RunOptions(scheduler=cluster.scheduler_address),

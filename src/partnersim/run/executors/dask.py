@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from partnersim.errors import InputError
 from partnersim.run.executors.base import Pool
+from partnersim.run.storage import source_hash
 
 SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
 """The transports distributed knows."""
@@ -54,8 +55,6 @@ def _check_workers(client, scheduler: str) -> None:
     """Refuse a cluster whose runs could not run, or would not be this checkout's: no worker
     (a study would wait silently for ever), or a worker that cannot import partnersim or
     runs other partnersim code (its runs would differ, unseen)."""
-    from partnersim.run.storage import source_hash  # here: the runner has loaded it already
-
     try:
         client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
     except TimeoutError:
@@ -64,11 +63,13 @@ def _check_workers(client, scheduler: str) -> None:
                          f"{scheduler}'", key="--scheduler") from None
 
     def worker_source() -> tuple[str | None, str]:  # nested: sent whole, not as an import
+        import importlib  # on the worker: whether partnersim imports there is the question
+
         try:
-            from partnersim.run.storage import source_hash
+            storage = importlib.import_module("partnersim.run.storage")
         except Exception as exc:  # noqa: BLE001 - any failure to import is the answer
             return None, f"cannot import partnersim ({type(exc).__name__}: {exc})"
-        return source_hash(), "runs other partnersim code than this checkout's"
+        return storage.source_hash(), "runs other partnersim code than this checkout's"
 
     ours = source_hash()
     for worker, answer in sorted(client.run(worker_source, on_error="return").items()):
