@@ -147,6 +147,11 @@ BAD = [
      "vary.relationship_tme", "unknown parameter (did you mean 'relationship_time'?)"),
     ('design = "sobol"\nsample_size = 8\n[vary]\nrelationship_time = { range = [0.1, 0.9] }', 4,
      "vary.relationship_time.range", "outside the declared bounds [0.0, 0.6]"),
+    # the lower end is checked too, and a reversed range is no range
+    ('design = "sobol"\nsample_size = 8\n[vary]\nrelationship_time = { range = [-0.1, 0.5] }',
+     4, "vary.relationship_time.range", "outside the declared bounds [0.0, 0.6]"),
+    ('design = "sobol"\nsample_size = 8\n[vary]\nrelationship_time = { range = [0.5, 0.1] }', 4,
+     "vary.relationship_time.range", "expected finite lower <= upper, got [0.5, 0.1]"),
     ('design = "sobel"\n[vary]\nleadership = {}', 1,
      "design", "unknown design 'sobel' (did you mean 'sobol'?); expected one of grid,"),
     ('design = "dgsm"\n[vary]\nleadership = {}', 1,

@@ -409,3 +409,16 @@ def test_integration_draws_on_last_months_stocks_not_this_months_share():
     time = 1.0 - s.phi
     expected = np.sum(time * ag.resources[s.agency] * (1.0 + integration * net))
     assert ev.output == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_disengaged_member_reengages_only_clear_of_the_threshold():
+    # hysteresis: engaged members stay engaged down to the threshold; disengaged ones come
+    # back only above threshold + REENGAGE_MARGIN (commitment held still here)
+    threshold = 0.3
+    c = np.array([0.32, 0.32, threshold + stages.REENGAGE_MARGIN + 0.02, 0.2])
+    engaged = np.array([True, False, False, True])
+    n = len(c)
+    stages._commit(c, engaged, np.zeros(n), np.zeros(n, dtype=np.int64), 0.0, False,
+                   np.zeros(n), np.zeros(n), 0.1, np.zeros(1), np.zeros(n, dtype=np.int64),
+                   np.zeros(n, dtype=np.int64), 0.0, 0.0, 0.0, 0.0, 0.0, threshold)
+    assert engaged.tolist() == [True, False, True, False]
