@@ -270,3 +270,15 @@ def test_unknown_output_is_refused_before_any_run(tmp_path: Path) -> None:
                                          "'cumulative_output'"):
         compare([base, base], tmp_path / "out", SERIAL, outputs=["cumulative_outptu"])
     assert not (tmp_path / "out").exists()
+
+
+def test_a_lower_is_better_outcome_fails_upward_and_a_ci_below_zero_is_significant() -> None:
+    # time to trust: diffs -2, +1, -5, -10 (months); the one pair that took longer failed,
+    # and its worst difference is a month slower, +1, not an improvement
+    f = failure_conditions(synthetic_runs(), "time_to_trust_months", reference="ref",
+                           features=["cumulative_output"]).iloc[0]
+    assert f["n_failed"] == 1 and f["failed_seeds"] == "102"
+    assert f["worst_difference"] == pytest.approx(1.0)
+    d = paired_differences(synthetic_runs(), ["time_to_trust_months"],
+                           reference="ref").iloc[0]
+    assert d["ci_high"] < 0 and d["significant"]  # wholly below zero

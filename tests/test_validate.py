@@ -383,3 +383,25 @@ def test_a_robustness_point_sits_beneath_each_patterns_own_conditions(tmp_path):
     k = names.index("synergy_max")  # a parameter SF14 does not set: the sample's value
     assert set(specs["synergy_max"]) == {float(values[0, k])}
     assert table.loc[0, "synergy_max"] == float(values[0, k])
+
+
+def _posterior_with(folder, particles: pd.DataFrame):
+    folder.mkdir()
+    (folder / "manifest.json").write_text('{"kind": "calibration", "complete": true}')
+    particles.to_parquet(folder / "posterior.parquet")
+    return folder
+
+
+@pytest.mark.parametrize(("particles", "message"), [
+    (pd.DataFrame({"trust_forgetting": [0.01, 0.02], "weight": [1.5, -0.5]}),
+     "weights must be finite, non-negative and not all zero"),
+    (pd.DataFrame({"trust_forgetting": [0.01, 7.0], "weight": [0.5, 0.5]}),
+     "a particle is outside the declared bounds"),
+])
+def test_a_posterior_with_impossible_particles_is_refused(tmp_path, particles,
+                                                          message):
+    from partnersim.inputs.posterior import load_posterior
+
+    folder = _posterior_with(tmp_path / "cal", particles)
+    with pytest.raises(InputError, match=message):
+        load_posterior(folder)
