@@ -422,3 +422,20 @@ def test_a_disengaged_member_reengages_only_clear_of_the_threshold():
                    np.zeros(n), np.zeros(n), 0.1, np.zeros(1), np.zeros(n, dtype=np.int64),
                    np.zeros(n, dtype=np.int64), 0.0, 0.0, 0.0, 0.0, 0.0, threshold)
     assert engaged.tolist() == [True, False, True, False]
+
+
+def test_the_evaluator_compares_the_last_twelve_months_of_its_window():
+    from partnersim.model.measures import EVALUATION_WINDOW_MONTHS, _detectable
+
+    window = 36
+    effect = np.zeros(60)
+    # an effect only in the window's last 12 months is found; one only in the month
+    # before them, or only after the window, is not
+    effect[window - EVALUATION_WINDOW_MONTHS: window] = 1.0
+    assert _detectable(effect, 0.1, window)
+    before = np.zeros(60)
+    before[window - EVALUATION_WINDOW_MONTHS - 1] = 12.0
+    after = np.zeros(60)
+    after[window:] = 1.0
+    assert not _detectable(before, 0.1, window) and not _detectable(after, 0.1, window)
+    assert not _detectable(effect[: window - 1], 0.1, window)  # the window is not over
