@@ -439,3 +439,14 @@ def test_the_evaluator_compares_the_last_twelve_months_of_its_window():
     after[window:] = 1.0
     assert not _detectable(before, 0.1, window) and not _detectable(after, 0.1, window)
     assert not _detectable(effect[: window - 1], 0.1, window)  # the window is not over
+
+
+def test_chairs_leave_with_their_own_hazard():
+    # at the defaults a chair's hazard equals their sector's, so whole runs cannot tell
+    draws = np.full(4, 0.05)
+    tenure = np.zeros(4, dtype=np.int64)
+    leavers = stages._leavers(draws, tenure, np.zeros(4, dtype=np.int64), np.full(6, 0.01),
+                              np.array([True, False, True, False]), 0.5)
+    assert leavers.tolist() == [0, 2] and tenure.tolist() == [1, 1, 1, 1]
+    assert stages._leavers(draws, tenure, np.zeros(4, dtype=np.int64), np.full(6, 0.5),
+                           np.array([True, False, False, False]), 0.0).tolist() == [1, 2, 3]

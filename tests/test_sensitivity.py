@@ -327,3 +327,15 @@ def test_an_output_the_model_does_not_return_is_named_and_its_runs_kept(tmp_path
         sweep(exp, tmp_path / "out", SERIAL)
     fixed = replace(exp, outputs=("y",))
     assert sweep(fixed, tmp_path / "out", SERIAL).report.computed == 0
+
+
+def test_convergence_needs_both_stable_indices_and_narrow_intervals(tmp_path):
+    # indices that barely move still do not converge while their intervals are wide
+    def verdict(name, **options):
+        exp = study(*ISHIGAMI[:3], "sobol", 64, options=options)
+        v = run(exp, tmp_path, name=name, figures=False).analysis.verdicts
+        return bool(v.loc[v["method"] == "sobol", "converged"].item())
+
+    assert verdict("loose", convergence_tolerance=0.99, ci_tolerance=0.99)
+    assert not verdict("narrow", convergence_tolerance=0.99, ci_tolerance=0.001)
+    assert not verdict("still", convergence_tolerance=0.0001, ci_tolerance=0.99)
