@@ -159,7 +159,7 @@ def _need_rbd_fast(n: int, options: Options) -> str | None:
 
 def _need_latin(n: int, options: Options) -> str | None:
     """A Latin hypercube is analysed by RBD-FAST, delta and PAWN: it needs what each needs."""
-    for need in (_need_rbd_fast, _need_at_least(20, "delta", "runs"), _need_pawn):
+    for need in (_need_rbd_fast, _need_delta, _need_pawn):
         if (what := need(n, options)) is not None:
             return f"latin is analysed by rbd_fast, delta and pawn, and {what}"
     return None
@@ -174,6 +174,11 @@ def _need_at_least(minimum: int, method: str, unit: str) -> Callable[[int, Optio
     def need(n: int, options: Options) -> str | None:
         return f"{method} needs at least {minimum} {unit}" if n < minimum else None
     return need
+
+
+DELTA_MINIMUM = 20
+"""Runs below which the delta method's kernel density estimate is not attempted."""
+_need_delta = _need_at_least(DELTA_MINIMUM, "delta", "runs")
 
 
 # --------------------------------------------------------------------------- analysers
@@ -275,7 +280,7 @@ DESIGNS: dict[str, DesignMethod] = {
     "latin": DesignMethod(
         label="Latin hypercube", sampler=_sample_latin, unit_rows=lambda k, o: 1,
         default_sample_size=500, needs=_need_at_least(2, "latin", "runs"),
-        convergence_minimum=lambda o: max(20, 4 * int(o["M"]) + 2, 2 * int(o["S"])),
+        convergence_minimum=lambda o: max(DELTA_MINIMUM, 4 * int(o["M"]) + 2, 2 * int(o["S"])),
         analysers=("rbd_fast", "delta", "pawn"), analysis_needs=_need_latin),
     "sobol": DesignMethod(
         label="Sobol'", sampler=_sample_sobol,
@@ -298,8 +303,8 @@ DESIGNS: dict[str, DesignMethod] = {
         needs=_need_pawn, convergence_minimum=lambda o: 2 * int(o["S"]), analysers=("pawn",)),
     "delta": DesignMethod(
         label="delta moment-independent", sampler=_sample_latin, unit_rows=lambda k, o: 1,
-        default_sample_size=500, needs=_need_at_least(20, "delta", "runs"),
-        convergence_minimum=lambda o: 20, analysers=("delta",)),
+        default_sample_size=500, needs=_need_delta,
+        convergence_minimum=lambda o: DELTA_MINIMUM, analysers=("delta",)),
 }
 """Designs by the name an experiment file gives: a full grid, a Latin hypercube, and SALib's
 sampler for each method (RBD-FAST, PAWN and delta analyse a Latin hypercube)."""
